@@ -1,0 +1,91 @@
+/**
+ * One error class per failure a caller can act on. Each message says what
+ * happened, to what, and what to do next. `type` survives serialization
+ * across processes and the control channel.
+ */
+import { RpcErrorCode } from './protocol/rpc.ts';
+
+export class FaultlineError extends Error {
+  /** The JSON-RPC error code this maps to on the control channel. */
+  readonly rpcCode: number = RpcErrorCode.Failed;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The config is invalid; `problems` each name a JSON path. */
+export class ConfigError extends FaultlineError {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`Invalid config ${file || '(inline)'}:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** An ask got no reply in time. */
+export class AgentTimeoutError extends FaultlineError {
+  override readonly rpcCode = RpcErrorCode.Timeout;
+  constructor(readonly agent: string, readonly timeoutMs: number) {
+    super(`Agent "${agent}" did not reply within ${timeoutMs} ms; it may be busy, hung or restarting (check \`faultline status\`, or raise the timeout)`);
+  }
+}
+
+/** No agent has that id. */
+export class UnknownAgentError extends FaultlineError {
+  override readonly rpcCode = RpcErrorCode.NotFound;
+  constructor(readonly agent: string, known: string[]) {
+    super(`No agent "${agent}" in this system (agents: ${known.join(', ') || 'none'})`);
+  }
+}
+
+/** The agent is failed or stopped and will not take messages until restarted. */
+export class AgentUnavailableError extends FaultlineError {
+  override readonly rpcCode = RpcErrorCode.Unavailable;
+  constructor(readonly agent: string, readonly state: string, detail?: string) {
+    super(`Agent "${agent}" is ${state}${detail ? ` (${detail})` : ''}; restart it with \`faultline restart ${agent}\``);
+  }
+}
+
+/** The agent's handler threw while handling a message; the error travels to the asker. */
+export class AgentHandlerError extends FaultlineError {
+  constructor(readonly agent: string, readonly causeType: string, causeMessage: string) {
+    super(`Agent "${agent}" failed to handle the message: ${causeType}: ${causeMessage}`);
+  }
+}
+
+/** The message crashed the agent on each of its deliveries and was set aside. */
+export class MessageDeadLetteredError extends FaultlineError {
+  constructor(readonly agent: string, readonly attempts: number) {
+    super(`Agent "${agent}" crashed ${attempts} times handling this message; it was dead-lettered so the agent can go on`);
+  }
+}
+
+/** The agent module cannot be loaded or does not export a valid agent. */
+export class ModuleLoadError extends FaultlineError {
+  constructor(readonly agent: string, readonly module: string, reason: string) {
+    super(`Agent "${agent}" cannot load ${module}: ${reason}`);
+  }
+}
+
+/** The runtime is shutting down and no longer takes requests. */
+export class RuntimeStoppingError extends FaultlineError {
+  override readonly rpcCode = RpcErrorCode.Unavailable;
+  constructor() {
+    super('The runtime is shutting down');
+  }
+}
+
+/** A plain serializable form of an error, for IPC and JSON-RPC. */
+export interface SerializedError { type: string; message: string; stack?: string; data?: Record<string, unknown> }
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) return { type: e.name || 'Error', message: e.message, stack: e.stack };
+  return { type: 'Error', message: typeof e === 'string' ? e : JSON.stringify(e) ?? String(e) };
+}
+
+/** Rebuilds an error from IPC, keeping its type as `name`. */
+export function deserializeError(s: SerializedError): Error {
+  const e = new Error(s.message);
+  e.name = s.type;
+  if (s.stack) e.stack = s.stack;
+  return e;
+}

@@ -1,0 +1,182 @@
+/**
+ * The agent host: the entry point of every agent process (and worker
+ * thread). It boots empty, announces itself as a spare, then loads one agent
+ * module when told to, restores its state and handles its messages one at a
+ * time. Kept free of heavy imports: every restart pays for what loads here.
+ */
+import { isMainThread, parentPort } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { AgentDefinition, AgentContext, AgentLogger } from '../sdk.ts';
+import type { AgentLoadSpec, FromHost, HostOp, RestoredState, ToHost } from './hostProtocol.ts';
+import { serializeError, type SerializedError } from '../errors.ts';
+
+type Send = (m: FromHost) => void;
+
+const port = isMainThread ? null : parentPort;
+const send: Send = port ? (m) => port.postMessage(m) : (m) => { if (process.connected) process.send!(m); };
+const onMessage = (fn: (m: ToHost) => void) => (port ? port.on('message', fn) : process.on('message', fn as (m: unknown) => void));
+
+let agent: AgentDefinition | null = null;
+let spec: AgentLoadSpec | null = null;
+let ctx: AgentContext | null = null;
+let stopping = false;
+let hbTimer: NodeJS.Timeout | undefined;
+const abort = new AbortController();
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+let nextReq = 1;
+const queue: Extract<ToHost, { t: 'msg' }>[] = [];
+let busy = false;
+let hung = false;
+let slowMs = 0;
+
+function rebuild(e: SerializedError): Error {
+  const err = new Error(e.message);
+  err.name = e.type;
+  return err;
+}
+
+function request(op: HostOp, args: unknown): Promise<any> {
+  const id = nextReq++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    send({ t: 'req', id, op, args });
+  });
+}
+
+function makeLogger(bindings: Record<string, unknown>): AgentLogger {
+  const at = (level: string) => (obj: unknown, msg?: string) => {
+    if (typeof obj === 'string') send({ t: 'log', level, msg: obj, fields: bindings });
+    else if (obj instanceof Error) send({ t: 'log', level, msg: msg ?? obj.message, fields: { ...bindings, err: serializeError(obj) } });
+    else send({ t: 'log', level, msg: msg ?? '', fields: { ...bindings, ...(obj as Record<string, unknown>) } });
+  };
+  return { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal'), child: (b) => makeLogger({ ...bindings, ...b }) };
+}
+
+function makeContext(s: AgentLoadSpec, version: number): AgentContext {
+  let log: AgentLogger | undefined;
+  const c: AgentContext = {
+    id: s.id,
+    state: undefined,
+    options: s.options,
+    checkpoint: () => request('checkpoint', { state: c.state, version }),
+    send: (to, message) => request('send', { agent: to, message }).then(() => undefined),
+    ask: (to, message, o) => request('ask', { agent: to, message, timeoutMs: o?.timeoutMs }),
+    model: (chain) => ({ chat: (req, o) => request('model', { chain, request: req, point: o?.point, timeoutMs: o?.timeoutMs }) }),
+    call: (dep, req, o) => request('call', { dependency: dep, request: req, point: o?.point, timeoutMs: o?.timeoutMs }),
+    health: (dep) => request('health', { dependency: dep }),
+    get log() { return (log ??= makeLogger({})); },
+    signal: abort.signal,
+  };
+  return c;
+}
+
+function startHeartbeat(ms: number) {
+  clearInterval(hbTimer);
+  hbTimer = setInterval(() => { if (!hung) send({ t: 'hb' }); }, ms);
+}
+
+async function load(s: AgentLoadSpec, restored: RestoredState | null) {
+  spec = s;
+  startHeartbeat(s.heartbeatMs);
+  let mod: any;
+  try {
+    mod = await import(pathToFileURL(s.module).href);
+  } catch (e) {
+    const err = serializeError(e);
+    if ((e as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(s.module)) err.message = `module not found: ${s.module}`;
+    return send({ t: 'loadError', error: err });
+  }
+  const def = mod?.default ?? mod;
+  if (!def || typeof def !== 'object' || typeof def.onMessage !== 'function') {
+    return send({ t: 'loadError', error: { type: 'ModuleLoadError', message: `${s.module} must default-export an agent object with an onMessage(message, ctx) function` } });
+  }
+  agent = def as AgentDefinition;
+  const version = Number.isInteger(agent.version) ? agent.version! : 1;
+  ctx = makeContext(s, version);
+  try {
+    if (restored && restored.version === version) ctx.state = restored.state;
+    else if (restored && restored.version < version) {
+      if (typeof agent.migrate !== 'function') throw Object.assign(new Error(`checkpoint has version ${restored.version} but the module is version ${version} and has no migrate(state, fromVersion)`), { name: 'CheckpointVersionError' });
+      ctx.state = await agent.migrate(restored.state, restored.version);
+    } else if (restored && restored.version > version) {
+      throw Object.assign(new Error(`checkpoint version ${restored.version} is newer than the module's version ${version}; run the newer module or remove the checkpoints`), { name: 'CheckpointVersionError' });
+    } else ctx.state = agent.init ? await agent.init(ctx) : {};
+    if (agent.onStart) await agent.onStart(ctx);
+  } catch (e) {
+    return send({ t: 'loadError', error: serializeError(e) });
+  }
+  send({ t: 'ready', restored: !!restored, version });
+  pump();
+}
+
+async function pump() {
+  if (busy || !agent || !ctx || stopping) return;
+  busy = true;
+  while (queue.length && !stopping) {
+    const m = queue.shift()!;
+    if (hung) { await new Promise(() => {}); }
+    if (slowMs) await new Promise((r) => setTimeout(r, slowMs));
+    try {
+      const value = await agent.onMessage(m.message, ctx, { kind: m.kind, from: m.from });
+      send({ t: 'done', id: m.id, ok: true, value: value === undefined ? null : value });
+    } catch (e) {
+      // Let it crash: the handler's state may be half-changed, so the asker gets
+      // the error and the supervisor restarts the agent from its last checkpoint.
+      send({ t: 'done', id: m.id, ok: false, error: serializeError(e), crash: true });
+      exitSoon(1);
+      return;
+    }
+  }
+  busy = false;
+}
+
+function exitSoon(code: number) {
+  stopping = true;
+  clearInterval(hbTimer);
+  // Let the IPC channel flush the last message before leaving.
+  setImmediate(() => (port ? process.exit(code) : process.exit(code)));
+}
+
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  abort.abort();
+  try {
+    if (agent?.onStop && ctx) await agent.onStop(ctx);
+  } catch { /* stopping anyway */ }
+  exitSoon(0);
+}
+
+onMessage((m: ToHost) => {
+  switch (m.t) {
+    case 'load':
+      if (!spec) void load(m.agent, m.restored);
+      break;
+    case 'msg':
+      queue.push(m);
+      void pump();
+      break;
+    case 'res': {
+      const p = pending.get(m.id);
+      if (!p) break;
+      pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(rebuild(m.error));
+      break;
+    }
+    case 'stop':
+      void stop();
+      break;
+    case 'fault':
+      if (m.fault === 'hang') { hung = true; clearInterval(hbTimer); }
+      else if (m.fault === 'slow') slowMs = Number(m.params?.ms ?? 1000);
+      else if (m.fault === 'crash') queueMicrotask(() => { throw Object.assign(new Error('injected crash'), { name: 'InjectedFault' }); });
+      break;
+  }
+});
+
+if (!port) {
+  // The runtime going away must not leave orphans behind.
+  process.on('disconnect', () => process.exit(0));
+}
+send({ t: 'spare' });

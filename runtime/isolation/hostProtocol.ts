@@ -1,0 +1,43 @@
+/**
+ * Messages between the runtime and an agent host (a forked process or a
+ * worker thread). Internal to the runtime; kept small because every restart
+ * and every message crosses it.
+ */
+import type { SerializedError } from '../errors.ts';
+
+export interface AgentLoadSpec {
+  id: string;
+  /** Absolute path of the (compiled) module to import. */
+  module: string;
+  supervisor: string;
+  heartbeatMs: number;
+  options: Record<string, unknown>;
+}
+
+export interface RestoredState {
+  state: unknown;
+  /** The module `version` the state was written with. */
+  version: number;
+  seq: number;
+}
+
+/** Operations an agent asks of the runtime through `ctx`. */
+export type HostOp = 'send' | 'ask' | 'checkpoint' | 'call' | 'model' | 'health';
+
+export type ToHost =
+  | { t: 'load'; agent: AgentLoadSpec; restored: RestoredState | null }
+  | { t: 'msg'; id: number; kind: 'send' | 'ask'; message: unknown; from?: string }
+  | { t: 'res'; id: number; ok: true; value: unknown }
+  | { t: 'res'; id: number; ok: false; error: SerializedError }
+  | { t: 'stop' }
+  | { t: 'fault'; fault: string; params?: Record<string, unknown> };
+
+export type FromHost =
+  | { t: 'spare' }
+  | { t: 'ready'; restored: boolean; version: number }
+  | { t: 'loadError'; error: SerializedError }
+  | { t: 'hb' }
+  | { t: 'done'; id: number; ok: true; value: unknown }
+  | { t: 'done'; id: number; ok: false; error: SerializedError; crash: boolean }
+  | { t: 'req'; id: number; op: HostOp; args: unknown }
+  | { t: 'log'; level: string; msg: string; fields?: Record<string, unknown> };

@@ -1,0 +1,64 @@
+/**
+ * Event notifications pushed on the control channel to subscribers. The
+ * JSON-RPC `method` is the event name and `params` the payload; every payload
+ * carries an ISO `time`.
+ */
+import type { BreakerState, LastError, NodeState, Isolation } from './status.ts';
+
+export const EVENT_NAMES = ['agent.state', 'supervisor.state', 'breaker.state', 'fault', 'alert', 'metrics', 'log', 'dependency.call'] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+export interface AgentStateEvent {
+  time: string;
+  agent: string;
+  supervisor: string;
+  state: NodeState;
+  previous: NodeState;
+  pid: number | null;
+  restarts: number;
+  isolation: Isolation;
+  /** Why the state changed: `crashed`, `unresponsive`, `sibling`, `stopped`, … */
+  reason?: string;
+  error?: LastError;
+}
+
+export interface SupervisorStateEvent {
+  time: string;
+  supervisor: string;
+  parent: string | null;
+  state: NodeState;
+  previous: NodeState;
+  restarts: number;
+  reason?: string;
+}
+
+export interface BreakerStateEvent {
+  time: string;
+  dependency: string;
+  state: BreakerState;
+  previous: BreakerState;
+}
+
+export interface LogEvent {
+  time: string;
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  msg: string;
+  agent?: string;
+  supervisor?: string;
+  [field: string]: unknown;
+}
+
+export interface EventPayloads {
+  'agent.state': AgentStateEvent;
+  'supervisor.state': SupervisorStateEvent;
+  'breaker.state': BreakerStateEvent;
+  fault: { time: string; [k: string]: unknown };
+  alert: { time: string; [k: string]: unknown };
+  metrics: { time: string; [k: string]: unknown };
+  log: LogEvent;
+  'dependency.call': { time: string; [k: string]: unknown };
+}
+
+export function isEventName(x: unknown): x is EventName {
+  return typeof x === 'string' && (EVENT_NAMES as readonly string[]).includes(x);
+}

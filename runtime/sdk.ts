@@ -1,0 +1,87 @@
+/**
+ * The agent SDK: `defineAgent` and the types of an agent module and its
+ * context. An agent module needs no import at all; this only adds types.
+ *
+ * ```ts
+ * import { defineAgent } from 'faultline';
+ * export default defineAgent({
+ *   init: () => ({ count: 0 }),
+ *   async onMessage(msg, ctx) { ctx.state.count += 1; await ctx.checkpoint(); return ctx.state.count; },
+ * });
+ * ```
+ */
+
+/** A pino-compatible logger whose lines reach the runtime's log stream with the agent's id. */
+export interface AgentLogger {
+  trace(obj: unknown, msg?: string): void;
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  fatal(obj: unknown, msg?: string): void;
+  child(bindings: Record<string, unknown>): AgentLogger;
+}
+
+export interface ChatMessage { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }
+export interface ChatRequest { messages: ChatMessage[]; temperature?: number; max_tokens?: number; stream?: boolean; [k: string]: unknown }
+export interface ChatReply { content: string; model: string; dependency: string; stale?: boolean; usage?: { prompt_tokens: number; completion_tokens: number }; [k: string]: unknown }
+
+export interface DependencyHealth { id: string; breaker: 'closed' | 'open' | 'half-open' | 'isolated'; errorRate: number; latencyMs?: number; [k: string]: unknown }
+
+export interface CallOptions {
+  /** Names this call site so a fault can target it. */
+  point?: string;
+  timeoutMs?: number;
+}
+
+/** What the runtime gives an agent's handlers. */
+export interface AgentContext<S = any> {
+  /** This agent's id. */
+  readonly id: string;
+  /** The restored or initial state; mutate it and `checkpoint()`. */
+  state: S;
+  /** Free-form `options` from the agent's config entry. */
+  readonly options: Record<string, unknown>;
+  /** Stores the current state durably; resolves once stored. */
+  checkpoint(): Promise<void>;
+  /** Queues a message for another agent; resolves once the message is accepted. */
+  send(agentId: string, message: unknown): Promise<void>;
+  /** Asks another agent and waits for its reply, or rejects with `AgentTimeoutError`. */
+  ask<R = unknown>(agentId: string, message: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  /** Chats through a model fallback chain named in the config's `models`. */
+  model(chain: string): { chat(request: ChatRequest, options?: CallOptions): Promise<ChatReply> };
+  /** Calls a dependency through its retry and circuit breaker policy. */
+  call<R = unknown>(dependencyId: string, request: unknown, options?: CallOptions): Promise<R>;
+  /** The health of a dependency as the runtime sees it. */
+  health(dependencyId: string): Promise<DependencyHealth>;
+  readonly log: AgentLogger;
+  /** Aborted when the agent is being stopped. */
+  readonly signal: AbortSignal;
+}
+
+export interface MessageMeta { kind: 'send' | 'ask'; from?: string }
+
+/** An agent module's default export. */
+export interface AgentDefinition<S = any, M = any, R = unknown> {
+  /** Checkpoint schema version (default 1). */
+  version?: number;
+  /** Cold-start state. */
+  init?: (ctx: Omit<AgentContext<S>, 'state'>) => S | Promise<S>;
+  /** Handles one message; the return value is the reply to `ask`. */
+  onMessage(message: M, ctx: AgentContext<S>, meta: MessageMeta): R | Promise<R>;
+  /** Upgrades a checkpoint written with an older `version`. */
+  migrate?: (old: unknown, fromVersion: number) => S;
+  /** Compacts a long state into a bounded one. */
+  summarize?: (state: S) => S;
+  /** Called once the agent is started and its state restored. */
+  onStart?: (ctx: AgentContext<S>) => void | Promise<void>;
+  /** Called on a graceful stop, before the host exits. */
+  onStop?: (ctx: AgentContext<S>) => void | Promise<void>;
+}
+
+/** Identity helper that only adds types. */
+export function defineAgent<S = any, M = any, R = unknown>(agent: AgentDefinition<S, M, R>): AgentDefinition<S, M, R> {
+  return agent;
+}
+
+export type { RuntimeStatus, AgentStatus, SupervisorStatus, NodeState } from './protocol/status.ts';
