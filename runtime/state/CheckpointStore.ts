@@ -1,14 +1,32 @@
 /**
  * Where agent state is kept between incarnations. The runtime core uses only
  * this interface; the SQLite store is the default, the memory store serves
- * unit tests and `checkpoints.store: "memory"`.
+ * unit tests and `checkpoints.store: "memory"`. Everything SQL-specific stays
+ * inside the SQLite store, so a PostgreSQL store can come later.
  */
+import type { MailboxFactory } from '../messaging/Mailbox.ts';
+import type { Disposable } from './Listeners.ts';
+
+export type { Disposable } from './Listeners.ts';
+
+export type CheckpointKind = 'full' | 'summary';
+
 export interface CheckpointInput {
   agent: string;
   /** The agent module's `version`. */
   version: number;
+  /** Plain JSON data (an xstate persisted snapshot is fine). */
   state: unknown;
-  kind?: 'full' | 'summary';
+  /** `summary` when the state was just compacted by `summarize` (default `full`). */
+  kind?: CheckpointKind;
+  /**
+   * Id of the inbox message whose handling this checkpoint completes. The
+   * message leaves the agent's inbox, and its call journal is cleared, in the
+   * same transaction as the checkpoint: a crash either keeps both the old
+   * state and the message, or neither, so a redelivered message is never
+   * counted twice in the state.
+   */
+  ack?: string;
 }
 
 export interface CheckpointInfo {
@@ -17,7 +35,7 @@ export interface CheckpointInfo {
   version: number;
   runtimeVersion: string;
   time: string;
-  kind: 'full' | 'summary';
+  kind: CheckpointKind;
   size: number;
   checksum: string;
   /** False when the payload fails its checksum or does not parse. */
@@ -28,37 +46,73 @@ export interface Restored {
   state: unknown;
   version: number;
   seq: number;
+  kind: CheckpointKind;
+  /** ISO time the checkpoint was written. */
+  time: string;
   /** Corrupt checkpoints skipped to reach this one (newest first). */
   skipped: number[];
 }
 
+/**
+ * A corrupt checkpoint `latest` skipped (or an inbox message that no longer
+ * parses, set aside when its mailbox opened); the runtime logs it, counts it
+ * and raises an alert.
+ */
+export interface FallbackEvent {
+  what: 'checkpoint' | 'message';
+  agent: string;
+  /** The checkpoint's seq, or the inbox row's position. */
+  seq: number;
+  reason: 'checksum' | 'parse';
+  /** What failed, for the log line. */
+  detail: string;
+}
+
 export interface CheckpointStore {
-  /** Stores a checkpoint; resolves once it is durable. */
+  /** Stores a checkpoint; resolves once it is durable (its transaction committed). */
   put(c: CheckpointInput): Promise<{ seq: number }>;
-  /** The newest valid checkpoint, falling back past corrupt ones; null: cold start. */
+  /**
+   * The newest valid checkpoint, falling back past corrupt ones (each one
+   * reported through `onFallback`); null: none left, cold start. Never
+   * rejects because of corrupt data.
+   */
   latest(agent: string): Promise<Restored | null>;
+  /** The agent's retained checkpoints, oldest first, each checked. */
   list(agent: string): Promise<CheckpointInfo[]>;
+  /** Reports each corrupt checkpoint `latest` skips. */
+  onFallback(listener: (e: FallbackEvent) => void): Disposable;
+
+  /** The agents' inboxes in this store (durable for SQLite); one mailbox per agent. */
+  inboxes(): MailboxFactory;
+
+  /** Stores runtime state under a key (restart history, breaker `toJSON()`); resolves once durable. */
+  putMeta(key: string, value: unknown): Promise<void>;
+  /** The value stored under `key`, or undefined. */
+  getMeta<T = unknown>(key: string): Promise<T | undefined>;
+
+  /** Records the result of call number `callIndex` (0-based) made while handling message `msgId`. */
+  journalCall(agent: string, msgId: string, callIndex: number, result: unknown): Promise<void>;
+  /** Results journaled for the message, by call index, up to the first missing one. */
+  journaled(agent: string, msgId: string): Promise<unknown[]>;
+  /** Forgets the message's journal (also done by `put` with `ack`). */
+  clearJournal(agent: string, msgId: string): Promise<void>;
+
+  /** Fault injection: damages the newest checkpoint's payload, leaving its checksum; the seq or null. */
+  corruptLatest(agent: string): Promise<number | null>;
+  /** Fault injection: deletes the newest checkpoint; the seq or null. */
+  dropLatest(agent: string): Promise<number | null>;
+
+  /** Commits pending writes and releases the store. */
   close(): Promise<void>;
 }
 
-/** Keeps checkpoints in memory: lost when the runtime exits. */
-export class MemoryCheckpointStore implements CheckpointStore {
-  private rows = new Map<string, { seq: number; version: number; json: string; time: string; kind: 'full' | 'summary' }[]>();
-  constructor(private readonly runtimeVersion = '0.0.0') {}
-  async put(c: CheckpointInput) {
-    const list = this.rows.get(c.agent) ?? [];
-    const seq = (list.at(-1)?.seq ?? 0) + 1;
-    list.push({ seq, version: c.version, json: JSON.stringify(c.state ?? null), time: new Date().toISOString(), kind: c.kind ?? 'full' });
-    if (list.length > 20) list.splice(0, list.length - 20);
-    this.rows.set(c.agent, list);
-    return { seq };
-  }
-  async latest(agent: string): Promise<Restored | null> {
-    const last = this.rows.get(agent)?.at(-1);
-    return last ? { state: JSON.parse(last.json), version: last.version, seq: last.seq, skipped: [] } : null;
-  }
-  async list(agent: string): Promise<CheckpointInfo[]> {
-    return (this.rows.get(agent) ?? []).map((r) => ({ agent, seq: r.seq, version: r.version, runtimeVersion: this.runtimeVersion, time: r.time, kind: r.kind, size: r.json.length, checksum: '', valid: true }));
-  }
-  async close() {}
+export interface RetentionOptions {
+  /** Checkpoints kept per agent (default 20); the newest valid one is always kept. */
+  retain?: number;
+  /** Also keep every checkpoint younger than this (default 0: off). */
+  retainMaxAgeMs?: number;
 }
+
+export const DEFAULT_RETAIN = 20;
+
+export { MemoryCheckpointStore } from './MemoryCheckpointStore.ts';

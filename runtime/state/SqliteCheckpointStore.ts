@@ -1,0 +1,243 @@
+/**
+ * The default checkpoint store: one SQLite file in WAL mode, written through
+ * group commit. Checkpoints are checksummed; `latest` verifies and falls back
+ * past corrupt ones. The same file holds the durable inboxes, the call
+ * journal and the runtime's meta state.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions } from './CheckpointStore.ts';
+import { DEFAULT_RETAIN } from './CheckpointStore.ts';
+import { openStateDb, type StateDb, type StateDbOptions } from './StateDb.ts';
+import type { CommitInfo } from './GroupCommit.ts';
+import { Listeners, type Disposable } from './Listeners.ts';
+import { SqliteInboxes } from './SqliteInbox.ts';
+import { checksumOf, damage, toPayload, verifyPayload } from './payload.ts';
+import { StateNotSerializableError, StoreClosedError } from './errors.ts';
+
+export interface SqliteCheckpointStoreOptions extends StateDbOptions, RetentionOptions {
+  /** Written into each checkpoint (default '0.0.0'). */
+  runtimeVersion?: string;
+  /** Clock for timestamps and `retainMaxAgeMs` (tests pass a fake one). */
+  now?: () => number;
+}
+
+interface CheckpointRow {
+  seq: number;
+  version: number;
+  runtime_version: string;
+  time: string;
+  kind: CheckpointKind;
+  size: number;
+  checksum: string | null;
+  payload: string | Uint8Array;
+}
+
+// Sorts after every ISO timestamp: with no age limit, age never keeps a row.
+const NEVER_YOUNG = '\uffff';
+
+/** A `CheckpointStore` in one SQLite file. Opening creates, or migrates, the file. */
+export class SqliteCheckpointStore implements CheckpointStore {
+  /** Absolute path of the file. */
+  readonly file: string;
+  /** Schema version the file had before this open (0: new file). */
+  readonly migratedFrom: number;
+  private readonly sdb: StateDb;
+  private readonly s: Record<
+    'insert' | 'prune' | 'desc' | 'all' | 'newest' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal',
+    Statement
+  >;
+  private readonly runtimeVersion: string;
+  private readonly retain: number;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+  private lastSeq = new Map<string, number>();
+  private fallbacks = new Listeners<FallbackEvent>();
+  private boxes: SqliteInboxes | undefined;
+  private closed = false;
+
+  constructor(file: string, opts: SqliteCheckpointStoreOptions = {}) {
+    this.sdb = openStateDb(file, opts);
+    this.file = this.sdb.file;
+    this.migratedFrom = this.sdb.migratedFrom;
+    this.runtimeVersion = opts.runtimeVersion ?? '0.0.0';
+    this.retain = Math.max(1, Math.floor(opts.retain ?? DEFAULT_RETAIN));
+    this.maxAgeMs = Math.max(0, opts.retainMaxAgeMs ?? 0);
+    this.now = opts.now ?? Date.now;
+    const db = this.sdb.db;
+    const cols = 'seq, version, runtime_version, time, kind, size, checksum, payload';
+    this.s = {
+      // Seqs never go back within a run, even after dropLatest removed the newest.
+      insert: db.prepare(
+        `INSERT INTO checkpoints (agent, seq, version, runtime_version, time, kind, size, checksum, payload)
+         VALUES (?, max(?, coalesce((SELECT max(seq) FROM checkpoints WHERE agent = ?), 0)) + 1, ?, ?, ?, ?, ?, ?, ?)
+         RETURNING seq`,
+      ),
+      prune: db.prepare('DELETE FROM checkpoints WHERE agent = ? AND seq <= ? AND time < ?'),
+      desc: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? ORDER BY seq DESC`),
+      all: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? ORDER BY seq`),
+      newest: db.prepare('SELECT seq, payload FROM checkpoints WHERE agent = ? ORDER BY seq DESC LIMIT 1'),
+      damage: db.prepare('UPDATE checkpoints SET payload = ? WHERE agent = ? AND seq = ?'),
+      drop: db.prepare('DELETE FROM checkpoints WHERE agent = ? AND seq = ?'),
+      putMeta: db.prepare('INSERT INTO meta (key, value, time) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, time = excluded.time'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      journal: db.prepare('INSERT OR REPLACE INTO journal (agent, msg_id, call_index, result) VALUES (?, ?, ?, ?)'),
+      journaled: db.prepare('SELECT call_index, result FROM journal WHERE agent = ? AND msg_id = ? ORDER BY call_index'),
+      clearJournal: db.prepare('DELETE FROM journal WHERE agent = ? AND msg_id = ?'),
+    };
+  }
+
+  put(c: CheckpointInput): Promise<{ seq: number }> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    let payload: string;
+    try {
+      payload = toPayload(c.state);
+    } catch (e) {
+      return Promise.reject(new StateNotSerializableError(c.agent, (e as Error).message));
+    }
+    const checksum = checksumOf(payload);
+    const size = Buffer.byteLength(payload);
+    const now = this.now();
+    const time = new Date(now).toISOString();
+    const youngFrom = this.maxAgeMs > 0 ? new Date(now - this.maxAgeMs).toISOString() : NEVER_YOUNG;
+    const kind = c.kind ?? 'full';
+    const taken = c.ack === undefined ? undefined : this.inboxes().open(c.agent).take(c.ack);
+    return this.sdb.writer
+      .enqueue(() => {
+        const floor = this.lastSeq.get(c.agent) ?? 0;
+        const { seq } = this.s.insert.get(c.agent, floor, c.agent, c.version, this.runtimeVersion, time, kind, size, checksum, payload) as { seq: number };
+        this.lastSeq.set(c.agent, seq);
+        // The row just inserted is valid and within the kept window, so the
+        // newest valid checkpoint always survives the pruning.
+        this.s.prune.run(c.agent, seq - this.retain, youngFrom);
+        if (c.ack !== undefined) {
+          taken?.apply();
+          this.s.clearJournal.run(c.agent, c.ack);
+        }
+        return { seq };
+      })
+      .then(undefined, (e) => {
+        taken?.restore();
+        throw e;
+      });
+  }
+
+  async latest(agent: string): Promise<Restored | null> {
+    await this.settle();
+    const events: FallbackEvent[] = [];
+    let found: Restored | null = null;
+    for (const r of this.s.desc.iterate(agent) as IterableIterator<CheckpointRow>) {
+      const v = verifyPayload(r.payload, r.checksum);
+      if (v.ok) {
+        found = { state: v.value, version: r.version, seq: r.seq, kind: r.kind, time: r.time, skipped: events.map((e) => e.seq) };
+        break;
+      }
+      events.push({ what: 'checkpoint', agent, seq: r.seq, reason: v.reason, detail: v.detail });
+    }
+    // Emitted after the cursor is closed: a listener may write to the store.
+    for (const e of events) this.fallbacks.emit(e);
+    return found;
+  }
+
+  async list(agent: string): Promise<CheckpointInfo[]> {
+    await this.settle();
+    return (this.s.all.all(agent) as CheckpointRow[]).map((r) => ({
+      agent,
+      seq: r.seq,
+      version: r.version,
+      runtimeVersion: r.runtime_version,
+      time: r.time,
+      kind: r.kind,
+      size: r.size,
+      checksum: r.checksum ?? '',
+      valid: verifyPayload(r.payload, r.checksum).ok,
+    }));
+  }
+
+  onFallback(listener: (e: FallbackEvent) => void): Disposable {
+    return this.fallbacks.add(listener);
+  }
+
+  /** Reports each group-commit transaction (batch size, failures), for metrics. */
+  onCommit(listener: (c: CommitInfo) => void): Disposable {
+    return this.sdb.writer.onCommit(listener);
+  }
+
+  inboxes(): SqliteInboxes {
+    if (this.closed) throw new StoreClosedError();
+    return (this.boxes ??= new SqliteInboxes(this.sdb, this.fallbacks));
+  }
+
+  putMeta(key: string, value: unknown): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    const json = toPayload(value);
+    const time = new Date(this.now()).toISOString();
+    return this.sdb.writer.enqueue(() => void this.s.putMeta.run(key, json, time));
+  }
+
+  async getMeta<T = unknown>(key: string): Promise<T | undefined> {
+    await this.settle();
+    const row = this.s.getMeta.get(key) as { value: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.value) as T);
+  }
+
+  journalCall(agent: string, msgId: string, callIndex: number, result: unknown): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    const json = toPayload(result);
+    return this.sdb.writer.enqueue(() => void this.s.journal.run(agent, msgId, callIndex, json));
+  }
+
+  async journaled(agent: string, msgId: string): Promise<unknown[]> {
+    await this.settle();
+    const out: unknown[] = [];
+    for (const r of this.s.journaled.all(agent, msgId) as { call_index: number; result: string }[]) {
+      // A gap means a call whose result never committed: replay from there.
+      if (r.call_index !== out.length) break;
+      out.push(JSON.parse(r.result));
+    }
+    return out;
+  }
+
+  clearJournal(agent: string, msgId: string): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    return this.sdb.writer.enqueue(() => void this.s.clearJournal.run(agent, msgId));
+  }
+
+  corruptLatest(agent: string): Promise<number | null> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    return this.sdb.writer.enqueue(() => {
+      const r = this.s.newest.get(agent) as { seq: number; payload: string | Uint8Array } | undefined;
+      if (!r) return null;
+      this.s.damage.run(damage(r.payload), agent, r.seq);
+      return r.seq;
+    });
+  }
+
+  dropLatest(agent: string): Promise<number | null> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    return this.sdb.writer.enqueue(() => {
+      const r = this.s.newest.get(agent) as { seq: number } | undefined;
+      if (!r) return null;
+      this.s.drop.run(agent, r.seq);
+      return r.seq;
+    });
+  }
+
+  /** Resolves once every write queued so far has committed (or failed). */
+  flushed(): Promise<void> {
+    return this.sdb.writer.idle();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.sdb.close();
+  }
+
+  // Reads wait for queued writes, so a caller reads what it wrote even if it
+  // did not await the write.
+  private async settle() {
+    if (this.closed) throw new StoreClosedError();
+    if (this.sdb.writer.pending > 0) await this.sdb.writer.idle();
+    if (this.closed) throw new StoreClosedError();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Failures of the durable state a caller can act on. Corrupt checkpoints are
+ * not among them: `latest` falls back past those and reports them through
+ * `onFallback` instead of throwing.
+ */
+import { FaultlineError } from '../errors.ts';
+
+/** The state file was written by a newer Faultline; opening it could lose data. */
+export class StateSchemaTooNewError extends FaultlineError {
+  constructor(readonly file: string, readonly fileVersion: number, readonly supportedVersion: number) {
+    super(
+      `State file ${file} has schema version ${fileVersion}, but this Faultline supports up to ${supportedVersion}; ` +
+        'upgrade Faultline, or point `checkpoints.path` at another file',
+    );
+  }
+}
+
+/** An agent's checkpoint was written by a newer module `version` than the one loaded. */
+export class CheckpointVersionError extends FaultlineError {
+  constructor(readonly agent: string, readonly checkpointVersion: number, readonly moduleVersion: number) {
+    super(
+      `Agent "${agent}" has a checkpoint of version ${checkpointVersion}, newer than its module's version ${moduleVersion}; ` +
+        'load the module of that version or newer (its checkpoints are kept untouched)',
+    );
+  }
+}
+
+/** The store was closed (the runtime is shutting down); nothing more is stored. */
+export class StoreClosedError extends FaultlineError {
+  constructor(what = 'checkpoint store') {
+    super(`The ${what} is closed; the runtime is shutting down`);
+  }
+}
+
+/** A value could not be stored because it is not JSON (a cycle, a BigInt). */
+export class StateNotSerializableError extends FaultlineError {
+  constructor(readonly agent: string, reason: string) {
+    super(`State of agent "${agent}" cannot be stored as JSON: ${reason}; keep state to plain data`);
+  }
+}
