@@ -103,6 +103,10 @@ class ProcessHost extends BaseHost {
       env: { ...process.env, ...opts.env, FAULTLINE_HOST: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      // Its own process group: a Ctrl-C in the terminal reaches the runtime,
+      // which stops agents in order, instead of killing every agent at once.
+      // An orphaned host still exits: it leaves when the IPC channel closes.
+      detached: true,
     });
     this.child.on('message', (m) => this.handle(m as FromHost));
     this.child.on('exit', (code, signal) => this.handleExit({ code, signal }));
@@ -133,6 +137,7 @@ class ProcessHost extends BaseHost {
 class ThreadHost extends BaseHost {
   readonly isolation = 'thread' as const;
   private worker: Worker;
+  readonly threadId: number;
   constructor(opts: HostOptions) {
     super();
     this.worker = new Worker(opts.script, {
@@ -141,6 +146,7 @@ class ThreadHost extends BaseHost {
       stderr: true,
       resourceLimits: opts.memoryMb ? { maxOldGenerationSizeMb: opts.memoryMb } : undefined,
     });
+    this.threadId = this.worker.threadId;
     let error: Error | undefined;
     this.worker.on('message', (m) => this.handle(m as FromHost));
     this.worker.on('error', (e) => { error = e; });
@@ -149,7 +155,6 @@ class ThreadHost extends BaseHost {
     createInterface({ input: this.worker.stderr }).on('line', (line) => this.output('stderr', line));
   }
   get pid() { return process.pid; }
-  get threadId() { return this.worker.threadId; }
   send(m: ToHost): boolean {
     if (this.exited) return false;
     this.worker.postMessage(m);

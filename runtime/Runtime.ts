@@ -1,0 +1,298 @@
+/**
+ * The runtime: one supervision tree of agents, the mailboxes and router
+ * between them, the host pool they run in, and the control channel that the
+ * CLI and the extension drive it through.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { AgentSpec, ResolvedConfig } from './config/load.ts';
+import { agentSpecs } from './config/load.ts';
+import { AgentNode, type AgentEnv, type AgentRecord } from './supervision/AgentNode.ts';
+import { Supervisor } from './supervision/Supervisor.ts';
+import { realClock, type Clock } from './supervision/machines.ts';
+import { HostPool } from './isolation/HostPool.ts';
+import { hostScript, runtimeVersion } from './isolation/paths.ts';
+import { createModuleResolver } from './isolation/moduleResolver.ts';
+import type { HostOp } from './isolation/hostProtocol.ts';
+import { Router } from './messaging/Router.ts';
+import { memoryMailboxes, type Mailbox, type MailboxFactory } from './messaging/Mailbox.ts';
+import { MemoryCheckpointStore, type CheckpointStore } from './state/CheckpointStore.ts';
+import { ControlServer, type Session } from './control/ControlServer.ts';
+import { newToken } from './control/auth.ts';
+import { writeRuntimeFile, removeRuntimeFile } from './control/runtimeFileIO.ts';
+import { RpcError, RpcErrorCode, type MethodName, type Methods } from './protocol/rpc.ts';
+import type { EventName, EventPayloads } from './protocol/events.ts';
+import type { RuntimeStatus, TreeNodeStatus } from './protocol/status.ts';
+import { findNode } from './protocol/status.ts';
+import { createRuntimeLogger, type RuntimeLogger } from './log.ts';
+import { AgentUnavailableError, UnknownAgentError } from './errors.ts';
+
+export interface RuntimeOptions {
+  config: ResolvedConfig;
+  /** State dir; default `.faultline` beside the config. */
+  stateDir?: string;
+  /** Overrides the config's port. */
+  port?: number;
+  clock?: Clock;
+  store?: CheckpointStore;
+  mailboxes?: MailboxFactory;
+  /** Write runtime.json (default true). */
+  writeRuntimeFile?: boolean;
+  /** Logger; default JSON lines to `<stateDir>/logs/runtime.log`. */
+  logger?: RuntimeLogger;
+  /** Node flags per agent (the inspector when debugging). */
+  execArgv?: (spec: AgentSpec) => string[] | undefined;
+}
+
+/** Emitted when the runtime has stopped; `code` is the exit code the process should use. */
+export interface RuntimeStopped { code: number; reason: string }
+
+export class Runtime {
+  readonly config: ResolvedConfig;
+  readonly stateDir: string;
+  readonly token = newToken();
+  readonly version = runtimeVersion();
+  readonly events = new EventEmitter();
+  readonly startedAt = Date.now();
+  readonly root: Supervisor;
+  readonly router: Router;
+  readonly log: RuntimeLogger;
+  readonly store: CheckpointStore;
+  private readonly pool: HostPool;
+  private readonly agents = new Map<string, AgentNode>();
+  private readonly records = new Map<string, AgentRecord>();
+  private readonly mailboxes = new Map<string, Mailbox>();
+  private readonly mailboxFactory: MailboxFactory;
+  private control: ControlServer | undefined;
+  private stopping: Promise<RuntimeStopped> | undefined;
+  /** Extra request handlers (`ctx` ops and control methods) registered by other parts. */
+  readonly hostOps = new Map<HostOp, (agent: string, args: any) => Promise<unknown>>();
+  readonly methods = new Map<string, (params: any, session: Session) => Promise<unknown>>();
+  readonly statusExtras: (() => Partial<RuntimeStatus>)[] = [];
+  readonly httpRoutes: Record<string, ConstructorParameters<typeof ControlServer>[0]['routes'][string]> = {};
+  readonly done: Promise<RuntimeStopped>;
+  private resolveDone!: (s: RuntimeStopped) => void;
+
+  constructor(private readonly o: RuntimeOptions) {
+    this.config = o.config;
+    this.stateDir = o.stateDir ?? path.join(o.config.baseDir, '.faultline');
+    mkdirSync(this.stateDir, { recursive: true });
+    this.done = new Promise((r) => (this.resolveDone = r));
+    this.log = o.logger ?? createRuntimeLogger({ dir: path.join(this.stateDir, 'logs'), onLine: (line) => this.emit('log', line) });
+    this.store = o.store ?? new MemoryCheckpointStore(this.version);
+    this.mailboxFactory = o.mailboxes ?? memoryMailboxes;
+    const clock = o.clock ?? realClock;
+    this.pool = new HostPool({
+      script: hostScript(),
+      spares: o.config.runtime.spares,
+      maxConcurrentStarts: o.config.runtime.maxConcurrentStarts,
+      onSpareOutput: (stream, line) => this.log.info({ stream, spare: true }, line),
+    });
+    this.router = new Router({
+      agent: (id) => this.agents.get(id),
+      agentIds: () => agentSpecs(this.config.supervisor).map((a) => a.id),
+      mailbox: (id) => this.mailbox(id),
+      defaultTimeoutMs: o.config.runtime.askTimeoutMs,
+    });
+    const resolveModule = createModuleResolver(this.stateDir);
+    const env: AgentEnv = {
+      clock,
+      pool: this.pool,
+      mailbox: (id) => this.mailbox(id),
+      record: (id) => {
+        let r = this.records.get(id);
+        if (!r) this.records.set(id, (r = { restarts: 0, starts: 0 }));
+        return r;
+      },
+      store: this.store,
+      maxDeliveries: o.config.runtime.maxDeliveries,
+      resolveModule,
+      handleRequest: (agent, op, args) => this.hostRequest(agent, op, args),
+      complete: (id, result) => this.router.complete(id, result),
+      emitState: (e) => this.emit('agent.state', e),
+      down: (agent, error) => this.router.failAgent(agent, error),
+      log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+      output: (agent, stream, line) => this.log[stream === 'stderr' ? 'warn' : 'info']({ agent, stream }, line),
+      execArgv: o.execArgv,
+    };
+    this.root = new Supervisor(o.config.supervisor, {
+      clock,
+      agentFactory: (spec, parent) => {
+        const node = new AgentNode(spec as AgentSpec, parent.id, env);
+        this.agents.set(spec.id, node);
+        return node;
+      },
+      emitState: (e) => this.emit('supervisor.state', e),
+      log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+    });
+    this.root.onExit = (exit) => {
+      const msg = `Faultline: the root supervisor "${this.root.id}" failed (${exit.reason}: ${this.root.lastError?.message ?? ''}); shutting the runtime down`;
+      this.log.fatal({ supervisor: this.root.id }, msg);
+      void this.stop({ code: 1, reason: msg });
+    };
+  }
+
+  private mailbox(id: string): Mailbox {
+    let m = this.mailboxes.get(id);
+    if (!m) this.mailboxes.set(id, (m = this.mailboxFactory.open(id)));
+    return m;
+  }
+
+  emit<E extends EventName>(name: E, payload: EventPayloads[E]) {
+    this.events.emit(name, payload);
+    this.events.emit('*', name, payload);
+    this.control?.broadcast(name, payload);
+  }
+
+  /** Starts the control channel, the warm spares and the tree, in that order. */
+  async start(): Promise<{ port: number }> {
+    this.control = new ControlServer({
+      token: this.token,
+      port: this.o.port ?? this.config.runtime.port,
+      handle: (method, params, session) => this.handle(method, params, session),
+      routes: {
+        '/livez': async () => ({ status: 200, type: 'application/json', body: JSON.stringify({ status: 'ok', pid: process.pid }) }),
+        '/readyz': async () => this.readyz(),
+        ...this.httpRoutes,
+      },
+      log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+    });
+    const port = await this.control.listen();
+    this.pool.warm();
+    if (this.o.writeRuntimeFile !== false) {
+      writeRuntimeFile(this.stateDir, { pid: process.pid, port, token: this.token, url: `http://127.0.0.1:${port}`, startedAt: new Date(this.startedAt).toISOString(), version: this.version, config: this.config.file });
+    }
+    this.log.info({ port, config: this.config.file }, `runtime listening on http://127.0.0.1:${port}`);
+    await this.root.start();
+    return { port };
+  }
+
+  get port(): number {
+    return this.control?.port ?? 0;
+  }
+
+  private readyz() {
+    const tree = this.root.status();
+    const reasons: string[] = [];
+    const walk = (n: TreeNodeStatus) => {
+      if (n.kind === 'agent') {
+        if (!n.readiness) reasons.push(`agent ${n.id} is ${n.state}`);
+      } else n.children.forEach(walk);
+    };
+    walk(tree);
+    return { status: reasons.length ? 503 : 200, type: 'application/json', body: JSON.stringify({ status: reasons.length ? 'not ready' : 'ready', reasons }) };
+  }
+
+  status(): RuntimeStatus {
+    const s: RuntimeStatus = {
+      runtime: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, version: this.version, name: this.config.name, startedAt: new Date(this.startedAt).toISOString(), port: this.port },
+      tree: this.root.status(),
+      dependencies: [],
+    };
+    for (const extra of this.statusExtras) Object.assign(s, extra());
+    return s;
+  }
+
+  agent(id: string): AgentNode | undefined {
+    return this.agents.get(id);
+  }
+
+  private supervisorOf(id: string): Supervisor | undefined {
+    const find = (s: Supervisor): Supervisor | undefined => {
+      for (const c of s.children) {
+        if (c.id === id) return s;
+        if (c instanceof Supervisor) {
+          const f = find(c);
+          if (f) return f;
+        }
+      }
+      return undefined;
+    };
+    return find(this.root);
+  }
+
+  private requireNode(id: string): Supervisor {
+    const sup = this.supervisorOf(id);
+    if (!sup) {
+      if (id === this.root.id) throw new RpcError(RpcErrorCode.InvalidParams, `"${id}" is the root supervisor; use \`faultline down\` to stop the runtime`);
+      throw new UnknownAgentError(id, agentSpecs(this.config.supervisor).map((a) => a.id));
+    }
+    return sup;
+  }
+
+  /** Restarts an agent or a supervisor subtree on request (not counted toward intensity). */
+  async restart(id: string): Promise<void> {
+    await this.requireNode(id).restartChild(id);
+  }
+
+  /** Stops an agent or subtree; it stays down until restarted. */
+  async stopNode(id: string): Promise<void> {
+    await this.requireNode(id).stopChild(id);
+    this.router.failAgent(id, new AgentUnavailableError(id, 'stopped', 'stopped on request'));
+  }
+
+  private async hostRequest(agent: string, op: HostOp, args: any): Promise<unknown> {
+    switch (op) {
+      case 'send':
+        await this.router.send(args.agent, args.message, agent);
+        return { accepted: true };
+      case 'ask':
+        return this.router.ask(args.agent, args.message, { timeoutMs: args.timeoutMs, from: agent });
+      case 'checkpoint':
+        return this.store.put({ agent, version: args.version, state: args.state, kind: 'full' });
+      default: {
+        const h = this.hostOps.get(op);
+        if (!h) throw new Error(`ctx.${op}() is not available: no dependencies are configured in ${path.basename(this.config.file || 'the config')}`);
+        return h(agent, args);
+      }
+    }
+  }
+
+  /** Control-channel requests. */
+  async handle(method: MethodName, params: any, session: Session): Promise<unknown> {
+    const extra = this.methods.get(method);
+    if (extra) return extra(params, session);
+    switch (method) {
+      case 'status':
+        return this.status();
+      case 'send':
+        await this.router.send(params.agent, params.message);
+        return { accepted: true } satisfies Methods['send']['result'];
+      case 'ask':
+        return this.router.ask(params.agent, params.message, { timeoutMs: params.timeoutMs });
+      case 'restart':
+        await this.restart(params.agent);
+        return {};
+      case 'stop':
+        await this.stopNode(params.agent);
+        return {};
+      case 'checkpoints':
+        if (!findNode(this.root.status(), params.agent)) throw new UnknownAgentError(params.agent, agentSpecs(this.config.supervisor).map((a) => a.id));
+        return this.store.list(params.agent);
+      case 'shutdown':
+        setImmediate(() => void this.stop({ code: 0, reason: 'shutdown requested' }));
+        return {};
+      default:
+        throw new RpcError(RpcErrorCode.MethodNotFound, `Method not available in this runtime: ${method}`);
+    }
+  }
+
+  /** Stops the tree in reverse order within the shutdown timeouts, then everything else. */
+  stop(result: RuntimeStopped = { code: 0, reason: 'stopped' }): Promise<RuntimeStopped> {
+    this.stopping ??= (async () => {
+      this.log.info({}, `runtime stopping: ${result.reason}`);
+      this.router.close();
+      await this.root.stop('runtime stopping');
+      this.pool.close();
+      if (this.o.writeRuntimeFile !== false) removeRuntimeFile(this.stateDir, process.pid);
+      await this.control?.close();
+      await this.store.close();
+      this.log.info({}, 'runtime stopped');
+      await this.log.flush();
+      this.resolveDone(result);
+      return result;
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The `faultline` CLI. Exit codes: 0 success, 1 failure, 2 bad usage.
+ * Every command but `up` reaches the runtime through `.faultline/runtime.json`.
+ */
+import { ConfigError } from '../errors.ts';
+import { findNode } from '../protocol/status.ts';
+import { intOption, jsonArg, parse, UsageError } from './args.ts';
+import { findStateDir, locateRuntime, NoRuntimeError, RemoteError, RuntimeClient } from './client.ts';
+import { renderStatus } from './render.ts';
+import { up, upHelp } from './up.ts';
+
+export { configJsonSchema } from '../config/schema.ts';
+
+const HELP = `Faultline: run fault-tolerant agent systems.
+
+Usage: faultline <command> [options]
+
+Commands:
+  up [--config F] [--port N]            run the system in the foreground
+  status [--json]                       the supervision tree: states, pids, restarts, breakers
+  send <agent> <json>                   queue a message for an agent
+  ask <agent> <json> [--timeout-ms N]   ask an agent and print its reply as JSON
+  restart <agent>                       restart an agent or a supervisor subtree
+  stop <agent>                          stop an agent or subtree (it stays down)
+  checkpoints <agent> [--json]          an agent's stored checkpoints
+  down                                  stop the runtime (agents in reverse order)
+  schema                                print the JSON Schema of faultline.config.json
+
+Options for commands that talk to a running runtime:
+  --state-dir D   the runtime's state dir (default: the nearest .faultline/ with a runtime.json)
+  --config F      find the runtime of this config (its .faultline/ beside it)
+
+Run \`faultline <command> --help\` for a command's options.`;
+
+const helps: Record<string, string> = {
+  up: upHelp,
+  status: 'Usage: faultline status [--json]\n\nPrints the supervision tree with each node\'s state, pid, restarts and isolation, and each dependency\'s breaker. --json prints the status JSON.',
+  send: 'Usage: faultline send <agent> <json>\n\nQueues <json> in the agent\'s mailbox and returns once it is stored. Prints {"accepted":true} with --json.',
+  ask: 'Usage: faultline ask <agent> <json> [--timeout-ms N]\n\nAsks the agent and prints its reply as JSON. Exits 1 when the agent does not reply within the timeout (default 5000 ms) or fails.',
+  restart: 'Usage: faultline restart <agent>\n\nStops the agent (or supervisor subtree) gracefully and starts it again. Not counted toward restart intensity.',
+  stop: 'Usage: faultline stop <agent>\n\nStops the agent (or supervisor subtree); it stays down until `faultline restart`.',
+  checkpoints: 'Usage: faultline checkpoints <agent> [--json]\n\nLists the agent\'s checkpoints: sequence, module version, kind, size, time and validity.',
+  down: 'Usage: faultline down\n\nStops the runtime: agents stop in reverse order within their shutdown times.',
+  schema: 'Usage: faultline schema\n\nPrints the JSON Schema of faultline.config.json.',
+};
+
+async function withClient<T>(values: { 'state-dir'?: string; config?: string }, fn: (c: RuntimeClient) => Promise<T>): Promise<T> {
+  const file = locateRuntime(findStateDir({ stateDir: values['state-dir'], config: values.config }));
+  const client = await RuntimeClient.connect(file);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
+
+async function run(cmd: string, argv: string[]): Promise<number> {
+  switch (cmd) {
+    case 'up':
+      return up(argv);
+    case 'status': {
+      const { values } = parse(argv, {}, [0, 0]);
+      const st = await withClient(values, (c) => c.call('status', {}));
+      if (values.json) print(st);
+      else console.log(renderStatus(st, { color: !!process.stdout.isTTY && !process.env.NO_COLOR }));
+      return 0;
+    }
+    case 'send': {
+      const { values, positionals } = parse(argv, {}, [2, 2]);
+      const message = jsonArg(positionals[1], 'the message');
+      const r = await withClient(values, (c) => c.call('send', { agent: positionals[0], message }));
+      console.log(values.json ? JSON.stringify(r) : `accepted by ${positionals[0]}'s mailbox`);
+      return 0;
+    }
+    case 'ask': {
+      const { values, positionals } = parse(argv, { 'timeout-ms': { type: 'string' } }, [2, 2]);
+      const message = jsonArg(positionals[1], 'the message');
+      const timeoutMs = intOption(values['timeout-ms'], 'timeout-ms', 1, 3_600_000);
+      const reply = await withClient(values, (c) => c.call('ask', { agent: positionals[0], message, timeoutMs }, (timeoutMs ?? 5000) + 10_000));
+      console.log(JSON.stringify(reply));
+      return 0;
+    }
+    case 'restart':
+    case 'stop': {
+      const { values, positionals } = parse(argv, {}, [1, 1]);
+      await withClient(values, async (c) => {
+        await c.call(cmd, { agent: positionals[0] }, 120_000);
+        if (!values.json) {
+          const node = findNode((await c.call('status', {})).tree, positionals[0]);
+          console.log(`${positionals[0]}: ${node?.state ?? 'unknown'}${node?.kind === 'agent' && node.pid ? ` (pid ${node.pid})` : ''}`);
+        } else console.log('{}');
+      });
+      return 0;
+    }
+    case 'checkpoints': {
+      const { values, positionals } = parse(argv, {}, [1, 1]);
+      const list = (await withClient(values, (c) => c.call('checkpoints', { agent: positionals[0] }))) as { seq: number; version: number; kind: string; size: number; time: string; valid: boolean }[];
+      if (values.json) print(list);
+      else if (!list.length) console.log(`${positionals[0]}: no checkpoints`);
+      else for (const c of list) console.log(`#${c.seq}  v${c.version}  ${c.kind.padEnd(7)}  ${String(c.size).padStart(8)} B  ${c.time}  ${c.valid ? 'valid' : 'CORRUPT'}`);
+      return 0;
+    }
+    case 'down': {
+      const { values } = parse(argv, {}, [0, 0]);
+      const stateDir = findStateDir({ stateDir: values['state-dir'], config: values.config });
+      const file = locateRuntime(stateDir);
+      const client = await RuntimeClient.connect(file);
+      const closed = new Promise<void>((r) => client.onClose(r));
+      await client.call('shutdown', {});
+      await closed;
+      // The runtime exits after its agents stop; wait for the process to go.
+      const { processAlive } = await import('../control/runtimeFileIO.ts');
+      const until = Date.now() + 120_000;
+      while (processAlive(file.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      if (processAlive(file.pid)) {
+        console.error(`faultline: the runtime (pid ${file.pid}) is still stopping after 120 s`);
+        return 1;
+      }
+      console.log(values.json ? '{"stopped":true}' : `runtime pid ${file.pid} stopped`);
+      return 0;
+    }
+    case 'schema': {
+      const { configJsonSchema } = await import('../config/schema.ts');
+      print(configJsonSchema());
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(cmd === 'help' && rest[0] && helps[rest[0]] ? helps[rest[0]] : HELP);
+    return cmd ? 0 : 2;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    const { runtimeVersion } = await import('../isolation/paths.ts');
+    console.log(runtimeVersion());
+    return 0;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    if (helps[cmd]) {
+      console.log(helps[cmd]);
+      return 0;
+    }
+  }
+  try {
+    return await run(cmd, rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`faultline ${cmd}: ${e.message}\n\n${helps[cmd] ?? HELP}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      console.error(`faultline: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof NoRuntimeError) {
+      console.error(`faultline: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof RemoteError) {
+      console.error(`faultline ${cmd}: ${e.message}`);
+      return e.code === -32602 ? 2 : 1;
+    }
+    throw e;
+  }
+}
+

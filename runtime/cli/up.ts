@@ -1,0 +1,109 @@
+/** `faultline up`: runs the runtime in the foreground with a live view of the tree. */
+import path from 'node:path';
+import { loadConfigFile } from '../config/load.ts';
+import { ConfigError } from '../errors.ts';
+import { Runtime } from '../Runtime.ts';
+import { processAlive, readRuntimeFile } from '../control/runtimeFileIO.ts';
+import { intOption, parse } from './args.ts';
+import { renderEvent, renderStatus } from './render.ts';
+
+export const upHelp = `Usage: faultline up [--config F] [--port N] [--state-dir D] [--no-live]
+
+Runs the system in the foreground and prints
+"Faultline runtime listening on http://127.0.0.1:PORT". On a terminal the
+supervision tree is redrawn in place; otherwise state changes print as lines.
+Ctrl-C (SIGINT) or SIGTERM stops the agents in reverse order.
+
+  --config F      the config (default ./faultline.config.json)
+  --port N        control channel and HTTP port on 127.0.0.1 (default: the config's, else any free port)
+  --state-dir D   where runtime.json, logs and checkpoints go (default .faultline beside the config)
+  --no-live       print state changes as lines even on a terminal
+  --quiet         print only the listening line and errors`;
+
+export async function up(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { port: { type: 'string' }, 'no-live': { type: 'boolean' }, quiet: { type: 'boolean' } }, [0, 0]);
+  if (values.help) {
+    console.log(upHelp);
+    return 0;
+  }
+  const port = intOption(values.port, 'port', 0, 65535);
+  const configFile = path.resolve(values.config ?? 'faultline.config.json');
+  let config;
+  try {
+    config = loadConfigFile(configFile);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`faultline: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const stateDir = path.resolve(values['state-dir'] ?? path.join(config.baseDir, '.faultline'));
+  const existing = readRuntimeFile(stateDir);
+  if (existing && existing.pid !== process.pid && processAlive(existing.pid)) {
+    console.error(`faultline: a runtime is already running for this workspace (pid ${existing.pid}, ${existing.url}); stop it with \`faultline down\``);
+    return 1;
+  }
+
+  let runtime: Runtime;
+  try {
+    runtime = new Runtime({ config, stateDir, port });
+  } catch (e) {
+    console.error(`faultline: ${(e as Error).message}`);
+    return 1;
+  }
+  const live = !!process.stdout.isTTY && !values['no-live'] && !values.quiet;
+  let stopping = false;
+  const onSignal = (sig: string) => {
+    if (stopping) {
+      console.error(`faultline: ${sig} again, exiting now`);
+      process.exit(130);
+    }
+    stopping = true;
+    if (!values.quiet) console.log(`\nfaultline: ${sig}: stopping agents in reverse order…`);
+    void runtime.stop({ code: 0, reason: sig });
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  let port_: number;
+  try {
+    port_ = (await runtime.start()).port;
+  } catch (e) {
+    console.error(`faultline: cannot start: ${(e as Error).message}`);
+    await runtime.stop({ code: 1, reason: 'start failed' });
+    return 1;
+  }
+  console.log(`Faultline runtime listening on http://127.0.0.1:${port_}`);
+
+  let redraw: NodeJS.Timeout | undefined;
+  if (live) {
+    const draw = () => {
+      const text = renderStatus(runtime.status(), { color: true, width: process.stdout.columns });
+      process.stdout.write(`\x1b[H\x1b[J${text}\n\nFaultline runtime listening on http://127.0.0.1:${port_}  (Ctrl-C to stop)\n`);
+    };
+    process.stdout.write('\x1b[2J');
+    draw();
+    let pending = false;
+    runtime.events.on('*', () => {
+      if (pending) return;
+      pending = true;
+      setTimeout(() => { pending = false; if (!stopping) draw(); }, 100);
+    });
+    redraw = setInterval(() => { if (!stopping) draw(); }, 1000);
+  } else if (!values.quiet) {
+    runtime.events.on('*', (name: string, payload: unknown) => {
+      const line = renderEvent(name, payload);
+      if (line) console.log(line);
+    });
+  }
+  runtime.events.on('supervisor.state', (e: { supervisor: string; state: string; reason?: string }) => {
+    if (e.state === 'failed' && e.supervisor === runtime.root.id) console.error(`faultline: ${runtime.root.lastError?.message ?? 'the root supervisor failed'}`);
+  });
+
+  const result = await runtime.done;
+  clearInterval(redraw);
+  if (result.code !== 0) console.error(result.reason);
+  else if (!values.quiet) console.log('faultline: stopped');
+  return result.code;
+}
