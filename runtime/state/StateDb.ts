@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { GroupCommit, type GroupCommitOptions } from './GroupCommit.ts';
-import { migrate } from './migrations.ts';
+import { assertSupported, migrate } from './migrations.ts';
 
 export interface StateDbOptions extends GroupCommitOptions {
   /**
@@ -35,6 +35,8 @@ export function openStateDb(file: string, opts: StateDbOptions = {}): StateDb {
   mkdirSync(path.dirname(abs), { recursive: true });
   const db = new Database(abs, { timeout: opts.busyTimeoutMs ?? 5_000 });
   try {
+    // Even switching to WAL rewrites the header of a file we may not own.
+    assertSupported(db, abs);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     // Truncates the WAL after checkpoints, so a burst of large states does not

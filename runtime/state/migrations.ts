@@ -74,14 +74,20 @@ export function schemaVersion(db: Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
+/** Refuses a file from a newer Faultline; call before changing anything about the file. */
+export function assertSupported(db: Database, file: string): void {
+  const v = schemaVersion(db);
+  if (v > SCHEMA_VERSION) throw new StateSchemaTooNewError(file, v, SCHEMA_VERSION);
+}
+
 /**
  * Brings the file up to `SCHEMA_VERSION`; refuses a file from a newer
  * Faultline rather than guess at its schema.
  * @returns the version the file had before.
  */
 export function migrate(db: Database, file: string): number {
+  assertSupported(db, file);
   const from = schemaVersion(db);
-  if (from > SCHEMA_VERSION) throw new StateSchemaTooNewError(file, from, SCHEMA_VERSION);
   for (let v = from; v < SCHEMA_VERSION; v++) {
     db.transaction(() => {
       // Another process may have migrated between our read and this lock.
@@ -90,7 +96,6 @@ export function migrate(db: Database, file: string): number {
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
   }
-  const now = schemaVersion(db);
-  if (now > SCHEMA_VERSION) throw new StateSchemaTooNewError(file, now, SCHEMA_VERSION);
+  assertSupported(db, file);
   return from;
 }
