@@ -70,7 +70,7 @@ test('rate rules stay quiet below the minimum number of samples', () => {
   const { e, events } = engine();
   for (let i = 0; i < 4; i++) e.observeCall('primary', false, 10);
   e.evaluate();
-  assert.deepEqual(events, []);
+  assert.equal(events.length, 0);
   e.observeCall('primary', false, 10);
   e.evaluate();
   assert.equal(events[0]?.level, 'critical');
@@ -83,7 +83,7 @@ test('p95 latency over 10 s warns, per agent', () => {
     c.advance(10);
   }
   e.evaluate();
-  assert.deepEqual(events, [], 'one slow reply in 20 is above the 95th percentile');
+  assert.equal(events.length, 0, 'one slow reply in 20 is above the 95th percentile');
   for (let i = 0; i < 5; i++) e.observeMessage('planner', true, 12_000);
   e.evaluate();
   assert.equal(events.length, 1);
@@ -125,7 +125,7 @@ test('restart intensity warns at 80 % of the limit', () => {
   const { e, events } = engine();
   e.intensity('crew', 3, 5);
   e.evaluate();
-  assert.deepEqual(events, []);
+  assert.equal(events.length, 0);
   e.intensity('crew', 4, 5);
   e.evaluate();
   assert.equal(events[0].rule, 'restartIntensity');
