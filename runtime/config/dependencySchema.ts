@@ -1,21 +1,71 @@
-/** `dependencies` and `models` in the config: external services and model fallback chains. */
+/**
+ * `dependencies` and `models` in the config: external services and model
+ * fallback chains. Defaults by `profile` are resolved in
+ * `runtime/gateway/policyConfig.ts`; unset fields here mean "the profile's value".
+ */
 import { z } from 'zod';
 
-export const dependencySchema = z
+const statusCode = z.number().int().min(100).max(599);
+
+export const retrySchema = z
   .object({
-    kind: z.enum(['model', 'http', 'tool']).describe('model: OpenAI-compatible chat completions; http: an HTTP service; tool: an in-process tool'),
-    url: z.string().url().optional(),
-    model: z.string().optional(),
-    apiKeyEnv: z.string().optional().describe('Name of the environment variable holding the API key (never the key itself)'),
-    profile: z.enum(['fast', 'slow']).optional(),
-    retry: z.object({ maxAttempts: z.number().int().min(1).max(20).optional(), baseDelayMs: z.number().int().min(0).optional(), maxDelayMs: z.number().int().min(0).optional() }).strict().optional(),
-    breaker: z.object({ failureRatio: z.number().min(0).max(1).optional(), window: z.number().int().min(1).optional(), openMs: z.number().int().min(0).optional(), halfOpenProbes: z.number().int().min(1).max(10).optional() }).strict().optional(),
-    timeoutMs: z.number().int().min(1).optional(),
-    budgetMs: z.number().int().min(1).optional(),
-    degrade: z.enum(['fail', 'skip', 'cache', 'queue']).optional(),
-    critical: z.boolean().optional(),
+    maxAttempts: z.number().int().min(1).max(20).optional().describe('Attempts per call including the first (fast: 4 = 3 retries; slow: 6 = 5 retries)'),
+    baseDelayMs: z.number().int().min(0).max(600_000).optional().describe('Median first retry delay; later delays grow exponentially with jitter (fast: 1000; slow: 2000)'),
+    maxDelayMs: z.number().int().min(0).max(3_600_000).optional().describe('Cap on one retry delay (fast: 30000; slow: 60000)'),
   })
   .strict();
 
+export const breakerSchema = z
+  .object({
+    failureRatio: z.number().gt(0).max(1).optional().describe('The breaker opens when this share of the last `window` calls failed (default 0.5)'),
+    window: z.number().int().min(1).max(1000).optional().describe('Number of most recent calls the failure ratio is measured over (default 20)'),
+    minimumCalls: z.number().int().min(1).max(1000).optional().describe('Calls needed in the window before the breaker may open (default: window)'),
+    openMs: z.number().int().min(0).max(86_400_000).optional().describe('How long the breaker stays open before it lets a probe through (fast: 30000; slow: 120000)'),
+    halfOpenProbes: z.number().int().min(1).max(5).optional().describe('Successful probes in a row that close a half-open breaker (default 3; 3-5 recommended)'),
+  })
+  .strict();
+
+export const classifierSchema = z
+  .object({
+    retryableStatus: z.array(statusCode).optional().describe('Extra HTTP statuses to retry (added to 408, 429, 500, 502, 503, 504)'),
+    nonRetryableStatus: z.array(statusCode).optional().describe('HTTP statuses never to retry, overriding the defaults'),
+    retryableCodes: z.array(z.string().min(1)).optional().describe('Extra error codes or error names to retry, e.g. "EPIPE" or "MyToolBusyError"'),
+    contentFilterPatterns: z.array(z.string().min(1)).optional().describe('Regular expressions; an error body matching one is a content-filter refusal (not retried)'),
+  })
+  .strict();
+
+export const priceSchema = z
+  .object({
+    promptPer1k: z.number().min(0).describe('Price of 1000 prompt tokens'),
+    completionPer1k: z.number().min(0).describe('Price of 1000 completion tokens'),
+    currency: z.string().min(1).max(8).optional().describe('Currency label for the cost figures (default USD)'),
+  })
+  .strict();
+
+export const dependencySchema = z
+  .object({
+    kind: z.enum(['model', 'http', 'tool']).describe('model: OpenAI-compatible chat completions; http: an HTTP service (the request is POSTed as JSON); tool: an in-process tool registered with the runtime'),
+    url: z.string().url().optional().describe('model: the base URL including /v1 (…/chat/completions is appended); http: the URL the request is POSTed to'),
+    model: z.string().optional().describe('The model name sent to an OpenAI-compatible server'),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional().describe('Name of the environment variable holding the API key (never the key itself); sent as "Authorization: Bearer …" and never logged'),
+    headers: z.record(z.string(), z.string()).optional().describe('Extra request headers (not secret: they may appear in logs; put secrets in apiKeyEnv)'),
+    profile: z.enum(['fast', 'slow']).optional().describe('Seed defaults: fast = 3 retries from 1 s, open 30 s; slow = 5 retries from 2 s, open 120 s (default fast)'),
+    retry: retrySchema.optional(),
+    breaker: breakerSchema.optional(),
+    timeoutMs: z.number().int().min(1).max(3_600_000).optional().describe('Timeout of one attempt (fast: 30000; slow: 120000)'),
+    budgetMs: z.number().int().min(1).max(86_400_000).optional().describe('Total time for a call including retries and their delays (fast: 120000; slow: 600000)'),
+    degrade: z.enum(['fail', 'skip', 'cache', 'queue']).optional().describe('When the dependency is unavailable: fail (default); skip: return an "unavailable" result; cache: the last good response for the same request, marked stale; queue: hold the call and replay it when the breaker closes'),
+    critical: z.boolean().optional().describe('/readyz reports not ready while this dependency is down and no chain offers a fallback'),
+    classifier: classifierSchema.optional(),
+    price: priceSchema.optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if ((d.kind === 'model' || d.kind === 'http') && !d.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `a "${d.kind}" dependency needs a url` });
+    if (d.kind === 'model' && !d.model) ctx.addIssue({ code: 'custom', path: ['model'], message: 'a "model" dependency needs a model name' });
+  });
+
+export type DependencyConfig = z.input<typeof dependencySchema>;
+
 export const dependenciesSchema = z.record(z.string(), dependencySchema);
-export const modelsSchema = z.record(z.string(), z.array(z.string()).min(1));
+export const modelsSchema = z.record(z.string(), z.array(z.string()).min(1)).describe('Model fallback chains: ctx.model(chain) tries these dependency ids in order');
