@@ -146,7 +146,7 @@ export class Runtime {
   }
 
   /** Starts the control channel, the warm spares and the tree, in that order. */
-  async start(): Promise<{ port: number }> {
+  async start(o: { onListening?: (port: number) => void } = {}): Promise<{ port: number }> {
     this.control = new ControlServer({
       token: this.token,
       port: this.o.port ?? this.config.runtime.port,
@@ -164,6 +164,7 @@ export class Runtime {
       writeRuntimeFile(this.stateDir, { pid: process.pid, port, token: this.token, url: `http://127.0.0.1:${port}`, startedAt: new Date(this.startedAt).toISOString(), version: this.version, config: this.config.file });
     }
     this.log.info({ port, config: this.config.file }, `runtime listening on http://127.0.0.1:${port}`);
+    o.onListening?.(port);
     await this.root.start();
     return { port };
   }

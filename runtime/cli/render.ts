@@ -58,7 +58,7 @@ function truncate(line: string, width: number, color: boolean): string {
 /** One line for a state event, for plain (non-TTY) output. */
 export function renderEvent(name: string, p: any): string | undefined {
   const t = typeof p?.time === 'string' ? p.time.slice(11, 23) : '';
-  if (name === 'agent.state') return `${t} agent ${p.agent} ${p.previous} -> ${p.state}${p.pid ? ` pid ${p.pid}` : ''} restarts ${p.restarts}${p.reason ? ` (${p.reason})` : ''}`;
+  if (name === 'agent.state') return `${t} agent ${p.agent} ${p.previous} -> ${p.state}${p.pid ? ` pid ${p.pid}` : ''} restarts ${p.restarts}${p.reason ? ` (${p.reason})` : ''}${p.error ? `: ${p.error.type}: ${p.error.message}` : ''}`;
   if (name === 'supervisor.state') return `${t} supervisor ${p.supervisor} ${p.previous} -> ${p.state}${p.reason ? ` (${p.reason})` : ''}`;
   if (name === 'breaker.state') return `${t} breaker ${p.dependency} ${p.previous} -> ${p.state}`;
   if (name === 'alert') return `${t} alert ${p.state ?? ''} ${p.level ?? ''} ${p.rule ?? ''} ${p.subject ?? ''}`;

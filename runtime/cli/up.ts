@@ -66,36 +66,41 @@ export async function up(argv: string[]): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
-  let port_: number;
-  try {
-    port_ = (await runtime.start()).port;
-  } catch (e) {
-    console.error(`faultline: cannot start: ${(e as Error).message}`);
-    await runtime.stop({ code: 1, reason: 'start failed' });
-    return 1;
-  }
-  console.log(`Faultline runtime listening on http://127.0.0.1:${port_}`);
-
+  let port_ = 0;
   let redraw: NodeJS.Timeout | undefined;
+  const draw = () => {
+    const text = renderStatus(runtime.status(), { color: true, width: process.stdout.columns });
+    process.stdout.write(`\x1b[H\x1b[J${text}\n\nFaultline runtime listening on http://127.0.0.1:${port_}  (Ctrl-C to stop)\n`);
+  };
   if (live) {
-    const draw = () => {
-      const text = renderStatus(runtime.status(), { color: true, width: process.stdout.columns });
-      process.stdout.write(`\x1b[H\x1b[J${text}\n\nFaultline runtime listening on http://127.0.0.1:${port_}  (Ctrl-C to stop)\n`);
-    };
-    process.stdout.write('\x1b[2J');
-    draw();
     let pending = false;
     runtime.events.on('*', () => {
-      if (pending) return;
+      if (pending || !port_) return;
       pending = true;
       setTimeout(() => { pending = false; if (!stopping) draw(); }, 100);
     });
-    redraw = setInterval(() => { if (!stopping) draw(); }, 1000);
   } else if (!values.quiet) {
     runtime.events.on('*', (name: string, payload: unknown) => {
       const line = renderEvent(name, payload);
       if (line) console.log(line);
     });
+  }
+  try {
+    await runtime.start({
+      onListening: (p) => {
+        port_ = p;
+        console.log(`Faultline runtime listening on http://127.0.0.1:${p}`);
+        if (live) {
+          process.stdout.write('\x1b[2J');
+          draw();
+          redraw = setInterval(() => { if (!stopping) draw(); }, 1000);
+        }
+      },
+    });
+  } catch (e) {
+    console.error(`faultline: cannot start: ${(e as Error).message}`);
+    await runtime.stop({ code: 1, reason: 'start failed' });
+    return 1;
   }
   runtime.events.on('supervisor.state', (e: { supervisor: string; state: string; reason?: string }) => {
     if (e.state === 'failed' && e.supervisor === runtime.root.id) console.error(`faultline: ${runtime.root.lastError?.message ?? 'the root supervisor failed'}`);
