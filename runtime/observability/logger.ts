@@ -84,8 +84,8 @@ export function serializeErr(e: unknown): { type: string; message: string; stack
 }
 
 /** Whether a log line passes a `{ agent, level }` filter (level: this or more severe). */
-export function matchesLogFilter(line: Pick<LogLine, 'level'> & { agent?: unknown }, filter: { agent?: string | string[]; level?: LogLevelName } = {}): boolean {
-  if (filter.level && (LEVELS[line.level] ?? 0) < LEVELS[filter.level]) return false;
+export function matchesLogFilter(line: { level: string; agent?: unknown; [field: string]: unknown }, filter: { agent?: string | string[]; level?: LogLevelName } = {}): boolean {
+  if (filter.level && (LEVELS[line.level as LogLevelName] ?? 0) < LEVELS[filter.level]) return false;
   if (filter.agent !== undefined) {
     const want = Array.isArray(filter.agent) ? filter.agent : [filter.agent];
     if (typeof line.agent !== 'string' || !want.includes(line.agent)) return false;
