@@ -1,0 +1,102 @@
+/**
+ * HTTP plumbing shared by the `http` and `model` transports: headers with
+ * the API key, and the mapping of fetch failures and error statuses to the
+ * gateway's error classes.
+ */
+import { ContentFilterError, DependencyHttpError, DependencyNetworkError, MalformedResponseError } from './errors.ts';
+import { isRetryableStatus, looksLikeContentFilter, networkCode, parseRetryAfter } from './classify.ts';
+import type { Redactor } from './redact.ts';
+import type { ResolvedDependency } from './policyConfig.ts';
+
+/** What a transport needs for one attempt. */
+export interface AttemptContext {
+  /** Aborted when the attempt times out or the caller gives up; created on first use. */
+  readonly signal: AbortSignal;
+}
+
+/** Runs one attempt of a call against a dependency. */
+export type Transport = (request: unknown, ctx: AttemptContext) => Promise<unknown>;
+
+export interface HttpDeps {
+  fetch: typeof fetch;
+  env: NodeJS.ProcessEnv;
+  redactor: Redactor;
+}
+
+/** Bytes of an error body kept for the message. */
+const ERROR_BODY_LIMIT = 2048;
+
+export function requestHeaders(dep: ResolvedDependency, env: NodeJS.ProcessEnv, accept: string): Record<string, string> {
+  const h: Record<string, string> = { ...dep.headers, 'content-type': 'application/json', accept };
+  const key = dep.apiKeyEnv ? env[dep.apiKeyEnv] : undefined;
+  if (key) h.authorization = `Bearer ${key}`;
+  return h;
+}
+
+/** POSTs JSON and maps transport-level failures; returns the ok response. */
+export async function post(dep: ResolvedDependency, url: string, body: unknown, accept: string, ctx: AttemptContext, d: HttpDeps): Promise<Response> {
+  let res: Response;
+  try {
+    res = await d.fetch(url, { method: 'POST', headers: requestHeaders(dep, d.env, accept), body: JSON.stringify(body), signal: ctx.signal });
+  } catch (e) {
+    throw fetchFailure(dep, e, d.redactor);
+  }
+  if (!res.ok) throw await statusFailure(dep, res, d.redactor);
+  return res;
+}
+
+/** A rejected fetch or body read: connection refused, reset, or cut. */
+export function fetchFailure(dep: ResolvedDependency, e: unknown, redactor: Redactor): Error {
+  if (e instanceof Error && e.name === 'AbortError') return e;
+  const code = networkCode(e) ?? ((e as { code?: unknown })?.code as string | undefined) ?? 'network';
+  const cause = (e as { cause?: { message?: unknown } })?.cause?.message;
+  const detail = `${e instanceof Error ? e.message : String(e)}${typeof cause === 'string' ? `: ${cause}` : ''}`;
+  return new DependencyNetworkError(dep.id, String(code), redactor.redact(detail));
+}
+
+/** An error status: content-filter refusal or DependencyHttpError, with Retry-After and a short, redacted detail. */
+export async function statusFailure(dep: ResolvedDependency, res: Response, redactor: Redactor): Promise<Error> {
+  let text = '';
+  try {
+    text = (await res.text()).slice(0, ERROR_BODY_LIMIT);
+  } catch {
+    // The body is only for the message; the status says enough.
+  }
+  if (res.status === 400 && looksLikeContentFilter(text, dep)) return new ContentFilterError(dep.id, redactor.redact(errorDetail(text)));
+  const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), res.status);
+  return new DependencyHttpError(dep.id, res.status, isRetryableStatus(res.status, dep.classifier), retryAfterMs, redactor.redact(errorDetail(text)) || undefined);
+}
+
+/** The `error.message` of an OpenAI-style error body, else the body's start. */
+function errorDetail(text: string): string {
+  try {
+    const j = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const m = typeof j.error === 'string' ? j.error : (j.error?.message ?? j.message);
+    if (typeof m === 'string') return m.slice(0, 200);
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+/**
+ * The `http` kind: the request is POSTed as JSON to the dependency's url; the
+ * reply is parsed as JSON when it says so, else returned as text.
+ */
+export function httpTransport(dep: ResolvedDependency, d: HttpDeps): Transport {
+  return async (request, ctx) => {
+    const res = await post(dep, dep.url!, request ?? {}, 'application/json', ctx, d);
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      throw fetchFailure(dep, e, d.redactor);
+    }
+    if (!/json/i.test(res.headers.get('content-type') ?? '')) return text;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new MalformedResponseError(dep.id, 'the body is not valid JSON');
+    }
+  };
+}
