@@ -141,6 +141,8 @@ class ThreadHost extends BaseHost {
   constructor(opts: HostOptions) {
     super();
     this.worker = new Worker(opts.script, {
+      // Not the runtime's own flags (a loader, say): a worker boots like a fresh agent host.
+      execArgv: opts.execArgv ?? [],
       env: { ...process.env, ...opts.env, FAULTLINE_HOST: '1' },
       stdout: true,
       stderr: true,

@@ -1,0 +1,50 @@
+/** Shared pieces of the benchmark programs: statistics, workspaces, an in-process runtime. */
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { resolveConfig } from '../runtime/config/load.ts';
+import { Runtime } from '../runtime/Runtime.ts';
+
+export function stats(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { n: s.length, median: round(q(0.5)), p99: round(q(0.99)), min: round(s[0]), max: round(s[s.length - 1]) };
+}
+
+export const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A workspace in a temp dir with the given agent sources. */
+export function benchWorkspace(agents: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'faultline-bench-'));
+  mkdirSync(path.join(dir, 'agents'));
+  for (const [name, src] of Object.entries(agents)) writeFileSync(path.join(dir, 'agents', name), src);
+  return dir;
+}
+
+/** Starts a runtime in this process (no runtime.json, logs to the workspace). */
+export async function benchRuntime(dir: string, config: Record<string, unknown>) {
+  const cfg = resolveConfig({ name: 'bench', ...config }, path.join(dir, 'faultline.config.json'));
+  const rt = new Runtime({ config: cfg, stateDir: path.join(dir, '.faultline'), writeRuntimeFile: false });
+  await rt.start();
+  return {
+    rt,
+    async close() {
+      await rt.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until `check` is true, polling. */
+export async function until(check: () => boolean, what: string, timeoutMs = 20_000) {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+export function print(result: unknown) {
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
