@@ -2,12 +2,13 @@
 // the config JSON Schema. Dependencies stay external: they are installed
 // packages, and better-sqlite3 is a native module.
 import { build } from 'esbuild';
-import { mkdir, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, 'dist');
+await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 
 const common = {
@@ -31,10 +32,18 @@ await build({
   outdir: out,
 });
 
-// Type declarations for the SDK and protocol entry points: re-export the sources'
-// types so users get them without a separate declaration build.
-await writeFile(path.join(out, 'sdk.d.ts'), "export * from '../runtime/sdk.ts';\n");
-await writeFile(path.join(out, 'protocol.d.ts'), "export * from '../runtime/protocol/index.ts';\n");
-
+// Type declarations come from `tsc -p tsconfig.types.json` (see the build script).
 const { configJsonSchema } = await import(path.join(out, 'cli.js'));
 await writeFile(path.join(out, 'faultline.schema.json'), JSON.stringify(configJsonSchema(), null, 2) + '\n');
+
+// Declarations for the SDK and the protocol; their relative imports point at
+// the emitted .d.ts files (through .js specifiers), not at the sources.
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.types.json')], { stdio: 'inherit' });
+for (const entry of await readdir(path.join(out, 'types'), { recursive: true })) {
+  if (!entry.endsWith('.d.ts')) continue;
+  const file = path.join(out, 'types', entry);
+  const text = await readFile(file, 'utf8');
+  await writeFile(file, text.replace(/(from '\.{1,2}\/[^']+)\.ts'/g, "$1.js'"));
+}
