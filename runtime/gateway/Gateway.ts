@@ -295,7 +295,8 @@ export class Gateway {
       if (typeof (value as ChatReply).cost === 'number') p.stats.cost += (value as ChatReply).cost as number;
     }
     if (p.dep.degrade === 'cache') this.cache.put(p.dep.id, request, value);
-    else if (p.dep.degrade === 'queue' && this.queue.size(p.dep.id) > 0) this.drain(p);
+    // Replays wait for a closed breaker: while half-open they would compete with the probes.
+    else if (p.dep.degrade === 'queue' && p.breaker.state === 'closed' && this.queue.size(p.dep.id) > 0) this.drain(p);
     return value;
   }
 

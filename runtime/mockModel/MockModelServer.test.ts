@@ -11,6 +11,9 @@ const chat = (body: unknown, headers: Record<string, string> = {}) =>
 const control = (method: string, path: string, body?: unknown) =>
   fetch(`${server.origin}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 
+/** Response.json() is typed unknown; these tests read known shapes. */
+const json = (r: Response): Promise<any> => r.json();
+
 async function readSse(res: Response): Promise<{ events: unknown[]; done: boolean }> {
   const text = await res.text();
   const events: unknown[] = [];
@@ -28,7 +31,7 @@ test('listens on 127.0.0.1 only and echoes the last user message with usage', as
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
   const res = await chat({ messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hello there' }] });
   assert.equal(res.status, 200);
-  const j = await res.json();
+  const j = await json(res);
   assert.equal(j.model, 'tiny');
   assert.equal(j.choices[0].message.content, 'echo: hello there');
   assert.equal(j.choices[0].finish_reason, 'stop');
@@ -47,7 +50,7 @@ test('streams the same reply as SSE chunks ending in [DONE], with usage when ask
 
 test('scripted replies come first, in order, and rules match the last user message', async () => {
   await control('POST', '/_script', { replies: ['first', { contains: 'weather', reply: 'sunny' }, 'second'] });
-  const say = async (content: string) => (await (await chat({ messages: [{ role: 'user', content }] })).json()).choices[0].message.content;
+  const say = async (content: string) => (await json(await chat({ messages: [{ role: 'user', content }] }))).choices[0].message.content;
   assert.equal(await say('a'), 'first');
   assert.equal(await say('the weather?'), 'sunny');
   assert.equal(await say('b'), 'second');
@@ -56,9 +59,9 @@ test('scripted replies come first, in order, and rules match the last user messa
 });
 
 test('GET /v1/models lists the model; the search tool answers deterministically', async () => {
-  const models = await (await fetch(`${server.url}/models`)).json();
+  const models = await json(await fetch(`${server.url}/models`));
   assert.equal(models.data[0].id, 'tiny');
-  const s = await (await fetch(`${server.url}/search`, { method: 'POST', body: JSON.stringify({ query: 'otp' }) })).json();
+  const s = await json(await fetch(`${server.url}/search`, { method: 'POST', body: JSON.stringify({ query: 'otp' }) }));
   assert.equal(s.results.length, 3);
   assert.equal(s.results[0].title, 'Result 1 for otp');
 });
@@ -75,7 +78,7 @@ test('an error fault with count answers that status with Retry-After, then clear
     await res.arrayBuffer();
   }
   assert.deepEqual(statuses, [429, 429, 200]);
-  const stats = await (await control('GET', '/_stats')).json();
+  const stats = await json(await control('GET', '/_stats'));
   assert.equal(stats.chat, 3);
   assert.equal(stats.faultsServed, 2);
   assert.equal(stats.byStatus['429'], 2);
@@ -84,18 +87,18 @@ test('an error fault with count answers that status with Retry-After, then clear
 test('a bad fault is refused with the reason', async () => {
   const r = await control('POST', '/_faults', { mode: 'explode' });
   assert.equal(r.status, 400);
-  assert.match((await r.json()).error.message, /mode must be one of/);
+  assert.match((await json(r)).error.message, /mode must be one of/);
 });
 
 test('content-filter, malformed and stream-cut faults look like the real failures', async () => {
   server.setFault({ mode: 'content-filter', count: 1 });
-  const cf = await (await chat({ messages: [{ role: 'user', content: 'x' }] })).json();
+  const cf = await json(await chat({ messages: [{ role: 'user', content: 'x' }] }));
   assert.equal(cf.choices[0].finish_reason, 'content_filter');
 
   server.setFault({ mode: 'content-filter', style: 'error', count: 1 });
   const cf400 = await chat({ messages: [{ role: 'user', content: 'x' }] });
   assert.equal(cf400.status, 400);
-  assert.equal((await cf400.json()).error.code, 'content_filter');
+  assert.equal((await json(cf400)).error.code, 'content_filter');
 
   server.setFault({ mode: 'malformed', count: 1 });
   const bad = await chat({ messages: [{ role: 'user', content: 'x' }] });
@@ -131,7 +134,7 @@ test('runMockModel prints its address, serves until told to stop, and rejects ba
   const done = runMockModel(['--port', '0', '--model', 'cli-model', '--json'], { stdout: (l) => lines.push(l), stderr: (l) => lines.push(l), until });
   while (lines.length === 0) await new Promise((r) => setTimeout(r, 10));
   const { url } = JSON.parse(lines[0]);
-  const models = await (await fetch(`${url}/models`)).json();
+  const models = await json(await fetch(`${url}/models`));
   assert.equal(models.data[0].id, 'cli-model');
   stop();
   assert.equal(await done, 0);
