@@ -25,8 +25,8 @@ function countRows(f: string, agent: string): number {
 test('100 concurrent puts share one transaction, and each is acknowledged only once visible to another connection', async () => {
   const f = file();
   const store = new SqliteCheckpointStore(f);
-  const commits: CommitInfo[] = [];
-  store.onCommit((c) => commits.push(c));
+  const commits: Omit<CommitInfo, 'ms'>[] = [];
+  store.onCommit(({ writes, failed }) => commits.push({ writes, failed }));
   const reader = new Database(f, { readonly: true });
   const visible = reader.prepare('SELECT count(*) AS n FROM checkpoints WHERE agent = ? AND seq = ?');
   const seenAtAck: number[] = [];
@@ -95,8 +95,8 @@ test('when the database refuses a batch, every caller of that batch is rejected,
 test('one failing write does not fail the writes that shared its batch', async () => {
   const sdb = openStateDb(file());
   const insert = sdb.db.prepare("INSERT INTO meta (key, value, time) VALUES (?, '1', '')");
-  const commits: CommitInfo[] = [];
-  sdb.writer.onCommit((c) => commits.push(c));
+  const commits: Omit<CommitInfo, 'ms'>[] = [];
+  sdb.writer.onCommit(({ writes, failed }) => commits.push({ writes, failed }));
   let rolledBack = 0;
   const results = await Promise.allSettled([
     sdb.writer.enqueue(() => insert.run('k1').changes),
@@ -113,7 +113,7 @@ test('one failing write does not fail the writes that shared its batch', async (
   assert.ok(rolledBack >= 1);
   assert.deepEqual(commits, [{ writes: 3, failed: 1 }]);
   assert.deepEqual((sdb.db.prepare('SELECT key FROM meta ORDER BY key').all() as { key: string }[]).map((r) => r.key), ['k1', 'k3']);
-  sdb.close();
+  await sdb.close();
   await assert.rejects(sdb.writer.enqueue(() => 1), { name: 'StoreClosedError' });
 });
 
@@ -126,12 +126,12 @@ test('close commits what is queued', async () => {
   assert.equal(countRows(f, 'a'), 1);
 });
 
-test('synchronous FULL is applied on request, NORMAL by default', () => {
+test('synchronous FULL is applied on request, NORMAL by default', async () => {
   const full = openStateDb(file(), { synchronous: 'FULL' });
   const normal = openStateDb(file());
   assert.equal(full.db.pragma('synchronous', { simple: true }), 2);
   assert.equal(normal.db.pragma('synchronous', { simple: true }), 1);
   assert.equal(normal.db.pragma('journal_mode', { simple: true }), 'wal');
-  full.close();
-  normal.close();
+  await full.close();
+  await normal.close();
 });

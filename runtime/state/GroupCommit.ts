@@ -4,6 +4,7 @@
  * only after that transaction has committed. One commit costs about as much
  * as one row, so 100 agents checkpointing together pay for one.
  */
+import { performance } from 'node:perf_hooks';
 import type { Database } from 'better-sqlite3';
 import { StoreClosedError } from './errors.ts';
 import { Listeners, type Disposable } from './Listeners.ts';
@@ -20,6 +21,8 @@ export interface CommitInfo {
   writes: number;
   /** Writes that failed (the whole batch when the database refused it). */
   failed: number;
+  /** Time spent in SQLite for the batch, commit included. */
+  ms: number;
 }
 
 
@@ -109,6 +112,7 @@ export class GroupCommit {
   }
 
   private commit(batch: Write[]) {
+    const started = performance.now();
     let results: unknown[];
     try {
       results = this.db.transaction(() => batch.map((w) => w.apply())).immediate();
@@ -116,7 +120,7 @@ export class GroupCommit {
       this.rollback(batch);
       if (batch.length === 1 || DATABASE_WIDE.test(String((e as { code?: unknown }).code ?? ''))) {
         for (const w of batch) w.reject(e);
-        this.emit({ writes: batch.length, failed: batch.length });
+        this.emit({ writes: batch.length, failed: batch.length, ms: performance.now() - started });
         return;
       }
       // One bad write (a row over SQLite's size limit, a bug in one apply)
@@ -132,11 +136,11 @@ export class GroupCommit {
           failed++;
         }
       }
-      this.emit({ writes: batch.length, failed });
+      this.emit({ writes: batch.length, failed, ms: performance.now() - started });
       return;
     }
     for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
-    this.emit({ writes: batch.length, failed: 0 });
+    this.emit({ writes: batch.length, failed: 0, ms: performance.now() - started });
   }
 
   private rollback(batch: Write[]) {

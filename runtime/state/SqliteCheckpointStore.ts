@@ -43,7 +43,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   readonly migratedFrom: number;
   private readonly sdb: StateDb;
   private readonly s: Record<
-    'insert' | 'prune' | 'desc' | 'all' | 'newest' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal',
+    'insert' | 'prune' | 'newestRow' | 'older' | 'all' | 'newest' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal',
     Statement
   >;
   private readonly runtimeVersion: string;
@@ -73,7 +73,8 @@ export class SqliteCheckpointStore implements CheckpointStore {
          RETURNING seq`,
       ),
       prune: db.prepare('DELETE FROM checkpoints WHERE agent = ? AND seq <= ? AND time < ?'),
-      desc: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? ORDER BY seq DESC`),
+      newestRow: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? ORDER BY seq DESC LIMIT 1`),
+      older: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? AND seq < ? ORDER BY seq DESC`),
       all: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? ORDER BY seq`),
       newest: db.prepare('SELECT seq, payload FROM checkpoints WHERE agent = ? ORDER BY seq DESC LIMIT 1'),
       damage: db.prepare('UPDATE checkpoints SET payload = ? WHERE agent = ? AND seq = ?'),
@@ -122,16 +123,21 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   async latest(agent: string): Promise<Restored | null> {
-    await this.settle();
-    const events: FallbackEvent[] = [];
+    if (this.closed || this.sdb.writer.pending > 0) await this.settle();
+    // Fast path: the newest row is almost always the one; `iterate` costs more than `get`.
+    const newest = this.s.newestRow.get(agent) as CheckpointRow | undefined;
+    if (!newest) return null;
+    const v = verifyPayload(newest.payload, newest.checksum);
+    if (v.ok) return { state: v.value, version: newest.version, seq: newest.seq, kind: newest.kind, time: newest.time, skipped: [] };
+    const events: FallbackEvent[] = [{ what: 'checkpoint', agent, seq: newest.seq, reason: v.reason, detail: v.detail }];
     let found: Restored | null = null;
-    for (const r of this.s.desc.iterate(agent) as IterableIterator<CheckpointRow>) {
-      const v = verifyPayload(r.payload, r.checksum);
-      if (v.ok) {
-        found = { state: v.value, version: r.version, seq: r.seq, kind: r.kind, time: r.time, skipped: events.map((e) => e.seq) };
+    for (const r of this.s.older.iterate(agent, newest.seq) as IterableIterator<CheckpointRow>) {
+      const w = verifyPayload(r.payload, r.checksum);
+      if (w.ok) {
+        found = { state: w.value, version: r.version, seq: r.seq, kind: r.kind, time: r.time, skipped: events.map((e) => e.seq) };
         break;
       }
-      events.push({ what: 'checkpoint', agent, seq: r.seq, reason: v.reason, detail: v.detail });
+      events.push({ what: 'checkpoint', agent, seq: r.seq, reason: w.reason, detail: w.detail });
     }
     // Emitted after the cursor is closed: a listener may write to the store.
     for (const e of events) this.fallbacks.emit(e);
@@ -230,7 +236,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.sdb.close();
+    await this.sdb.close();
   }
 
   // Reads wait for queued writes, so a caller reads what it wrote even if it

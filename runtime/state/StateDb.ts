@@ -9,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { GroupCommit, type GroupCommitOptions } from './GroupCommit.ts';
 import { assertSupported, migrate } from './migrations.ts';
+import { startWalCheckpointer, type WalCheckpointer } from './WalCheckpointer.ts';
 
 export interface StateDbOptions extends GroupCommitOptions {
   /**
@@ -18,6 +19,8 @@ export interface StateDbOptions extends GroupCommitOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another process's lock before failing (default 5000). */
   busyTimeoutMs?: number;
+  /** Checkpoint the WAL from a worker thread (default true); false: inline, as SQLite does by itself. */
+  walWorker?: boolean;
 }
 
 export interface StateDb {
@@ -26,8 +29,15 @@ export interface StateDb {
   readonly writer: GroupCommit;
   /** The schema version the file had before this open migrated it. */
   readonly migratedFrom: number;
-  close(): void;
+  /** Commits what is queued, then closes the connection and the checkpointer. */
+  close(): Promise<void>;
 }
+
+// SQLite's own default: a checkpoint per 1000 WAL pages (4 MB).
+const INLINE_AUTOCHECKPOINT = 1000;
+// With the worker copying pages, the main connection checkpoints only at
+// 16 MB, to restart a WAL that constant writes never let the worker finish.
+const BACKSTOP_AUTOCHECKPOINT = 4096;
 
 /** Opens (creating it and its directory if needed) and migrates a state file. */
 export function openStateDb(file: string, opts: StateDbOptions = {}): StateDb {
@@ -41,21 +51,33 @@ export function openStateDb(file: string, opts: StateDbOptions = {}): StateDb {
     db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     // Truncates the WAL after checkpoints, so a burst of large states does not
     // leave a large -wal file behind.
-    db.pragma('journal_size_limit = 67108864');
+    db.pragma('journal_size_limit = 16777216');
     db.pragma('foreign_keys = ON');
     const migratedFrom = migrate(db, abs);
     const writer = new GroupCommit(db, opts);
-    let closed = false;
+    let checkpointer: WalCheckpointer | undefined;
+    let closed: Promise<void> | undefined;
+    if (opts.walWorker !== false) {
+      db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT}`);
+      checkpointer = startWalCheckpointer(abs, {
+        synchronous: opts.synchronous,
+        onError: () => {
+          if (db.open) db.pragma(`wal_autocheckpoint = ${INLINE_AUTOCHECKPOINT}`);
+        },
+      });
+    }
     return {
       file: abs,
       db,
       writer,
       migratedFrom,
       close() {
-        if (closed) return;
-        closed = true;
-        writer.close();
-        db.close();
+        closed ??= (async () => {
+          writer.close();
+          await checkpointer?.stop();
+          db.close();
+        })();
+        return closed;
       },
     };
   } catch (e) {
