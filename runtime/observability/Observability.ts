@@ -72,10 +72,12 @@ export class Observability {
   readonly webhook: WebhookSink | null;
   private readonly kinds = new Map<string, DependencyKind>();
   private on: boolean;
+  private readonly clock: () => number;
   private readonly timers: Disposable[] = [];
 
   constructor(opts: ObservabilityOptions = {}) {
     const deps = opts.dependencies ?? {};
+    this.clock = opts.clock ?? Date.now;
     for (const [id, d] of Object.entries(deps)) if (d.kind) this.kinds.set(id, d.kind);
     const secrets = [...secretValues(deps, opts.env ?? process.env), ...(opts.log?.redact ?? [])];
     this.scrubber = new SecretScrubber(secrets);
@@ -125,8 +127,9 @@ export class Observability {
   messageHandled(e: { agent: string; task?: string; latencyMs: number; ok: boolean; errorCategory?: string; targetMs?: number }): void {
     if (!this.on) return;
     this.metrics.messageHandled(e.agent, e.task, e.latencyMs / 1000, e.ok, e.errorCategory);
-    this.alerts.observeMessage(e.agent, e.ok, e.latencyMs, e.targetMs);
-    this.reliability.message(e.agent, e.ok, e.latencyMs, e.targetMs);
+    const now = this.clock();
+    this.alerts.observeMessage(e.agent, e.ok, e.latencyMs, e.targetMs, now);
+    this.reliability.message(e.agent, e.ok, e.latencyMs, e.targetMs, now);
   }
 
   /** A message crashed its agent on every delivery and was set aside (do not also report it as handled). */
@@ -141,8 +144,9 @@ export class Observability {
     if (!this.on) return;
     const kind = e.kind ?? this.kinds.get(e.dependency) ?? 'http';
     this.metrics.dependencyCall(e.dependency, kind, (e.latencyMs ?? 0) / 1000, e.ok, { agent: e.agent, category: e.errorCategory });
-    this.alerts.observeCall(e.dependency, e.ok, e.latencyMs);
-    this.reliability.call(e.dependency, e.ok);
+    const now = this.clock();
+    this.alerts.observeCall(e.dependency, e.ok, e.latencyMs, now);
+    this.reliability.call(e.dependency, e.ok, now);
   }
 
   /**

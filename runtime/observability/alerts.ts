@@ -92,9 +92,9 @@ export class AlertEngine {
     return w;
   }
 
-  /** A call to an external dependency finished (after its retries). */
-  observeCall(dependency: string, ok: boolean, latencyMs?: number): void {
-    this.window(this.calls, dependency).add(this.clock(), ok, latencyMs);
+  /** A call to an external dependency finished (after its retries). `now` defaults to the clock (pass it when one event feeds several parts). */
+  observeCall(dependency: string, ok: boolean, latencyMs?: number, now: number = this.clock()): void {
+    this.window(this.calls, dependency).add(now, ok, latencyMs);
   }
 
   /**
@@ -102,8 +102,7 @@ export class AlertEngine {
    * target: the configured `alerts.sla.targetMs`, else its timeout) makes it
    * count toward SLA compliance.
    */
-  observeMessage(agent: string, ok: boolean, latencyMs?: number, targetMs?: number): void {
-    const now = this.clock();
+  observeMessage(agent: string, ok: boolean, latencyMs?: number, targetMs?: number, now: number = this.clock()): void {
     this.window(this.messages, agent).add(now, ok, latencyMs);
     const target = this.rules.sla.targetMs ?? targetMs;
     if (target !== undefined) this.window(this.sla, agent).add(now, ok && latencyMs !== undefined && latencyMs <= target);

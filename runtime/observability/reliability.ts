@@ -96,8 +96,7 @@ export class ReliabilityTracker {
   }
 
   /** A message was handled; an ask passes its SLA target (its timeout) as `targetMs`. */
-  message(agent: string, ok: boolean, latencyMs: number, targetMs?: number): void {
-    const now = this.clock();
+  message(agent: string, ok: boolean, latencyMs: number, targetMs?: number, now: number = this.clock()): void {
     const a = this.agent(agent);
     this.tasks.total++;
     a.tasks.total++;
@@ -127,11 +126,11 @@ export class ReliabilityTracker {
     this.taskWindow.add(this.clock(), false);
   }
 
-  call(dependency: string, ok: boolean): void {
+  call(dependency: string, ok: boolean, now: number = this.clock()): void {
     const d = this.dep(dependency);
     d.calls++;
     if (!ok) d.errors++;
-    d.window.add(this.clock(), ok);
+    d.window.add(now, ok);
   }
 
   retry(dependency: string): void {
