@@ -200,3 +200,11 @@ test('the sliding window forgets old slots and estimates the p95', () => {
   assert.equal(w.stats(1_000).count, 0);
   assert.ok(w.empty(1_000));
 });
+
+test('the alerts config rejects a non-HTTP webhook and fills the webhook defaults', () => {
+  assert.equal(alertsSchema.safeParse({ webhook: { url: 'ftp://127.0.0.1/x' } }).success, false);
+  assert.equal(alertsSchema.safeParse({ errorRate: { warning: 2 } }).success, false);
+  const r = resolveAlertRules(alertsSchema.parse({ webhook: { url: 'http://127.0.0.1:9/hook' } }));
+  assert.deepEqual(r.webhook, { url: 'http://127.0.0.1:9/hook', levels: ['critical'], timeoutMs: 5_000 });
+  assert.equal(resolveAlertRules().webhook, null);
+});
