@@ -27,6 +27,7 @@ import type { RuntimeStatus, TreeNodeStatus } from './protocol/status.ts';
 import { findNode } from './protocol/status.ts';
 import { createRuntimeLogger, type RuntimeLogger } from './log.ts';
 import { AgentUnavailableError, UnknownAgentError } from './errors.ts';
+import { FaultCatalogue } from './faults/FaultCatalogue.ts';
 
 export interface RuntimeOptions {
   config: ResolvedConfig;
@@ -59,6 +60,7 @@ export class Runtime {
   readonly router: Router;
   readonly log: RuntimeLogger;
   readonly store: CheckpointStore;
+  readonly faults: FaultCatalogue;
   private readonly pool: HostPool;
   private readonly agents = new Map<string, AgentNode>();
   private readonly records = new Map<string, AgentRecord>();
@@ -95,6 +97,17 @@ export class Runtime {
       mailbox: (id) => this.mailbox(id),
       defaultTimeoutMs: o.config.runtime.askTimeoutMs,
     });
+    this.faults = new FaultCatalogue(
+      {
+        agentIds: () => agentSpecs(this.config.supervisor).map((a) => a.id),
+        kill: (id) => this.agents.get(id)?.kill() ?? false,
+        hostFault: (id, fault, params) => this.agents.get(id)?.hostFault(fault, params) ?? false,
+      },
+      (e) => {
+        this.log[e.action === 'injected' ? 'warn' : 'info']({ fault: e.fault.fault, target: e.fault.target, faultId: e.fault.id }, `fault ${e.fault.id} ${e.fault.fault} on ${e.fault.target}: ${e.action}`);
+        this.emit('fault', e as unknown as EventPayloads['fault']);
+      },
+    );
     const resolveModule = createModuleResolver(this.stateDir);
     const env: AgentEnv = {
       clock,
@@ -115,6 +128,7 @@ export class Runtime {
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
       output: (agent, stream, line) => this.log[stream === 'stderr' ? 'warn' : 'info']({ agent, stream }, line),
       execArgv: o.execArgv,
+      faults: this.faults,
     };
     this.root = new Supervisor(o.config.supervisor, {
       clock,
@@ -190,6 +204,7 @@ export class Runtime {
       runtime: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, version: this.version, name: this.config.name, startedAt: new Date(this.startedAt).toISOString(), port: this.port },
       tree: this.root.status(),
       dependencies: [],
+      faults: this.faults.list(),
     };
     for (const extra of this.statusExtras) Object.assign(s, extra());
     return s;
@@ -268,6 +283,12 @@ export class Runtime {
       case 'stop':
         await this.stopNode(params.agent);
         return {};
+      case 'inject':
+        return this.faults.inject(params);
+      case 'clearFault':
+        return { cleared: this.faults.clear(params.id) };
+      case 'faults':
+        return this.faults.list();
       case 'checkpoints':
         if (!findNode(this.root.status(), params.agent)) throw new UnknownAgentError(params.agent, agentSpecs(this.config.supervisor).map((a) => a.id));
         return this.store.list(params.agent);
@@ -284,6 +305,7 @@ export class Runtime {
     this.stopping ??= (async () => {
       this.log.info({}, `runtime stopping: ${result.reason}`);
       this.router.close();
+      this.faults.close();
       await this.root.stop('runtime stopping');
       this.pool.close();
       if (this.o.writeRuntimeFile !== false) removeRuntimeFile(this.stateDir, process.pid);

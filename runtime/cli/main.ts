@@ -22,6 +22,9 @@ Commands:
   ask <agent> <json> [--timeout-ms N]   ask an agent and print its reply as JSON
   restart <agent>                       restart an agent or a supervisor subtree
   stop <agent>                          stop an agent or subtree (it stays down)
+  inject <fault> <target> [options]     inject a fault (kill, crash, hang, crash-loop, slow, memory, …)
+  faults [--json]                       the active faults
+  clear [faultId]                       clear one fault, or all
   checkpoints <agent> [--json]          an agent's stored checkpoints
   down                                  stop the runtime (agents in reverse order)
   schema                                print the JSON Schema of faultline.config.json
@@ -41,6 +44,28 @@ const helps: Record<string, string> = {
   stop: 'Usage: faultline stop <agent>\n\nStops the agent (or supervisor subtree); it stays down until `faultline restart`.',
   checkpoints: 'Usage: faultline checkpoints <agent> [--json]\n\nLists the agent\'s checkpoints: sequence, module version, kind, size, time and validity.',
   down: 'Usage: faultline down\n\nStops the runtime: agents stop in reverse order within their shutdown times.',
+  inject: `Usage: faultline inject <fault> <target> [options]
+
+Injects a fault and prints its id. <target> is an agent id (or a glob such as
+"crew-*"), or a dependency id for dependency faults.
+
+Agent faults: kill (SIGKILL the process, terminate the thread), crash (the next
+handled message throws), hang (stops heartbeating and handling), crash-loop
+(crashes at start --times N), slow (--ms N handling delay), memory (grows until
+its heap limit).
+
+Options (each becomes a fault parameter):
+  --ms N            delay for slow/latency faults
+  --times N         crash-loop: how many starts crash (default 3)
+  --count N         fire at most N times
+  --rate P          probability 0..1 of firing each time
+  --seed S          seed for --rate, so runs replay
+  --duration-ms N   clear the fault after N ms
+  --status N        HTTP status for dependency error faults
+  --point NAME      only at the ctx.call/ctx.model site named NAME
+  --param k=v       any other parameter (repeatable; v parsed as JSON when it can be)`,
+  faults: 'Usage: faultline faults [--json]\n\nLists the active faults: id, fault, target, parameters, times fired.',
+  clear: 'Usage: faultline clear [faultId]\n\nClears one fault, or every fault when no id is given, and restores normal behaviour.',
   schema: 'Usage: faultline schema\n\nPrints the JSON Schema of faultline.config.json.',
 };
 
@@ -92,6 +117,48 @@ async function run(cmd: string, argv: string[]): Promise<number> {
           console.log(`${positionals[0]}: ${node?.state ?? 'unknown'}${node?.kind === 'agent' && node.pid ? ` (pid ${node.pid})` : ''}`);
         } else console.log('{}');
       });
+      return 0;
+    }
+    case 'inject': {
+      const numeric = ['ms', 'times', 'count', 'rate', 'seed', 'duration-ms', 'status'] as const;
+      const { values, positionals } = parse(argv, { ...Object.fromEntries(numeric.map((k) => [k, { type: 'string' }])), point: { type: 'string' }, param: { type: 'string', multiple: true } }, [2, 2]);
+      const params: Record<string, unknown> = {};
+      for (const k of numeric) {
+        const v = (values as Record<string, string | undefined>)[k];
+        if (v === undefined) continue;
+        const n = Number(v);
+        if (!Number.isFinite(n)) throw new UsageError(`--${k} must be a number, got "${v}"`);
+        params[k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = n;
+      }
+      if (values.point) params.point = values.point;
+      for (const kv of (values.param as string[] | undefined) ?? []) {
+        const i = kv.indexOf('=');
+        if (i <= 0) throw new UsageError(`--param takes key=value, got "${kv}"`);
+        const raw = kv.slice(i + 1);
+        let v: unknown = raw;
+        try { v = JSON.parse(raw); } catch { /* a plain string */ }
+        params[kv.slice(0, i)] = v;
+      }
+      const r = (await withClient(values, (c) => c.call('inject', { fault: positionals[0], target: positionals[1], params }))) as { id: string; fired?: number };
+      console.log(values.json ? JSON.stringify(r) : `${r.id}: ${positionals[0]} on ${positionals[1]}${r.fired !== undefined ? ` (fired on ${r.fired})` : ' (active until cleared: faultline clear ' + r.id + ')'}`);
+      return 0;
+    }
+    case 'faults': {
+      const { values } = parse(argv, {}, [0, 0]);
+      const list = (await withClient(values, (c) => c.call('faults', {}))) as { id: string; fault: string; target: string; params: Record<string, unknown>; fired: number; expiresAt?: string }[];
+      if (values.json) print(list);
+      else if (!list.length) console.log('no active faults');
+      else for (const f of list) console.log(`${f.id.padEnd(5)} ${f.fault.padEnd(12)} ${f.target.padEnd(16)} fired ${f.fired}${Object.keys(f.params).length ? `  ${JSON.stringify(f.params)}` : ''}${f.expiresAt ? `  until ${f.expiresAt}` : ''}`);
+      return 0;
+    }
+    case 'clear': {
+      const { values, positionals } = parse(argv, {}, [0, 1]);
+      const r = await withClient(values, (c) => c.call('clearFault', positionals[0] ? { id: positionals[0] } : {}));
+      console.log(values.json ? JSON.stringify(r) : `cleared ${r.cleared} fault${r.cleared === 1 ? '' : 's'}`);
+      if (positionals[0] && r.cleared === 0) {
+        console.error(`faultline clear: no active fault "${positionals[0]}"`);
+        return 1;
+      }
       return 0;
     }
     case 'checkpoints': {

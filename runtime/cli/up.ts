@@ -18,10 +18,12 @@ Ctrl-C (SIGINT) or SIGTERM stops the agents in reverse order.
   --port N        control channel and HTTP port on 127.0.0.1 (default: the config's, else any free port)
   --state-dir D   where runtime.json, logs and checkpoints go (default .faultline beside the config)
   --no-live       print state changes as lines even on a terminal
+  --inspect-agents  run agent processes under the Node inspector (port chosen by each); their
+                    inspector URLs show in \`faultline status --json\` (agents[].inspect)
   --quiet         print only the listening line and errors`;
 
 export async function up(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { port: { type: 'string' }, 'no-live': { type: 'boolean' }, quiet: { type: 'boolean' } }, [0, 0]);
+  const { values } = parse(argv, { port: { type: 'string' }, 'no-live': { type: 'boolean' }, quiet: { type: 'boolean' }, 'inspect-agents': { type: 'boolean' } }, [0, 0]);
   if (values.help) {
     console.log(upHelp);
     return 0;
@@ -47,7 +49,7 @@ export async function up(argv: string[]): Promise<number> {
 
   let runtime: Runtime;
   try {
-    runtime = new Runtime({ config, stateDir, port });
+    runtime = new Runtime({ config, stateDir, port, execArgv: values['inspect-agents'] ? (spec) => (spec.isolation === 'process' ? ['--inspect=127.0.0.1:0'] : undefined) : undefined });
   } catch (e) {
     console.error(`faultline: ${(e as Error).message}`);
     return 1;

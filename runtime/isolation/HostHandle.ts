@@ -80,7 +80,13 @@ abstract class BaseHost implements HostHandle {
     if (!this.isBooted) this.bootReject(e.error ?? new Error(`agent host exited while booting (code ${e.code}, signal ${e.signal})`));
     for (const fn of this.exitFns) fn(e);
   }
+  /** Lines printed before anyone listened (the inspector's URL, say), replayed to the first listener. */
+  private early: [stream: 'stdout' | 'stderr', line: string][] = [];
   protected output(stream: 'stdout' | 'stderr', line: string) {
+    if (!this.outFns.length) {
+      if (this.early.push([stream, line]) > 50) this.early.shift();
+      return;
+    }
     for (const fn of this.outFns) fn(stream, line);
   }
   onMessage(fn: (m: FromHost) => void) { this.msgFns.push(fn); }
@@ -88,7 +94,12 @@ abstract class BaseHost implements HostHandle {
     if (this.lastExit) queueMicrotask(() => fn(this.lastExit!));
     else this.exitFns.push(fn);
   }
-  onOutput(fn: OutputListener) { this.outFns.push(fn); }
+  onOutput(fn: OutputListener) {
+    this.outFns.push(fn);
+    const early = this.early;
+    this.early = [];
+    for (const [stream, line] of early) fn(stream, line);
+  }
 }
 
 class ProcessHost extends BaseHost {

@@ -27,6 +27,7 @@ export class HostPool {
   /** Waiters for a start slot: agent starts first, spare refills after. */
   private waiting: { urgent: boolean; go: () => void }[] = [];
   private closed = false;
+  private handedOut = new WeakSet<HostHandle>();
 
   constructor(private readonly opts: HostPoolOptions) {}
 
@@ -44,6 +45,7 @@ export class HostPool {
       while (list.length) {
         const h = list.shift()!;
         if (!h.exited) {
+          this.handedOut.add(h);
           this.refill(a.isolation);
           return h;
         }
@@ -69,7 +71,9 @@ export class HostPool {
       this.withSlot(false, () => startHost(this.hostOptions({ isolation: iso })))
         .then((h) => {
           if (this.closed) return h.kill();
-          if (this.opts.onSpareOutput) h.onOutput(this.opts.onSpareOutput);
+          const onOut = this.opts.onSpareOutput;
+          // Only while it is a spare: once handed out, its owner logs its output.
+          if (onOut) h.onOutput((stream, line) => { if (!this.handedOut.has(h)) onOut(stream, line); });
           h.onExit(() => {
             const list = this.spares[iso];
             const i = list.indexOf(h);

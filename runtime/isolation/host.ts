@@ -27,7 +27,8 @@ let nextReq = 1;
 const queue: Extract<ToHost, { t: 'msg' }>[] = [];
 let busy = false;
 let hung = false;
-let slowMs = 0;
+let resumeHung: (() => void) | undefined;
+const hog: unknown[] = [];
 
 function rebuild(e: SerializedError): Error {
   const err = new Error(e.message);
@@ -75,9 +76,14 @@ function startHeartbeat(ms: number) {
   hbTimer = setInterval(() => { if (!hung) send({ t: 'hb' }); }, ms);
 }
 
-async function load(s: AgentLoadSpec, restored: RestoredState | null) {
+async function load(s: AgentLoadSpec, restored: RestoredState | null, crashOnStart?: boolean) {
   spec = s;
   startHeartbeat(s.heartbeatMs);
+  if (crashOnStart) {
+    // The crash-loop fault: die the way a module with a start-up bug would.
+    process.stderr.write(`InjectedFault: ${s.id} crashes at start (crash-loop fault)\n`);
+    return exitSoon(1);
+  }
   let mod: any;
   try {
     mod = await import(pathToFileURL(s.module).href);
@@ -113,10 +119,10 @@ async function pump() {
   if (busy || !agent || !ctx || stopping) return;
   busy = true;
   while (queue.length && !stopping) {
+    if (hung) await new Promise<void>((r) => (resumeHung = r));
     const m = queue.shift()!;
-    if (hung) { await new Promise(() => {}); }
-    if (slowMs) await new Promise((r) => setTimeout(r, slowMs));
     try {
+      if (m.fault === 'crash') throw Object.assign(new Error('injected crash (crash fault)'), { name: 'InjectedFault' });
       const value = await agent.onMessage(m.message, ctx, { kind: m.kind, from: m.from });
       send({ t: 'done', id: m.id, ok: true, value: value === undefined ? null : value });
     } catch (e) {
@@ -150,7 +156,7 @@ async function stop() {
 onMessage((m: ToHost) => {
   switch (m.t) {
     case 'load':
-      if (!spec) void load(m.agent, m.restored);
+      if (!spec) void load(m.agent, m.restored, m.crashOnStart);
       break;
     case 'msg':
       queue.push(m);
@@ -168,9 +174,17 @@ onMessage((m: ToHost) => {
       void stop();
       break;
     case 'fault':
-      if (m.fault === 'hang') { hung = true; clearInterval(hbTimer); }
-      else if (m.fault === 'slow') slowMs = Number(m.params?.ms ?? 1000);
-      else if (m.fault === 'crash') queueMicrotask(() => { throw Object.assign(new Error('injected crash'), { name: 'InjectedFault' }); });
+      if (m.fault === 'hang') hung = true;
+      else if (m.fault === 'unhang') {
+        hung = false;
+        resumeHung?.();
+        resumeHung = undefined;
+      } else if (m.fault === 'memory') {
+        // Grow by chunks until the heap limit ends the process (or the thread).
+        const mb = Number(m.params?.stepMb ?? 16);
+        const grow = () => { hog.push(new Array(mb * 131072).fill(hog.length)); setImmediate(grow); };
+        grow();
+      }
       break;
   }
 });

@@ -25,12 +25,14 @@ export interface RestoredState {
 export type HostOp = 'send' | 'ask' | 'checkpoint' | 'call' | 'model' | 'health';
 
 export type ToHost =
-  | { t: 'load'; agent: AgentLoadSpec; restored: RestoredState | null }
-  | { t: 'msg'; id: number; kind: 'send' | 'ask'; message: unknown; from?: string }
+  | { t: 'load'; agent: AgentLoadSpec; restored: RestoredState | null; crashOnStart?: boolean }
+  /** `fault: 'crash'` makes the handler throw an injected error instead of running. */
+  | { t: 'msg'; id: number; kind: 'send' | 'ask'; message: unknown; from?: string; fault?: 'crash' }
   | { t: 'res'; id: number; ok: true; value: unknown }
   | { t: 'res'; id: number; ok: false; error: SerializedError }
   | { t: 'stop' }
-  | { t: 'fault'; fault: string; params?: Record<string, unknown> };
+  /** Faults that act inside the host: `hang` (no heartbeats, no handling), `unhang`, `memory` (grow until the heap limit). */
+  | { t: 'fault'; fault: 'hang' | 'unhang' | 'memory'; params?: Record<string, unknown> };
 
 export type FromHost =
   | { t: 'spare' }

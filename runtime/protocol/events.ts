@@ -20,6 +20,8 @@ export interface AgentStateEvent {
   /** Why the state changed: `crashed`, `unresponsive`, `sibling`, `stopped`, … */
   reason?: string;
   error?: LastError;
+  /** Inspector URL of the agent host when agents run under the debugger. */
+  inspect?: string;
 }
 
 export interface SupervisorStateEvent {

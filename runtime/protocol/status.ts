@@ -40,6 +40,8 @@ export interface AgentStatus {
   readiness: boolean;
   startedAt: string | null;
   lastError?: LastError;
+  /** The agent host's inspector WebSocket URL, when agents run under the debugger (`up --inspect-agents`). */
+  inspect?: string;
 }
 
 export interface SupervisorStatus {

@@ -47,6 +47,11 @@ export interface AgentEnv {
   execArgv?(spec: AgentSpec): string[] | undefined;
   /** How long a start may take before the agent is failed. */
   startTimeoutMs?: number;
+  /** Injected faults that act on delivery and start. */
+  faults?: {
+    beforeDeliver(agent: string): { delayMs: number; crash: boolean };
+    beforeStart(agent: string): { crashOnStart: boolean };
+  };
 }
 
 export class AgentNode implements Child {
@@ -63,6 +68,8 @@ export class AgentNode implements Child {
   private startWaiter: ((ok: boolean) => void) | undefined;
   private stopWaiter: (() => void) | undefined;
   private stderrTail: string[] = [];
+  /** The agent host's inspector URL when agents run under the debugger. */
+  private inspectUrl: string | undefined;
   private reason: string | undefined;
   /** The handler error that made the host exit, for a clearer exit reason. */
   private crashCause: string | undefined;
@@ -112,6 +119,7 @@ export class AgentNode implements Child {
       isolation: this.spec.isolation,
       ...(this.reason ? { reason: this.reason } : {}),
       ...(state === 'failed' && this.rec.lastError ? { error: this.rec.lastError } : {}),
+      ...(this.inspectUrl && this.host ? { inspect: this.inspectUrl } : {}),
     });
   }
 
@@ -146,10 +154,13 @@ export class AgentNode implements Child {
     this.host = host;
     this.killedFor = undefined;
     this.stderrTail = [];
+    this.inspectUrl = undefined;
     host.onMessage((m) => this.fromHost(host, m));
     host.onExit((e) => this.hostExited(host, e));
     host.onOutput((stream, line) => {
       if (stream === 'stderr') {
+        const inspect = /^Debugger listening on (ws:\/\/\S+)/.exec(line);
+        if (inspect) this.inspectUrl = inspect[1];
         this.stderrTail.push(line);
         if (this.stderrTail.length > 8) this.stderrTail.shift();
       }
@@ -169,6 +180,7 @@ export class AgentNode implements Child {
       t: 'load',
       agent: { id: spec.id, module: modulePath, supervisor: this.supervisorId, heartbeatMs: spec.heartbeat.intervalMs, options: spec.options },
       restored,
+      ...(this.env.faults?.beforeStart(this.id).crashOnStart ? { crashOnStart: true } : {}),
     });
     const timeout = this.env.startTimeoutMs ?? 30_000;
     const t = setTimeout(() => {
@@ -269,8 +281,20 @@ export class AgentNode implements Child {
     const e = this.mailbox.peek();
     if (!e) return;
     this.inflight = e.id;
-    this.mailbox.delivering(e.id);
-    if (!this.host.send({ t: 'msg', id: 0, kind: e.kind, message: e.message, from: e.from })) this.inflight = undefined;
+    const host = this.host;
+    const fault = this.env.faults?.beforeDeliver(this.id);
+    const send = () => {
+      if (this.host !== host || this.inflight !== e.id) return;
+      this.mailbox.delivering(e.id);
+      if (!host.send({ t: 'msg', id: 0, kind: e.kind, message: e.message, from: e.from, ...(fault?.crash ? { fault: 'crash' as const } : {}) })) this.inflight = undefined;
+    };
+    if (fault?.delayMs) setTimeout(send, fault.delayMs).unref();
+    else send();
+  }
+
+  /** Faults acting inside the host. */
+  hostFault(fault: 'hang' | 'unhang' | 'memory', params?: Record<string, unknown>): boolean {
+    return this.host?.send({ t: 'fault', fault, params }) ?? false;
   }
 
   /** Drops a queued message that nobody waits for any more. */
@@ -361,11 +385,6 @@ export class AgentNode implements Child {
     return true;
   }
 
-  /** Sends a fault to the host (hang, slow, crash). */
-  fault(fault: string, params?: Record<string, unknown>): boolean {
-    return this.host?.send({ t: 'fault', fault, params }) ?? false;
-  }
-
   status(): AgentStatus {
     const rec = this.rec;
     const running = this.machineState === 'running';
@@ -383,6 +402,7 @@ export class AgentNode implements Child {
       liveness: running && Date.now() - this.lastHb <= this.spec.heartbeat.timeoutMs,
       readiness: running,
       startedAt: running && this.startedAt !== null ? new Date(this.startedAt).toISOString() : null,
+      ...(this.inspectUrl && this.host ? { inspect: this.inspectUrl } : {}),
       ...(rec.lastError ? { lastError: rec.lastError } : {}),
     };
   }
