@@ -149,3 +149,26 @@ test('gateway failures map to bounded error categories', () => {
   assert.equal(categoryOf({ error: { type: 'ContentFilterError' } }), 'content_filter');
   assert.equal(categoryOf({ reason: 'non-retryable' }), 'non_retryable');
 });
+
+test('the HTTP routes answer from the status at request time', async (t) => {
+  const { obs } = setup(t);
+  try {
+    let s = snapshot();
+    const routes = obs.httpRoutes(() => s);
+    const ready = await routes['/readyz']();
+    assert.equal(ready.status, 200);
+    assert.equal(ready.type, 'application/json');
+    assert.equal(JSON.parse(ready.body).status, 'ready');
+    s = snapshot({ breaker: 'open' });
+    const down = await routes['/readyz']();
+    assert.equal(down.status, 503);
+    assert.equal(JSON.parse(down.body).reasons[0].subject, 'primary');
+    assert.equal((await routes['/livez']()).status, 200);
+    const m = await routes['/metrics']();
+    assert.match(m.type, /^text\/plain/);
+    assert.match(m.body, /faultline_breaker_state\{dependency="primary",state="open"\} 1/);
+    assert.deepEqual(Object.keys(obs.statusExtra()).sort(), ['alerts', 'reliability']);
+  } finally {
+    await obs.close();
+  }
+});

@@ -290,6 +290,28 @@ export class Observability {
     return this.reliability.summary();
   }
 
+  /** What status JSON gains: `reliability` and the active `alerts` (for `Runtime.statusExtras`). */
+  statusExtra(): { reliability: ReturnType<ReliabilityTracker['summary']>; alerts: ReturnType<AlertEngine['active']> } {
+    return { reliability: this.summary(), alerts: this.scrubber.scrubValue(this.alerts.active()) };
+  }
+
+  /**
+   * `GET /livez`, `/readyz` and `/metrics` in the shape of the control
+   * server's HTTP routes (`{ status, type, body }`), computed from `status()`
+   * at request time.
+   */
+  httpRoutes(status: () => RuntimeStatus): Record<'/livez' | '/readyz' | '/metrics', () => Promise<{ status: number; type: string; body: string }>> {
+    const json = (r: { status: number; body: unknown }) => ({ status: r.status, type: 'application/json', body: JSON.stringify(r.body) });
+    return {
+      '/livez': async () => json(livez(status())),
+      '/readyz': async () => json(readyz(status())),
+      '/metrics': async () => {
+        const m = await this.metricsResponse(status());
+        return { status: 200, type: m.contentType, body: m.body };
+      },
+    };
+  }
+
   /**
    * Starts the periodic work: every `everyMs` (default 1 s) observe the status
    * and evaluate the alerts; every `sampleEveryMs` (default 5 s) sample the
