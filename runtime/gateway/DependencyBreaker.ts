@@ -6,23 +6,31 @@
  * Half-open admits one probe at a time; other calls fail at once with
  * BreakerOpenError instead of queueing behind the probe (cockatiel's default),
  * so a fallback chain moves on without waiting.
+ *
+ * The open period is timed here, on the gateway's clock, not by cockatiel
+ * (which reads Date.now()): cockatiel gets `halfOpenAfter: 0` and is only
+ * called once `admit` has decided the period is over. So tests drive the
+ * breaker with a simulated clock, and a restart keeps the remaining period.
  */
 import { BrokenCircuitError, CircuitState, IsolatedCircuitError, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { BreakerOpenError } from './errors.ts';
 import { ProbeCountBreaker } from './ProbeCountBreaker.ts';
 import type { BreakerState } from '../protocol/status.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
+import type { Clock } from './clock.ts';
 
 /** How a call was admitted: a plain call, the first probe after the open period, or a later probe. */
 export type Admission = 'call' | 'first-probe' | 'probe';
 
-const STATE_VERSION = 1;
+const STATE_VERSION = 2;
+
+interface SavedState { v?: number; policy?: unknown; openUntil?: number }
 
 export class DependencyBreaker {
   private policy!: CircuitBreakerPolicy;
   private rule!: ProbeCountBreaker;
   private cockatielState = CircuitState.Closed;
-  /** Date.now() when the breaker last opened: cockatiel measures the open period on the wall clock. */
+  /** clock.now() when the breaker last opened. */
   private openedAt = 0;
   private probeInFlight = false;
   private reported: BreakerState = 'closed';
@@ -33,6 +41,7 @@ export class DependencyBreaker {
     /** Which final errors count as a failure of the dependency (others pass through unrecorded). */
     private readonly isFailure: (e: Error) => boolean,
     private readonly onTransition: (state: BreakerState, previous: BreakerState) => void,
+    private readonly clock: Clock,
     initialState?: unknown,
   ) {
     this.build(initialState);
@@ -40,15 +49,17 @@ export class DependencyBreaker {
 
   private build(initialState?: unknown): void {
     this.rule = new ProbeCountBreaker(this.cfg);
-    const saved = initialState as { v?: number; policy?: { ownState?: { value?: CircuitState; openedAt?: number } } } | undefined;
+    const saved = initialState as SavedState | undefined;
     // cockatiel adopts and mutates the object it restores from: hand it a copy.
     const usable = saved?.v === STATE_VERSION && saved.policy ? structuredClone(saved.policy) : undefined;
-    this.policy = circuitBreaker(handleWhen(this.isFailure), { halfOpenAfter: this.cfg.openMs, breaker: this.rule, initialState: usable });
+    this.policy = circuitBreaker(handleWhen(this.isFailure), { halfOpenAfter: 0, breaker: this.rule, initialState: usable });
     this.cockatielState = this.policy.state;
-    this.openedAt = usable?.ownState?.openedAt ?? 0;
+    // The saved end of the open period is wall-clock time: map it onto this process's clock.
+    const left = typeof saved?.openUntil === 'number' ? Math.max(0, Math.min(this.cfg.openMs, saved.openUntil - Date.now())) : 0;
+    this.openedAt = this.clock.now() - this.cfg.openMs + left;
     this.probeInFlight = false;
     this.policy.onStateChange((s) => {
-      if (s === CircuitState.Open) this.openedAt = Date.now();
+      if (s === CircuitState.Open) this.openedAt = this.clock.now();
       // cockatiel closed after its one probe: N - 1 more must succeed.
       if (s === CircuitState.Closed && this.cockatielState === CircuitState.HalfOpen) this.rule.probesLeft = this.cfg.halfOpenProbes - 1;
       this.cockatielState = s;
@@ -85,7 +96,7 @@ export class DependencyBreaker {
 
   /** Ms until an open breaker lets a probe through (0 when it would now). */
   retryInMs(): number {
-    return this.policy.state === CircuitState.Open ? Math.max(0, this.openedAt + this.cfg.openMs - Date.now()) : 0;
+    return this.policy.state === CircuitState.Open ? Math.max(0, this.openedAt + this.cfg.openMs - this.clock.now()) : 0;
   }
 
   /**
@@ -161,6 +172,8 @@ export class DependencyBreaker {
 
   /** Plain JSON for the state store; `new DependencyBreaker(…, json)` restores it. */
   toJSON(): unknown {
-    return { v: STATE_VERSION, policy: this.policy.toJSON() };
+    const out: SavedState = { v: STATE_VERSION, policy: this.policy.toJSON() };
+    if (this.policy.state === CircuitState.Open) out.openUntil = Date.now() + this.retryInMs();
+    return out;
   }
 }

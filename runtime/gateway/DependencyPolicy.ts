@@ -68,7 +68,7 @@ export class DependencyPolicy {
     breakerState?: unknown,
   ) {
     this.backoff = new ExponentialBackoff({ initialDelay: dep.retry.baseDelayMs, maxDelay: dep.retry.maxDelayMs });
-    this.breaker = new DependencyBreaker(dep.id, dep.breaker, isDependencyFailure, (s, p) => env.onBreakerTransition(dep.id, s, p), breakerState);
+    this.breaker = new DependencyBreaker(dep.id, dep.breaker, isDependencyFailure, (s, p) => env.onBreakerTransition(dep.id, s, p), env.clock, breakerState);
   }
 
   /** Runs one call: breaker admission, then attempts until success, a non-retryable error, exhaustion or the budget. */

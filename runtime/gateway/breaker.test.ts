@@ -2,13 +2,12 @@
  * The circuit breaker, against a real mock model server: it opens at the
  * failure ratio over the count window, then fails fast without reaching the
  * server; after openMs it lets single probes through, closes after N
- * successful ones and reopens on a failed one. openMs is a few tens of ms
- * (cockatiel measures it on the wall clock); tests wait past it, never
- * assert on elapsed time.
+ * successful ones and reopens on a failed one. The open period passes on a
+ * SteppingClock (`clock.advance`), never by sleeping.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { single, ask, delay } from './testkit.ts';
+import { single, ask, OPEN_MS } from './testkit.ts';
 import { BreakerOpenError, RetriesExhaustedError } from './errors.ts';
 import { Gateway, breakerStateKey } from './Gateway.ts';
 
@@ -32,7 +31,7 @@ test('opens at 50% failures over the window, then fails fast without reaching th
       const e = await h.gw.chat('dep', ask()).catch((x) => x);
       assert.ok(e instanceof BreakerOpenError, String(e));
       assert.equal(e.state, 'open');
-      assert.ok(e.retryInMs! <= 40);
+      assert.ok(e.retryInMs! <= OPEN_MS);
     }
     assert.equal(h.server.stats().chat, before, 'no call reached the server while open');
     assert.equal(h.gw.health('dep').rejected, 5);
@@ -43,7 +42,7 @@ test('opens at 50% failures over the window, then fails fast without reaching th
 });
 
 test('stays closed below the ratio', async () => {
-  const h = await single({ ...oneShot, breaker: { window: 4, failureRatio: 0.5, openMs: 40 } });
+  const h = await single({ ...oneShot, breaker: { window: 4, failureRatio: 0.5, openMs: OPEN_MS } });
   try {
     for (let i = 0; i < 12; i++) {
       h.server.setFault(i % 4 === 0 ? { mode: 'error', status: 500, count: 1 } : undefined);
@@ -88,11 +87,11 @@ async function openIt(h: Awaited<ReturnType<typeof single>>) {
 }
 
 test('after openMs, N successful probes close it; one probe at a time, one attempt each', async () => {
-  const h = await single({ retry: { maxAttempts: 3, baseDelayMs: 1 }, breaker: { window: 4, openMs: 40, halfOpenProbes: 3 } });
+  const h = await single({ retry: { maxAttempts: 3, baseDelayMs: 1 }, breaker: { window: 4, openMs: OPEN_MS, halfOpenProbes: 3 } });
   try {
     await openIt(h);
     h.server.setFault(undefined);
-    await delay(60);
+    h.clock.advance(OPEN_MS);
     h.server.resetStats();
 
     // First probe: cockatiel's half-open test call.
@@ -118,7 +117,7 @@ test('a failed first probe reopens it after one attempt, though maxAttempts is 3
   const h = await single({ retry: { maxAttempts: 3, baseDelayMs: 1 } });
   try {
     await openIt(h);
-    await delay(60);
+    h.clock.advance(OPEN_MS);
     h.server.resetStats();
     await assert.rejects(h.gw.chat('dep', ask()), RetriesExhaustedError);
     assert.equal(h.server.stats().chat, 1);
@@ -135,7 +134,7 @@ test('a failed later probe reopens it, and the next cycle needs N probes again',
   try {
     await openIt(h);
     h.server.setFault(undefined);
-    await delay(60);
+    h.clock.advance(OPEN_MS);
     await h.gw.chat('dep', ask());
     await h.gw.chat('dep', ask());
     assert.equal(h.gw.health('dep').breaker, 'half-open');
@@ -144,7 +143,7 @@ test('a failed later probe reopens it, and the next cycle needs N probes again',
     assert.equal(h.gw.health('dep').breaker, 'open');
     await assert.rejects(h.gw.chat('dep', ask()), BreakerOpenError);
 
-    await delay(60);
+    h.clock.advance(OPEN_MS);
     for (let i = 0; i < 2; i++) await h.gw.chat('dep', ask());
     assert.equal(h.gw.health('dep').breaker, 'half-open');
     await h.gw.chat('dep', ask());

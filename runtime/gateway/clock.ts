@@ -1,10 +1,7 @@
 /**
  * Time as the gateway sees it: retry delays, per-attempt timeouts, the call
- * budget and latencies. Injected so tests can skip retry delays (a
- * `SteppingClock` records them and moves on) instead of sleeping.
- *
- * The breaker's open period is the exception: cockatiel's CircuitBreakerPolicy
- * reads `Date.now()` itself, so tests of it use a short `openMs`.
+ * budget, the breakers' open periods and latencies. Injected so tests can
+ * skip delays (a `SteppingClock` records them and moves on) instead of sleeping.
  */
 export interface Clock {
   /** Monotonic milliseconds. */
@@ -49,7 +46,7 @@ export class SteppingClock implements Clock {
     this.offset += ms;
     return new Promise((resolve) => setImmediate(resolve));
   }
-  /** Moves time forward without a sleep (a budget that runs out while waiting). */
+  /** Moves time forward without a sleep (past a breaker's open period, or a budget). */
   advance(ms: number): void {
     this.offset += ms;
   }

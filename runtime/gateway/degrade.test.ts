@@ -7,13 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMockModel, type MockModelHandle } from '../mockModel/MockModelServer.ts';
-import { gatewayWith, modelDep, ask, delay } from './testkit.ts';
+import { gatewayWith, modelDep, ask, delay, OPEN_MS } from './testkit.ts';
 import { BreakerOpenError, DependencyHttpError, QueueFullError, RetriesExhaustedError, isQueued, isUnavailable } from './errors.ts';
 import { MemoryQueueStore } from './CallQueue.ts';
 import type { DependencyConfig } from './policyConfig.ts';
 
 function search(server: MockModelHandle, over: Partial<DependencyConfig> = {}): DependencyConfig {
-  return { kind: 'http', url: `${server.origin}/search`, retry: { maxAttempts: 1, baseDelayMs: 1 }, breaker: { window: 2, openMs: 40, halfOpenProbes: 3 }, timeoutMs: 2_000, ...over };
+  return { kind: 'http', url: `${server.origin}/search`, retry: { maxAttempts: 1, baseDelayMs: 1 }, breaker: { window: 2, openMs: OPEN_MS, halfOpenProbes: 3 }, timeoutMs: 2_000, ...over };
 }
 
 async function withSearch(over: Partial<DependencyConfig>, extra: { queueStore?: MemoryQueueStore; queueLimit?: number } = {}) {
@@ -122,7 +122,7 @@ test('queue holds calls while the dependency is down and replays them once its b
     assert.equal(atServer, 2, 'the third call was held without reaching the server');
 
     h.server.setFault(undefined);
-    await delay(60);
+    h.clock.advance(OPEN_MS);
     // Probes close the breaker; the close replays the held calls.
     for (let i = 0; i < 3; i++) await h.gw.call('search', { query: `probe${i}` });
     assert.equal(h.gw.health('search').breaker, 'closed');

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMockModel } from '../mockModel/MockModelServer.ts';
-import { gatewayWith, modelDep, ask, delay } from './testkit.ts';
+import { gatewayWith, modelDep, ask, OPEN_MS } from './testkit.ts';
 import { BreakerOpenError, FallbackExhaustedError, RetriesExhaustedError, UnknownDependencyError } from './errors.ts';
 
 async function twoModels() {
@@ -82,7 +82,7 @@ test('when the primary breaker opens every agent switches at once, and all retur
 
     // The primary recovers: probes go to it (one at a time), then all traffic does.
     h.primary.setFault(undefined);
-    await delay(60);
+    h.clock.advance(OPEN_MS);
     const answered: string[] = [];
     for (let i = 0; i < 5; i++) answered.push((await h.gw.chat('chat', ask(), { agent: i % 2 ? 'a' : 'b' })).dependency);
     assert.deepEqual(answered, ['primary', 'primary', 'primary', 'primary', 'primary']);
@@ -99,7 +99,7 @@ test('while the primary is half-open with a probe in flight, other calls use the
     h.primary.setFault({ mode: 'error', status: 503 });
     for (let i = 0; i < 4; i++) await h.gw.chat('chat', ask());
     h.primary.setFault({ mode: 'latency', ms: 100 });
-    await delay(60);
+    h.clock.advance(OPEN_MS);
     const probe = h.gw.chat('chat', ask('probe'));
     const meanwhile = await h.gw.chat('chat', ask('meanwhile'));
     assert.equal(meanwhile.dependency, 'backup');

@@ -37,14 +37,14 @@ test('a fault can target one call site by its point', async () => {
 });
 
 test('each injected action fails the way the real failure does', async () => {
-  const h = await single({ retry: { maxAttempts: 1, baseDelayMs: 1 }, timeoutMs: 40, breaker: { window: 100 } });
+  const h = await single({ retry: { maxAttempts: 1, baseDelayMs: 1 }, timeoutMs: 300, breaker: { window: 100 } });
   try {
     const expect: [FaultAction, new (...a: never[]) => Error][] = [
       [{ type: 'timeout' }, DependencyTimeoutError],
       [{ type: 'blackhole' }, DependencyTimeoutError],
       [{ type: 'stream-cut' }, DependencyNetworkError],
       [{ type: 'malformed' }, MalformedResponseError],
-      [{ type: 'latency', ms: 200 }, DependencyTimeoutError],
+      [{ type: 'latency', ms: 600 }, DependencyTimeoutError],
     ];
     for (const [action, cls] of expect) {
       h.gw.setFaultHook(() => action);
@@ -55,7 +55,7 @@ test('each injected action fails the way the real failure does', async () => {
     h.gw.setFaultHook(() => ({ type: 'slow-first-token', ms: 5 }));
     assert.equal((await h.gw.chat('dep', ask('slow'))).content, 'echo: slow');
     // The latency fault timed out before its delay ended: that attempt never reached the server.
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 400));
     assert.equal(h.server.stats().chat, 1);
   } finally {
     await h.close();

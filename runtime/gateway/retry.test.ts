@@ -152,7 +152,7 @@ test('the budget ends the retries before maxAttempts', async () => {
 });
 
 test('a hung server times out per attempt and is retried', async () => {
-  const h = await single({ timeoutMs: 50, retry: { maxAttempts: 2, baseDelayMs: 1 } });
+  const h = await single({ timeoutMs: 250, retry: { maxAttempts: 2, baseDelayMs: 1 } });
   try {
     h.server.setFault({ mode: 'hang' });
     const e = await h.gw.chat('dep', ask()).catch((x) => x);

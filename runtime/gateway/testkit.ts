@@ -22,6 +22,9 @@ export interface Harness extends Recorded {
   close(): Promise<void>;
 }
 
+/** The breaker's open period in tests: simulated time, passed with `clock.advance(OPEN_MS)`. */
+export const OPEN_MS = 30_000;
+
 /** A model dependency on `server` that retries fast: small timeouts, a small breaker window. */
 export function modelDep(server: MockModelHandle, over: Partial<DependencyConfig> = {}): DependencyConfig {
   return {
@@ -29,7 +32,7 @@ export function modelDep(server: MockModelHandle, over: Partial<DependencyConfig
     url: server.url,
     model: 'm',
     retry: { maxAttempts: 3, baseDelayMs: 10 },
-    breaker: { window: 4, openMs: 40, halfOpenProbes: 3 },
+    breaker: { window: 4, openMs: OPEN_MS, halfOpenProbes: 3 },
     timeoutMs: 2_000,
     ...over,
   };
