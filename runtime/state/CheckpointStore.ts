@@ -68,6 +68,14 @@ export interface FallbackEvent {
   detail: string;
 }
 
+export interface WriteErrorEvent {
+  agent: string;
+  what: 'ack' | 'delivering';
+  /** The message id. */
+  id: string;
+  error: Error;
+}
+
 export interface CheckpointStore {
   /** Stores a checkpoint; resolves once it is durable (its transaction committed). */
   put(c: CheckpointInput): Promise<{ seq: number }>;
@@ -81,6 +89,12 @@ export interface CheckpointStore {
   list(agent: string): Promise<CheckpointInfo[]>;
   /** Reports each corrupt checkpoint `latest` skips. */
   onFallback(listener: (e: FallbackEvent) => void): Disposable;
+  /**
+   * Reports writes nobody may be waiting for that failed: an inbox `ack` or
+   * delivery count. The message stays stored and is delivered again, so this
+   * is for the log, not for recovery.
+   */
+  onWriteError(listener: (e: WriteErrorEvent) => void): Disposable;
 
   /** The agents' inboxes in this store (durable for SQLite); one mailbox per agent. */
   inboxes(): MailboxFactory;

@@ -102,6 +102,11 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return this.fallbacks.add(listener);
   }
 
+  onWriteError(): Disposable {
+    // Memory writes do not fail.
+    return { dispose() {} };
+  }
+
   inboxes(): MailboxFactory {
     return {
       open: (agent) => {

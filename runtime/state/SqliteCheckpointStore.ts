@@ -5,7 +5,7 @@
  * journal and the runtime's meta state.
  */
 import type { Statement } from 'better-sqlite3';
-import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions } from './CheckpointStore.ts';
+import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions, WriteErrorEvent } from './CheckpointStore.ts';
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { openStateDb, type StateDb, type StateDbOptions } from './StateDb.ts';
 import type { CommitInfo } from './GroupCommit.ts';
@@ -32,6 +32,8 @@ interface CheckpointRow {
   payload: string | Uint8Array;
 }
 
+type StatementName = 'insert' | 'prune' | 'newestRow' | 'older' | 'all' | 'newest' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal';
+
 // Sorts after every ISO timestamp: with no age limit, age never keeps a row.
 const NEVER_YOUNG = '\uffff';
 
@@ -42,16 +44,14 @@ export class SqliteCheckpointStore implements CheckpointStore {
   /** Schema version the file had before this open (0: new file). */
   readonly migratedFrom: number;
   private readonly sdb: StateDb;
-  private readonly s: Record<
-    'insert' | 'prune' | 'newestRow' | 'older' | 'all' | 'newest' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal',
-    Statement
-  >;
+  private readonly s: Record<StatementName, Statement>;
   private readonly runtimeVersion: string;
   private readonly retain: number;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
   private lastSeq = new Map<string, number>();
   private fallbacks = new Listeners<FallbackEvent>();
+  private writeErrors = new Listeners<WriteErrorEvent>();
   private boxes: SqliteInboxes | undefined;
   private closed = false;
 
@@ -63,9 +63,18 @@ export class SqliteCheckpointStore implements CheckpointStore {
     this.retain = Math.max(1, Math.floor(opts.retain ?? DEFAULT_RETAIN));
     this.maxAgeMs = Math.max(0, opts.retainMaxAgeMs ?? 0);
     this.now = opts.now ?? Date.now;
+    try {
+      this.s = this.prepare();
+    } catch (e) {
+      void this.sdb.close();
+      throw e;
+    }
+  }
+
+  private prepare(): Record<StatementName, Statement> {
     const db = this.sdb.db;
     const cols = 'seq, version, runtime_version, time, kind, size, checksum, payload';
-    this.s = {
+    return {
       // Seqs never go back within a run, even after dropLatest removed the newest.
       insert: db.prepare(
         `INSERT INTO checkpoints (agent, seq, version, runtime_version, time, kind, size, checksum, payload)
@@ -102,24 +111,24 @@ export class SqliteCheckpointStore implements CheckpointStore {
     const youngFrom = this.maxAgeMs > 0 ? new Date(now - this.maxAgeMs).toISOString() : NEVER_YOUNG;
     const kind = c.kind ?? 'full';
     const taken = c.ack === undefined ? undefined : this.inboxes().open(c.agent).take(c.ack);
-    return this.sdb.writer
-      .enqueue(() => {
-        const floor = this.lastSeq.get(c.agent) ?? 0;
-        const { seq } = this.s.insert.get(c.agent, floor, c.agent, c.version, this.runtimeVersion, time, kind, size, checksum, payload) as { seq: number };
-        this.lastSeq.set(c.agent, seq);
-        // The row just inserted is valid and within the kept window, so the
-        // newest valid checkpoint always survives the pruning.
-        this.s.prune.run(c.agent, seq - this.retain, youngFrom);
-        if (c.ack !== undefined) {
-          taken?.apply();
-          this.s.clearJournal.run(c.agent, c.ack);
-        }
-        return { seq };
-      })
-      .then(undefined, (e) => {
-        taken?.restore();
-        throw e;
-      });
+    const written = this.sdb.writer.enqueue(() => {
+      const floor = this.lastSeq.get(c.agent) ?? 0;
+      const { seq } = this.s.insert.get(c.agent, floor, c.agent, c.version, this.runtimeVersion, time, kind, size, checksum, payload) as { seq: number };
+      this.lastSeq.set(c.agent, seq);
+      // The row just inserted is valid and within the kept window, so the
+      // newest valid checkpoint always survives the pruning.
+      this.s.prune.run(c.agent, seq - this.retain, youngFrom);
+      if (c.ack !== undefined) {
+        taken?.apply();
+        this.s.clearJournal.run(c.agent, c.ack);
+      }
+      return { seq };
+    });
+    if (!taken) return written;
+    return written.then(undefined, (e) => {
+      taken.restore();
+      throw e;
+    });
   }
 
   async latest(agent: string): Promise<Restored | null> {
@@ -163,6 +172,10 @@ export class SqliteCheckpointStore implements CheckpointStore {
     return this.fallbacks.add(listener);
   }
 
+  onWriteError(listener: (e: WriteErrorEvent) => void): Disposable {
+    return this.writeErrors.add(listener);
+  }
+
   /** Reports each group-commit transaction (batch size, failures), for metrics. */
   onCommit(listener: (c: CommitInfo) => void): Disposable {
     return this.sdb.writer.onCommit(listener);
@@ -170,7 +183,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
 
   inboxes(): SqliteInboxes {
     if (this.closed) throw new StoreClosedError();
-    return (this.boxes ??= new SqliteInboxes(this.sdb, this.fallbacks));
+    return (this.boxes ??= new SqliteInboxes(this.sdb, this.fallbacks, this.writeErrors));
   }
 
   putMeta(key: string, value: unknown): Promise<void> {

@@ -87,13 +87,25 @@ test('a put the database refuses is rejected and leaves no trace; a failed ack p
   const box = s.inboxes().open('w');
   await box.put(msg('m1'));
   await box.put(msg('m2'));
+  const writeErrors: string[] = [];
+  s.onWriteError((e) => writeErrors.push(`${e.what} ${e.agent} ${e.id}`));
+  const unhandled: unknown[] = [];
+  const onUnhandled = (r: unknown) => unhandled.push(r);
+  process.on('unhandledRejection', onUnhandled);
   const other = new Database(f);
   other.prepare('BEGIN IMMEDIATE').run();
   await assert.rejects(box.put(msg('m3')), /busy|locked/i);
   await assert.rejects(box.ack('m1'), /busy|locked/i);
   await assert.rejects(s.put({ agent: 'w', version: 1, state: 1, ack: 'm2' }), /busy|locked/i);
+  // The runtime acks without waiting; a failure must not become an unhandled rejection.
+  void box.ack('m2');
+  await s.flushed();
+  await new Promise((r) => setImmediate(r));
+  process.off('unhandledRejection', onUnhandled);
   other.prepare('ROLLBACK').run();
   other.close();
+  assert.deepEqual(unhandled, []);
+  assert.deepEqual(writeErrors, ['ack w m1', 'ack w m2']);
   assert.deepEqual([box.size, box.peek()?.id], [2, 'm1']);
   await box.ack('m2');
   assert.deepEqual(rowsOnDisk(f, 'w'), ['m1']);

@@ -9,7 +9,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Envelope, Mailbox, MailboxFactory } from '../messaging/Mailbox.ts';
 import type { StateDb } from './StateDb.ts';
 import type { Listeners } from './Listeners.ts';
-import type { FallbackEvent } from './CheckpointStore.ts';
+import type { FallbackEvent, WriteErrorEvent } from './CheckpointStore.ts';
 import { toPayload } from './payload.ts';
 import { FaultlineError } from '../errors.ts';
 
@@ -53,6 +53,7 @@ export class SqliteInbox implements Mailbox {
     private readonly sdb: StateDb,
     private readonly stmts: Statements,
     corrupt: Listeners<FallbackEvent>,
+    private readonly writeErrors: Listeners<WriteErrorEvent>,
   ) {
     for (const r of stmts.load.all(agent) as Row[]) {
       let message: unknown;
@@ -112,22 +113,27 @@ export class SqliteInbox implements Mailbox {
       .enqueue(() => {
         if (entry.pos !== undefined) this.stmts.deliver.run(entry.pos);
       })
-      .catch(() => {
-        // The in-memory count still guards dead-lettering during this run.
-      });
+      // The in-memory count still guards dead-lettering during this run.
+      .catch((error) => this.writeErrors.emit({ agent: this.agent, what: 'delivering', id, error }));
   }
 
   /**
    * Removes a message: at once from `peek`, durably when the returned promise
    * resolves. Acknowledging an unknown (or already acknowledged) id is a no-op.
+   * If the delete fails the message is back at its place and the promise
+   * rejects; a caller that does not wait (`void box.ack(id)`) gets no
+   * unhandled rejection, the failure goes to `onWriteError`.
    */
   ack(id: string): Promise<void> {
     const taken = this.take(id);
     if (!taken) return Promise.resolve();
-    return this.sdb.writer.enqueue(taken.apply).then(undefined, (err) => {
+    const done = this.sdb.writer.enqueue(taken.apply).then(undefined, (error) => {
       taken.restore();
-      throw err;
+      this.writeErrors.emit({ agent: this.agent, what: 'ack', id, error });
+      throw error;
     });
+    done.catch(() => undefined);
+    return done;
   }
 
   get size(): number {
@@ -163,7 +169,11 @@ export class SqliteInboxes implements MailboxFactory {
   private boxes = new Map<string, SqliteInbox>();
   private readonly stmts: Statements;
 
-  constructor(private readonly sdb: StateDb, private readonly corrupt: Listeners<FallbackEvent>) {
+  constructor(
+    private readonly sdb: StateDb,
+    private readonly corrupt: Listeners<FallbackEvent>,
+    private readonly writeErrors: Listeners<WriteErrorEvent>,
+  ) {
     const db = sdb.db;
     this.stmts = {
       insert: db.prepare('INSERT INTO inbox (agent, id, kind, message, from_agent, at) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -176,7 +186,7 @@ export class SqliteInboxes implements MailboxFactory {
   /** The agent's mailbox, with the messages left from earlier runs at its head. */
   open(agent: string): SqliteInbox {
     let box = this.boxes.get(agent);
-    if (!box) this.boxes.set(agent, (box = new SqliteInbox(agent, this.sdb, this.stmts, this.corrupt)));
+    if (!box) this.boxes.set(agent, (box = new SqliteInbox(agent, this.sdb, this.stmts, this.corrupt, this.writeErrors)));
     return box;
   }
 
