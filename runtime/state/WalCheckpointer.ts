@@ -66,6 +66,8 @@ export function startWalCheckpointer(file: string, opts: WalCheckpointerOptions 
   return {
     stop() {
       stopping ??= new Promise<void>((resolve) => {
+        // Whoever awaits the stop keeps the process alive until it is done.
+        worker.ref();
         const done = () => resolve();
         worker.once('exit', done);
         worker.on('message', (m) => m === 'stopped' && done());
