@@ -188,7 +188,9 @@ test('a content-filter refusal is not retried, in both the OpenAI and the Azure 
     await assert.rejects(h.gw.chat('dep', ask()), ContentFilterError);
     h.server.setFault({ mode: 'content-filter', style: 'error' });
     await assert.rejects(h.gw.chat('dep', ask()), ContentFilterError);
-    assert.equal(h.server.stats().chat, 2);
+    h.server.setFault({ mode: 'content-filter' });
+    await assert.rejects(h.gw.chat('dep', { ...ask(), stream: true }), ContentFilterError);
+    assert.equal(h.server.stats().chat, 3);
   } finally {
     await h.close();
   }
