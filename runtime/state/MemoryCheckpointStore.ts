@@ -5,6 +5,7 @@
  */
 import { MemoryMailbox, type Mailbox, type MailboxFactory } from '../messaging/Mailbox.ts';
 import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, Disposable, FallbackEvent, Restored, RetentionOptions } from './CheckpointStore.ts';
+import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { checksumOf, damage, toPayload, verifyPayload } from './payload.ts';
 import { Listeners } from './Listeners.ts';
 import { StateNotSerializableError, StoreClosedError } from './errors.ts';
@@ -38,7 +39,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
   private readonly now: () => number;
 
   constructor(private readonly runtimeVersion = '0.0.0', opts: MemoryCheckpointStoreOptions = {}) {
-    this.retain = Math.max(1, opts.retain ?? 20);
+    this.retain = Math.max(1, Math.floor(opts.retain ?? DEFAULT_RETAIN));
     this.maxAgeMs = opts.retainMaxAgeMs ?? 0;
     this.now = opts.now ?? Date.now;
   }
