@@ -23,9 +23,11 @@ import { newToken } from './control/auth.ts';
 import { writeRuntimeFile, removeRuntimeFile } from './control/runtimeFileIO.ts';
 import { RpcError, RpcErrorCode, type MethodName, type Methods } from './protocol/rpc.ts';
 import type { EventName, EventPayloads } from './protocol/events.ts';
-import type { RuntimeStatus, TreeNodeStatus } from './protocol/status.ts';
+import type { RuntimeStatus } from './protocol/status.ts';
 import { findNode } from './protocol/status.ts';
-import { createRuntimeLogger, type RuntimeLogger } from './log.ts';
+import type { Logger } from 'pino';
+import { Observability } from './observability/Observability.ts';
+import { wireDependencies, type DependencyWiring } from './wiring/dependencies.ts';
 import { AgentUnavailableError, UnknownAgentError } from './errors.ts';
 import { FaultCatalogue } from './faults/FaultCatalogue.ts';
 
@@ -40,8 +42,8 @@ export interface RuntimeOptions {
   mailboxes?: MailboxFactory;
   /** Write runtime.json (default true). */
   writeRuntimeFile?: boolean;
-  /** Logger; default JSON lines to `<stateDir>/logs/runtime.log`. */
-  logger?: RuntimeLogger;
+  /** Metrics, alerts and the reliability summary (default on; off for the instrumentation benchmark). */
+  instrumentation?: boolean;
   /** Node flags per agent (the inspector when debugging). */
   execArgv?: (spec: AgentSpec) => string[] | undefined;
 }
@@ -58,7 +60,10 @@ export class Runtime {
   readonly startedAt = Date.now();
   readonly root: Supervisor;
   readonly router: Router;
-  readonly log: RuntimeLogger;
+  /** JSON lines to `<stateDir>/logs/runtime.log` (rotated), also sent as `log` events. */
+  readonly log: Logger;
+  readonly obs: Observability;
+  readonly deps: DependencyWiring;
   readonly store: CheckpointStore;
   readonly faults: FaultCatalogue;
   private readonly pool: HostPool;
@@ -81,7 +86,14 @@ export class Runtime {
     this.stateDir = o.stateDir ?? path.join(o.config.baseDir, '.faultline');
     mkdirSync(this.stateDir, { recursive: true });
     this.done = new Promise((r) => (this.resolveDone = r));
-    this.log = o.logger ?? createRuntimeLogger({ dir: path.join(this.stateDir, 'logs'), onLine: (line) => this.emit('log', line) });
+    this.obs = new Observability({
+      system: o.config.name,
+      alerts: o.config.raw.alerts,
+      dependencies: o.config.raw.dependencies,
+      log: { dir: path.join(this.stateDir, 'logs'), onLine: (line) => this.emit('log', line as EventPayloads['log']) },
+      enabled: o.instrumentation !== false,
+    });
+    this.log = this.obs.log!.logger;
     this.store = o.store ?? new MemoryCheckpointStore(this.version);
     this.mailboxFactory = o.mailboxes ?? memoryMailboxes;
     const clock = o.clock ?? realClock;
@@ -89,7 +101,7 @@ export class Runtime {
       script: hostScript(),
       spares: o.config.runtime.spares,
       maxConcurrentStarts: o.config.runtime.maxConcurrentStarts,
-      onSpareOutput: (stream, line) => this.log.info({ stream, spare: true }, line),
+      onSpareOutput: (stream, line) => this.obs.log!.agentOutputLine('(spare)', stream, line),
     });
     this.router = new Router({
       agent: (id) => this.agents.get(id),
@@ -106,8 +118,19 @@ export class Runtime {
       (e) => {
         this.log[e.action === 'injected' ? 'warn' : 'info']({ fault: e.fault.fault, target: e.fault.target, faultId: e.fault.id }, `fault ${e.fault.id} ${e.fault.fault} on ${e.fault.target}: ${e.action}`);
         this.emit('fault', e as unknown as EventPayloads['fault']);
+        if (e.action === 'injected') this.obs.faultInjected(e.fault.fault);
+        this.obs.activeFaults(this.faults.list().map((f) => f.fault));
       },
     );
+    this.deps = wireDependencies({
+      dependencies: o.config.raw.dependencies ?? {},
+      models: o.config.raw.models ?? {},
+      obs: this.obs,
+      faults: this.faults,
+      hostOps: this.hostOps,
+      emit: (name, payload) => this.emit(name, payload as never),
+      log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+    });
     const resolveModule = createModuleResolver(this.stateDir);
     const env: AgentEnv = {
       clock,
@@ -123,10 +146,16 @@ export class Runtime {
       resolveModule,
       handleRequest: (agent, op, args) => this.hostRequest(agent, op, args),
       complete: (id, result) => this.router.complete(id, result),
+      handled: (agent, e, ok, errorType) => {
+        const m = e.message as { type?: unknown; op?: unknown } | null;
+        const task = typeof m?.type === 'string' ? m.type : typeof m?.op === 'string' ? m.op : e.kind;
+        this.obs.messageHandled({ agent, task, latencyMs: Date.now() - e.at, ok, errorCategory: errorType, targetMs: this.router.timeoutOf(e.id) });
+      },
+      unresponsive: (agent) => this.obs.agentUnresponsive(agent, true),
       emitState: (e) => this.emit('agent.state', e),
       down: (agent, error) => this.router.failAgent(agent, error),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
-      output: (agent, stream, line) => this.log[stream === 'stderr' ? 'warn' : 'info']({ agent, stream }, line),
+      output: (agent, stream, line) => this.obs.log!.agentOutputLine(agent, stream, line),
       execArgv: o.execArgv,
       faults: this.faults,
     };
@@ -138,6 +167,8 @@ export class Runtime {
         return node;
       },
       emitState: (e) => this.emit('supervisor.state', e),
+      onRestart: (child, supervisor) => this.obs.restart(child, supervisor),
+      onEscalate: (supervisor) => this.obs.escalation(supervisor),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
     });
     this.root.onExit = (exit) => {
@@ -165,15 +196,14 @@ export class Runtime {
       token: this.token,
       port: this.o.port ?? this.config.runtime.port,
       handle: (method, params, session) => this.handle(method, params, session),
-      routes: {
-        '/livez': async () => ({ status: 200, type: 'application/json', body: JSON.stringify({ status: 'ok', pid: process.pid }) }),
-        '/readyz': async () => this.readyz(),
-        ...this.httpRoutes,
-      },
+      routes: { ...this.obs.httpRoutes(() => this.status()), ...this.httpRoutes },
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
     });
     const port = await this.control.listen();
+    await this.deps.startMocks();
     this.pool.warm();
+    this.obs.onAlert((a) => this.emit('alert', a as unknown as EventPayloads['alert']));
+    this.obs.start({ status: () => this.status(), pids: () => this.agentPids() });
     if (this.o.writeRuntimeFile !== false) {
       writeRuntimeFile(this.stateDir, { pid: process.pid, port, token: this.token, url: `http://127.0.0.1:${port}`, startedAt: new Date(this.startedAt).toISOString(), version: this.version, config: this.config.file });
     }
@@ -187,24 +217,20 @@ export class Runtime {
     return this.control?.port ?? 0;
   }
 
-  private readyz() {
-    const tree = this.root.status();
-    const reasons: string[] = [];
-    const walk = (n: TreeNodeStatus) => {
-      if (n.kind === 'agent') {
-        if (!n.readiness) reasons.push(`agent ${n.id} is ${n.state}`);
-      } else n.children.forEach(walk);
-    };
-    walk(tree);
-    return { status: reasons.length ? 503 : 200, type: 'application/json', body: JSON.stringify({ status: reasons.length ? 'not ready' : 'ready', reasons }) };
+  /** Process-isolated agents' pids, for process sampling. */
+  private agentPids(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const [id, a] of this.agents) if (a.spec.isolation === 'process' && a.pid) m.set(id, a.pid);
+    return m;
   }
 
   status(): RuntimeStatus {
     const s: RuntimeStatus = {
       runtime: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, version: this.version, name: this.config.name, startedAt: new Date(this.startedAt).toISOString(), port: this.port },
       tree: this.root.status(),
-      dependencies: [],
+      dependencies: this.deps.gateway.status(),
       faults: this.faults.list(),
+      ...this.obs.statusExtra(),
     };
     for (const extra of this.statusExtras) Object.assign(s, extra());
     return s;
@@ -289,6 +315,8 @@ export class Runtime {
         return { cleared: this.faults.clear(params.id) };
       case 'faults':
         return this.faults.list();
+      case 'alerts':
+        return this.obs.alerts.active();
       case 'checkpoints':
         if (!findNode(this.root.status(), params.agent)) throw new UnknownAgentError(params.agent, agentSpecs(this.config.supervisor).map((a) => a.id));
         return this.store.list(params.agent);
@@ -311,8 +339,9 @@ export class Runtime {
       if (this.o.writeRuntimeFile !== false) removeRuntimeFile(this.stateDir, process.pid);
       await this.control?.close();
       await this.store.close();
+      await this.deps.close();
       this.log.info({}, 'runtime stopped');
-      await this.log.flush();
+      await this.obs.close();
       this.resolveDone(result);
       return result;
     })();

@@ -8,6 +8,7 @@ import { intOption, jsonArg, parse, UsageError } from './args.ts';
 import { findStateDir, locateRuntime, NoRuntimeError, RemoteError, RuntimeClient } from './client.ts';
 import { renderStatus } from './render.ts';
 import { up, upHelp } from './up.ts';
+import { MOCK_MODEL_USAGE, runMockModel } from '../mockModel/cli.ts';
 
 export { configJsonSchema } from '../config/schema.ts';
 
@@ -26,6 +27,8 @@ Commands:
   faults [--json]                       the active faults
   clear [faultId]                       clear one fault, or all
   checkpoints <agent> [--json]          an agent's stored checkpoints
+  alerts [--json]                       the alerts firing now
+  mock-model [--port N]                 a local OpenAI-compatible model server with fault modes
   down                                  stop the runtime (agents in reverse order)
   schema                                print the JSON Schema of faultline.config.json
 
@@ -66,6 +69,8 @@ Options (each becomes a fault parameter):
   --param k=v       any other parameter (repeatable; v parsed as JSON when it can be)`,
   faults: 'Usage: faultline faults [--json]\n\nLists the active faults: id, fault, target, parameters, times fired.',
   clear: 'Usage: faultline clear [faultId]\n\nClears one fault, or every fault when no id is given, and restores normal behaviour.',
+  alerts: 'Usage: faultline alerts [--json]\n\nLists the alerts firing now: level, rule, subject, value and since when.',
+  'mock-model': MOCK_MODEL_USAGE,
   schema: 'Usage: faultline schema\n\nPrints the JSON Schema of faultline.config.json.',
 };
 
@@ -161,6 +166,16 @@ async function run(cmd: string, argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'alerts': {
+      const { values } = parse(argv, {}, [0, 0]);
+      const list = (await withClient(values, (c) => c.call('alerts', {}))) as { level: string; rule: string; subject: string; value: number; since: string; message?: string }[];
+      if (values.json) print(list);
+      else if (!list.length) console.log('no alerts firing');
+      else for (const a of list) console.log(`${a.level.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.subject.padEnd(16)} since ${a.since}  ${a.message ?? `value ${a.value}`}`);
+      return 0;
+    }
+    case 'mock-model':
+      return runMockModel(argv);
     case 'checkpoints': {
       const { values, positionals } = parse(argv, {}, [1, 1]);
       const list = (await withClient(values, (c) => c.call('checkpoints', { agent: positionals[0] }))) as { seq: number; version: number; kind: string; size: number; time: string; valid: boolean }[];

@@ -58,9 +58,14 @@ export const dependencySchema = z
     critical: z.boolean().optional().describe('/readyz reports not ready while this dependency is down and no chain offers a fallback'),
     classifier: classifierSchema.optional(),
     price: priceSchema.optional(),
+    mock: z
+      .union([z.boolean(), z.object({ model: z.string().optional(), seed: z.number().int().optional() }).strict()])
+      .optional()
+      .describe('Serve this dependency with the built-in mock model server on its URL\'s port (loopback only), for local development and demos'),
   })
   .strict()
   .superRefine((d, ctx) => {
+    if (d.mock && d.url && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(d.url)) ctx.addIssue({ code: 'custom', path: ['mock'], message: 'a mocked dependency needs a loopback url (http://127.0.0.1:PORT/…)' });
     if ((d.kind === 'model' || d.kind === 'http') && !d.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `a "${d.kind}" dependency needs a url` });
     if (d.kind === 'model' && !d.model) ctx.addIssue({ code: 'custom', path: ['model'], message: 'a "model" dependency needs a model name' });
   });

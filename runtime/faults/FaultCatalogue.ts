@@ -153,15 +153,20 @@ export class FaultCatalogue {
     return ids.length;
   }
 
-  /** Whether a kept fault fires this time (count and rate), counting it when it does. */
+  /** Whether a kept fault fires this time (its rate), counting it when it does. */
   private fire(f: ActiveFault): boolean {
     const rng = this.rngs.get(f.id);
     if (rng && rng() >= Number(f.params.rate ?? f.params.probability)) return false;
+    this.recordFired(f);
+    return true;
+  }
+
+  /** Counts one firing of a kept fault; a fault with a `count` clears itself when spent. */
+  recordFired(f: ActiveFault) {
     f.fired++;
     if (f.remaining !== undefined) f.remaining--;
     this.emit({ time: new Date().toISOString(), action: 'fired', fault: f });
     if (f.remaining !== undefined && f.remaining <= 0) this.clear(f.id);
-    return true;
   }
 
   private matching(fault: string, agent: string): ActiveFault[] {

@@ -23,6 +23,7 @@ export interface RouterOptions {
 
 interface Waiter {
   agent: string;
+  timeoutMs: number;
   resolve(v: unknown): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
@@ -68,7 +69,7 @@ export class Router {
         this.o.agent(to)?.cancel(id);
         reject(new AgentTimeoutError(to, timeoutMs));
       }, timeoutMs);
-      this.waiters.set(id, { agent: to, resolve, reject, timer });
+      this.waiters.set(id, { agent: to, timeoutMs, resolve, reject, timer });
     });
     try {
       await this.o.mailbox(to).put({ id, kind: 'ask', message, from: opts.from, at: Date.now() });
@@ -87,6 +88,11 @@ export class Router {
     clearTimeout(w.timer);
     if (result.ok) w.resolve(result.value);
     else w.reject(result.error);
+  }
+
+  /** The timeout of a pending ask (its SLA target), if one waits for this envelope. */
+  timeoutOf(id: string): number | undefined {
+    return this.waiters.get(id)?.timeoutMs;
   }
 
   fail(id: string, error: Error) {

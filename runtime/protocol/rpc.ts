@@ -60,6 +60,7 @@ export interface Methods {
   inject: { params: FaultSpec; result: { id: string } };
   clearFault: { params: { id?: string } | undefined; result: { cleared: number } };
   faults: { params: Record<string, never> | undefined; result: unknown[] };
+  alerts: { params: Record<string, never> | undefined; result: unknown[] };
   checkpoints: { params: { agent: string }; result: unknown[] };
   'drill.run': { params: { drill: unknown }; result: unknown };
   subscribe: { params: { events: (EventName | '*')[] }; result: Record<string, never> };
@@ -156,6 +157,7 @@ export function validateParams(method: string, params: unknown): unknown {
       return { token: str(p, 'token', method) };
     case 'status':
     case 'faults':
+    case 'alerts':
     case 'shutdown':
       return {};
     case 'send':

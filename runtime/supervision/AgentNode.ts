@@ -11,7 +11,7 @@ import type { AgentStateEvent } from '../protocol/events.ts';
 import type { FromHost, HostOp } from '../isolation/hostProtocol.ts';
 import type { HostExit, HostHandle } from '../isolation/HostHandle.ts';
 import type { HostPool } from '../isolation/HostPool.ts';
-import type { Mailbox } from '../messaging/Mailbox.ts';
+import type { Envelope, Mailbox } from '../messaging/Mailbox.ts';
 import type { CheckpointStore } from '../state/CheckpointStore.ts';
 import { AgentHandlerError, AgentUnavailableError, MessageDeadLetteredError, serializeError, type SerializedError } from '../errors.ts';
 import { agentMachine, displayState, startMachine, type Clock } from './machines.ts';
@@ -38,6 +38,10 @@ export interface AgentEnv {
   handleRequest(agent: string, op: HostOp, args: unknown): Promise<unknown>;
   /** A message finished: reply or error for its asker. */
   complete(envelopeId: string, result: { ok: true; value: unknown } | { ok: false; error: Error }): void;
+  /** A message was handled (for metrics): its envelope and outcome. */
+  handled?(agent: string, envelope: Envelope, ok: boolean, errorType?: string): void;
+  /** Heartbeats stopped: the agent is about to be killed. */
+  unresponsive?(agent: string): void;
   emitState(e: AgentStateEvent): void;
   /** The agent is down and will stay down until someone restarts it: fail its pending asks. */
   down(agent: string, error: Error): void;
@@ -224,6 +228,7 @@ export class AgentNode implements Child {
         clearInterval(this.hbTimer);
         this.killedFor = `unresponsive (no heartbeat for ${silent} ms)`;
         this.env.log('warn', `agent ${this.id} is unresponsive: no heartbeat for ${silent} ms; killing it`, { agent: this.id, supervisor: this.supervisorId, pid: host.pid });
+        this.env.unresponsive?.(this.id);
         host.kill();
       }
     }, Math.min(intervalMs, 1000));
@@ -251,6 +256,8 @@ export class AgentNode implements Child {
         const id = this.inflight;
         this.inflight = undefined;
         if (id === undefined) break;
+        const envelope = this.mailbox.peek();
+        if (envelope && envelope.id === id) this.env.handled?.(this.id, envelope, m.ok, m.ok ? undefined : m.error.type);
         void this.mailbox.ack(id);
         if (m.ok) this.env.complete(id, { ok: true, value: m.value });
         else {

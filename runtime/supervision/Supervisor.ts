@@ -20,6 +20,10 @@ export interface SupervisorDeps {
   agentFactory: ChildFactory;
   random?: () => number;
   emitState?: (e: SupervisorStateEvent) => void;
+  /** A supervisor decided to restart a child (once per child started again). */
+  onRestart?: (child: string, supervisor: string) => void;
+  /** A supervisor exceeded its intensity and escalates. */
+  onEscalate?: (supervisor: string) => void;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -167,6 +171,7 @@ export class Supervisor implements Child {
     this.streaks.set(child.id, d.streak);
     log?.('warn', `${child.id} ${exit.reason}; ${this.spec.strategy} restarts ${plan.start.join(', ')}${d.delayMs ? ` in ${d.delayMs} ms` : ''}`, { supervisor: this.id, agent: child.id, delayMs: d.delayMs });
     const gen = ++this.gen;
+    for (const id of plan.start) this.deps.onRestart?.(id, this.id);
     for (const id of plan.start) {
       this.pendingGen.set(id, gen);
       byId(id).markRestarting(d.delayMs);
@@ -195,6 +200,7 @@ export class Supervisor implements Child {
   private async fail(message: string) {
     this.lastError = { type: 'RestartIntensityExceeded', message, time: new Date(this.deps.clock.now()).toISOString() };
     this.deps.log?.('error', `supervisor ${this.id}: ${message}; stopping its children and escalating`, { supervisor: this.id });
+    this.deps.onEscalate?.(this.id);
     this.send('FAIL');
     await this.stopChildren('supervisor failing');
     this.startedAt = null;

@@ -1,9 +1,12 @@
-// The fetcher returns a few deterministic "pages" for a query.
+// The fetcher searches through the "search" tool; while search is down its
+// policy serves the last good result for the same query (degrade: cache).
 export default {
   init: () => ({ fetched: 0 }),
   async onMessage(msg, ctx) {
     ctx.state.fetched += 1;
     const q = String(msg.query ?? '');
-    return [1, 2, 3].map((i) => ({ url: `local://${encodeURIComponent(q)}/${i}`, text: `${q} fact ${i}` }));
+    const found = await ctx.call('search', { query: q }, { point: 'search' });
+    if (found?.unavailable) return [];
+    return (found.results ?? []).map((r) => ({ url: r.url, text: r.snippet, stale: !!found.stale }));
   },
 };

@@ -1,0 +1,80 @@
+/**
+ * Wires the gateway into the runtime: `ctx.call`, `ctx.model(...).chat` and
+ * `ctx.health` from agents run here, through one policy per dependency; its
+ * events go to subscribers and to observability; dependency faults plug
+ * into the catalogue; mocked dependencies get a local mock model server.
+ */
+import { Gateway } from '../gateway/Gateway.ts';
+import { startMockModel, type MockModelHandle } from '../mockModel/MockModelServer.ts';
+import type { DependencyConfig } from '../config/dependencySchema.ts';
+import type { Observability } from '../observability/Observability.ts';
+import type { FaultCatalogue } from '../faults/FaultCatalogue.ts';
+import { dependencyFaults } from '../faults/dependencyFaults.ts';
+import type { HostOp } from '../isolation/hostProtocol.ts';
+import type { EventName } from '../protocol/events.ts';
+import type { ChatReply } from '../sdk.ts';
+
+export interface DependencyWiring {
+  gateway: Gateway;
+  /** Starts the mock servers of `mock: true` dependencies. */
+  startMocks(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DependencyHost {
+  dependencies: Record<string, DependencyConfig>;
+  models: Record<string, string[]>;
+  obs: Observability;
+  faults: FaultCatalogue;
+  hostOps: Map<HostOp, (agent: string, args: any) => Promise<unknown>>;
+  stateStore?: { get(key: string): unknown; put(key: string, json: unknown): void };
+  emit(name: EventName, payload: unknown): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
+}
+
+export function wireDependencies(h: DependencyHost): DependencyWiring {
+  const gateway = new Gateway({
+    dependencies: h.dependencies,
+    models: h.models,
+    log: (level, msg, fields) => h.log(level, msg, fields),
+    stateStore: h.stateStore,
+  });
+  const sub = gateway.onEvent((name, payload) => {
+    const p = payload as { dependency: string };
+    h.emit(name, payload);
+    h.obs.gatewayEvent(name, payload as never, gateway.hasFallback(p.dependency));
+  });
+  h.faults.register(dependencyFaults(gateway, () => Object.keys(h.dependencies), (f) => h.faults.recordFired(f)));
+
+  const opts = (args: any, agent: string) => ({ agent, point: args.point, timeoutMs: args.timeoutMs });
+  h.hostOps.set('call', (agent, args) => gateway.call(args.dependency, args.request, opts(args, agent)));
+  h.hostOps.set('model', async (agent, args) => {
+    const reply = (await gateway.chat(args.chain, args.request, opts(args, agent))) as ChatReply;
+    if (reply.usage) h.obs.modelUsage(reply.dependency, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0, agent);
+    return reply;
+  });
+  h.hostOps.set('health', async (_agent, args) => gateway.health(args.dependency));
+
+  const mocks: MockModelHandle[] = [];
+  return {
+    gateway,
+    async startMocks() {
+      for (const [id, d] of Object.entries(h.dependencies)) {
+        if (!d.mock || !d.url) continue;
+        const url = new URL(d.url);
+        const m = typeof d.mock === 'object' ? d.mock : {};
+        try {
+          mocks.push(await startMockModel({ port: Number(url.port || 80), model: m.model ?? d.model ?? id, name: id, seed: m.seed }));
+        } catch (e) {
+          throw new Error(`cannot start the mock server of dependency "${id}" on ${url.host}: ${(e as Error).message}`);
+        }
+        h.log('info', `mock model server for "${id}" on http://127.0.0.1:${url.port}`, { dependency: id });
+      }
+    },
+    async close() {
+      sub.dispose();
+      gateway.dispose();
+      await Promise.all(mocks.splice(0).map((m) => m.close()));
+    },
+  };
+}
