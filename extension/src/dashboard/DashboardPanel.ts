@@ -1,0 +1,142 @@
+/**
+ * Hosts the dashboard webview: the page from the protocol's `dashboardHtml`
+ * (nonce CSP), a snapshot on `ready`/`requestSnapshot` and after reconnects,
+ * runtime events coalesced into one `batch` post per 100 ms while live, and
+ * the dashboard's buttons turned into control-channel calls. Every message
+ * from the page goes through `validateWebviewMessage` first.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type * as vscode from 'vscode';
+import type { VSCode } from '../vscodeTypes.ts';
+import { dashboardHtml, validateWebviewMessage, type CommandMessage, type ExtensionToWebviewMessage, type RuntimeEvent } from '../../../runtime/protocol/webview.ts';
+import type { HealthModel } from '../model/HealthModel.ts';
+import type { RuntimeManager } from '../runtime/RuntimeManager.ts';
+
+export interface DashboardDeps {
+  vs: VSCode;
+  extensionPath: string;
+  model: HealthModel;
+  manager: () => RuntimeManager | undefined;
+  log: vscode.LogOutputChannel;
+}
+
+export class DashboardPanel {
+  private static current?: DashboardPanel;
+  private readonly subs: vscode.Disposable[] = [];
+  private queue: RuntimeEvent[] = [];
+  private flushTimer?: NodeJS.Timeout;
+  private live = true;
+
+  static show(deps: DashboardDeps, assets: string): void {
+    if (DashboardPanel.current) {
+      DashboardPanel.current.panel.reveal();
+      return;
+    }
+    DashboardPanel.current = new DashboardPanel(deps, assets);
+  }
+
+  private readonly panel: vscode.WebviewPanel;
+
+  private constructor(private readonly d: DashboardDeps, assets: string) {
+    const { vs } = d;
+    const root = vs.Uri.file(assets);
+    this.panel = vs.window.createWebviewPanel('faultline.dashboard', 'Faultline Dashboard', vs.ViewColumn.Active, { enableScripts: true, localResourceRoots: [root] });
+    const w = this.panel.webview;
+    const uri = (...p: string[]) => w.asWebviewUri(vs.Uri.file(path.join(assets, ...p))).toString();
+    w.html = dashboardHtml({ cspSource: w.cspSource, nonce: randomBytes(16).toString('base64'), scriptUri: uri('dashboard.js'), styleUri: uri('dashboard.css'), codiconsUri: uri('codicons', 'codicon.css') });
+    this.subs.push(
+      w.onDidReceiveMessage((m) => void this.receive(m)),
+      this.panel.onDidDispose(() => this.dispose()),
+      d.model.onEvent((e) => this.enqueue(e)),
+    );
+    const manager = d.manager();
+    if (manager) {
+      this.subs.push(manager.onState((s) => this.post({ type: 'connection', state: s === 'connected' ? 'connected' : s === 'stopped' || s === 'failed' ? 'disconnected' : 'connecting' })));
+      this.subs.push(manager.onConnect(() => setTimeout(() => this.postSnapshot(), 200)));
+    }
+  }
+
+  private post(m: ExtensionToWebviewMessage) {
+    void this.panel.webview.postMessage(m);
+  }
+
+  private postSnapshot() {
+    const s = this.d.model.snapshot;
+    if (!s.status) return this.post({ type: 'connection', state: 'disconnected', message: 'The Faultline runtime is not running.' });
+    this.post({ type: 'snapshot', status: { ...s.status, faults: s.faults, alerts: s.alerts.map((a) => ({ ...a, since: '' })) } as never });
+  }
+
+  private enqueue(e: { name: string; params: unknown }) {
+    if (!this.live) return;
+    this.queue.push({ name: e.name, payload: e.params } as RuntimeEvent);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      const events = this.queue;
+      this.queue = [];
+      if (events.length) this.post({ type: 'batch', events });
+    }, 100);
+  }
+
+  private async receive(raw: unknown) {
+    const v = validateWebviewMessage(raw);
+    if (!v.ok) {
+      this.d.log.warn(`dashboard: refused a message: ${v.error}`);
+      return;
+    }
+    const m = v.message;
+    if (m.type === 'ready' || m.type === 'requestSnapshot') return this.postSnapshot();
+    if (m.type === 'setLive') {
+      this.live = m.live;
+      if (m.live) this.postSnapshot();
+      return;
+    }
+    try {
+      const result = await this.run(m);
+      this.post({ type: 'commandResult', id: m.id, ok: true, result });
+    } catch (e) {
+      this.post({ type: 'commandResult', id: m.id, ok: false, error: (e as Error).message });
+    }
+  }
+
+  private async run(m: CommandMessage): Promise<unknown> {
+    const client = this.d.manager()?.client;
+    if (!client) throw new Error('The Faultline runtime is not connected.');
+    switch (m.action) {
+      case 'restart':
+      case 'stop':
+        return client.call(m.action, { agent: m.target });
+      case 'kill':
+      case 'hang':
+        return client.call('inject', { fault: m.action, target: m.target });
+      case 'inject':
+        return client.call('inject', { fault: m.params.fault, target: m.target, params: m.params.params });
+      case 'clearFaults': {
+        if (m.params?.id || m.target === '*') return client.call('clearFault', m.params?.id ? { id: m.params.id } : {});
+        let cleared = 0;
+        for (const f of this.d.model.snapshot.faults.filter((f) => f.target === m.target)) cleared += (await client.call('clearFault', { id: f.id })).cleared;
+        return { cleared };
+      }
+      case 'checkpoints': {
+        try {
+          const list = await client.call('checkpoints', { agent: m.target });
+          this.post({ type: 'checkpoints', agent: m.target, checkpoints: list as never });
+        } catch (e) {
+          this.post({ type: 'checkpoints', agent: m.target, checkpoints: [], error: (e as Error).message });
+        }
+        return {};
+      }
+      case 'logs': {
+        const lines = this.d.model.logsOf(m.target).slice(-(m.params?.limit ?? 500));
+        this.post({ type: 'logs', agent: m.target, lines: lines as never });
+        return {};
+      }
+    }
+  }
+
+  private dispose() {
+    DashboardPanel.current = undefined;
+    clearTimeout(this.flushTimer);
+    for (const s of this.subs) s.dispose();
+  }
+}

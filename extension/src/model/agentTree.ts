@@ -1,0 +1,108 @@
+/**
+ * The Agents view as plain data: one item per supervisor and agent, with the
+ * icon, colour, description, tooltip and context tokens a tree item needs.
+ * Pure, so unit tests check what a person would see without an editor.
+ */
+import type { AgentStatus, NodeState, SupervisorStatus, TreeNodeStatus } from '../../../runtime/protocol/status.ts';
+import type { FaultView } from './snapshot.ts';
+
+export interface ItemView {
+  id: string;
+  label: string;
+  description: string;
+  /** codicon id for ThemeIcon. */
+  icon: string;
+  /** theme colour id for ThemeColor, if any. */
+  color?: string;
+  /** Space-separated tokens menus match with `viewItem =~ /\btoken\b/`. */
+  contextValue: string;
+  /** Markdown. */
+  tooltip: string;
+  children?: ItemView[];
+  node?: TreeNodeStatus;
+}
+
+export const STATE_ICON: Record<NodeState, { icon: string; color?: string }> = {
+  starting: { icon: 'loading~spin', color: 'charts.blue' },
+  running: { icon: 'pass-filled', color: 'testing.iconPassed' },
+  restarting: { icon: 'sync~spin', color: 'charts.yellow' },
+  backoff: { icon: 'watch', color: 'charts.yellow' },
+  stopping: { icon: 'loading~spin', color: 'charts.orange' },
+  stopped: { icon: 'circle-slash', color: 'disabledForeground' },
+  failed: { icon: 'error', color: 'testing.iconFailed' },
+};
+
+/** Healthy means up and answering; anything else counts toward the view's badge. */
+export function isUnhealthy(a: AgentStatus): boolean {
+  return a.state !== 'running' || a.liveness === false || a.readiness === false;
+}
+
+export function unhealthyCount(tree: SupervisorStatus | undefined): number {
+  if (!tree) return 0;
+  let n = 0;
+  const walk = (node: TreeNodeStatus) => {
+    if (node.kind === 'agent') n += isUnhealthy(node) ? 1 : 0;
+    else node.children.forEach(walk);
+  };
+  walk(tree);
+  return n;
+}
+
+const esc = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+
+function agentItem(a: AgentStatus, faults: FaultView[]): ItemView {
+  const mine = faults.filter((f) => f.target === a.id);
+  const { icon, color } = mine.length && a.state === 'running' ? { icon: 'zap', color: 'charts.orange' } : STATE_ICON[a.state] ?? STATE_ICON.failed;
+  const parts: string[] = [a.state];
+  if (a.restarts) parts.push(`↻${a.restarts}`);
+  if (a.pid !== null && a.pid !== undefined) parts.push(a.isolation === 'thread' ? `thread ${a.threadId ?? '?'}` : `pid ${a.pid}`);
+  if (a.mailbox) parts.push(`✉${a.mailbox}`);
+  if (mine.length) parts.push(`⚡${mine.map((f) => f.fault).join(',')}`);
+  const tokens = ['agent', a.state, a.isolation];
+  if (a.state !== 'stopped' && a.state !== 'failed' && a.state !== 'stopping') tokens.push('alive');
+  tokens.push('canRestart');
+  if (mine.length) tokens.push('hasFaults');
+  if (a.inspect) tokens.push('debuggable');
+  const lines = [
+    `**${esc(a.id)}** — agent, ${a.state}`,
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| pid | ${a.pid ?? '—'}${a.isolation === 'thread' ? ` (thread ${a.threadId ?? '?'})` : ''} |`,
+    `| restarts | ${a.restarts} |`,
+    `| isolation | ${a.isolation} |`,
+    `| restart type | ${a.restart} |`,
+    `| module | \`${a.module}\` |`,
+    `| mailbox | ${a.mailbox} |`,
+    `| live / ready | ${a.liveness ? 'yes' : 'no'} / ${a.readiness ? 'yes' : 'no'} |`,
+  ];
+  if (a.startedAt) lines.push(`| started | ${a.startedAt} |`);
+  if (a.inspect) lines.push(`| inspector | \`${a.inspect}\` |`);
+  if (a.lastError) lines.push('', `**Last error** (${esc(a.lastError.type)}, ${a.lastError.time}): ${esc(a.lastError.message)}`);
+  if (mine.length) lines.push('', `**Active faults:** ${mine.map((f) => `${f.fault} (${f.id})`).join(', ')}`);
+  return { id: `agent:${a.id}`, label: a.id, description: parts.join(' · '), icon, color, contextValue: tokens.join(' '), tooltip: lines.join('\n'), node: a };
+}
+
+function supervisorItem(s: SupervisorStatus, faults: FaultView[]): ItemView {
+  const { icon, color } = s.state === 'running' ? { icon: 'organization', color: undefined } : STATE_ICON[s.state] ?? STATE_ICON.failed;
+  const children = s.children.map((c) => nodeItem(c, faults));
+  const parts: string[] = [s.strategy, s.state];
+  if (s.restarts) parts.push(`↻${s.restarts}`);
+  const lines = [
+    `**${esc(s.id)}** — supervisor, ${s.state}`,
+    '',
+    `strategy \`${s.strategy}\`, intensity ${s.intensity.inWindow}/${s.intensity.limit} in ${Math.round(s.intensity.periodMs / 1000)} s, restarts ${s.restarts}`,
+  ];
+  if (s.lastError) lines.push('', `**Last error** (${esc(s.lastError.type)}): ${esc(s.lastError.message)}`);
+  return { id: `supervisor:${s.id}`, label: s.id, description: parts.join(' · '), icon, color, contextValue: `supervisor ${s.state}`, tooltip: lines.join('\n'), children, node: s };
+}
+
+export function nodeItem(node: TreeNodeStatus, faults: FaultView[] = []): ItemView {
+  return node.kind === 'agent' ? agentItem(node, faults) : supervisorItem(node, faults);
+}
+
+/** The whole tree under its root supervisor, whose strategy and intensity matter too. */
+export function agentTree(tree: SupervisorStatus | undefined, faults: FaultView[] = []): ItemView[] {
+  if (!tree) return [];
+  return [supervisorItem(tree, faults)];
+}

@@ -1,0 +1,68 @@
+/**
+ * What the extension knows of the runtime at one moment: the status JSON plus
+ * the active faults and alerts. The fault and alert shapes are read
+ * defensively: they come from runtime features that grow independently.
+ */
+import type { RuntimeStatus } from '../../../runtime/protocol/status.ts';
+
+export interface FaultView {
+  id: string;
+  fault: string;
+  target: string;
+  params: Record<string, unknown>;
+  kind?: string;
+  createdAt?: string;
+  expiresAt?: string;
+  fired?: number;
+}
+
+export interface AlertView {
+  level: 'warning' | 'critical';
+  rule: string;
+  subject: string;
+  message: string;
+}
+
+export interface Snapshot {
+  status?: RuntimeStatus;
+  faults: FaultView[];
+  alerts: AlertView[];
+}
+
+export const EMPTY: Snapshot = { faults: [], alerts: [] };
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+export function toFaults(list: unknown): FaultView[] {
+  if (!Array.isArray(list)) return [];
+  return list.filter(isObj).filter((f) => typeof f.id === 'string' && typeof f.fault === 'string').map((f) => ({
+    id: f.id as string,
+    fault: f.fault as string,
+    target: typeof f.target === 'string' ? f.target : '',
+    params: isObj(f.params) ? f.params : {},
+    kind: typeof f.kind === 'string' ? f.kind : undefined,
+    createdAt: typeof f.createdAt === 'string' ? f.createdAt : undefined,
+    expiresAt: typeof f.expiresAt === 'string' ? f.expiresAt : undefined,
+    fired: typeof f.fired === 'number' ? f.fired : undefined,
+  }));
+}
+
+export function toAlerts(list: unknown): AlertView[] {
+  if (!Array.isArray(list)) return [];
+  return list.filter(isObj).filter((a) => a.level === 'warning' || a.level === 'critical').map((a) => ({
+    level: a.level as AlertView['level'],
+    rule: String(a.rule ?? ''),
+    subject: String(a.subject ?? ''),
+    message: String(a.message ?? `${a.rule} ${a.subject}`),
+  }));
+}
+
+/** Applies one `alert` event to the list of firing alerts. */
+export function applyAlertEvent(alerts: AlertView[], e: unknown): AlertView[] {
+  if (!isObj(e)) return alerts;
+  const key = (a: { rule?: unknown; subject?: unknown }) => `${a.rule}\u0000${a.subject}`;
+  const rest = alerts.filter((a) => key(a) !== key(e));
+  if (e.state === 'resolved') return rest;
+  const [a] = toAlerts([e]);
+  return a ? [a, ...rest] : rest;
+}
