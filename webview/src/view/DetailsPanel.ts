@@ -1,0 +1,250 @@
+/**
+ * The side panel for the selected node: its facts, state history timeline,
+ * last error, active faults, checkpoints and logs, and the buttons that act
+ * on it (restart, stop, kill, hang, inject…, clear faults). Buttons only post
+ * commands; what happens is seen in the tree as the runtime's events arrive.
+ */
+import type { DashboardCheckpoint, DashboardCommand } from '../../../runtime/protocol/webview.ts';
+import type { HealthModel } from '../model/HealthModel.ts';
+import type { LogStore } from '../model/LogStore.ts';
+import type { NodeVM, TreeModel } from '../model/TreeModel.ts';
+import { h, icon } from './dom.ts';
+import { clock, count, duration, NONE } from './format.ts';
+import { stateIcon } from './nodeCard.ts';
+import { historyList, timeline } from './timeline.ts';
+
+/** Agent faults offered by "Inject…", with example params (the fault catalogue's names). */
+export const AGENT_FAULT_CHOICES: { fault: string; hint: string }[] = [
+  { fault: 'crash', hint: '{}' },
+  { fault: 'crash-loop', hint: '{"times": 3}' },
+  { fault: 'slow', hint: '{"ms": 2000}' },
+  { fault: 'hang', hint: '{}' },
+  { fault: 'memory', hint: '{}' },
+  { fault: 'kill', hint: '{}' },
+  { fault: 'corrupt-checkpoint', hint: '{}' },
+  { fault: 'drop-checkpoint', hint: '{}' },
+];
+
+export interface DetailsCallbacks {
+  /** Posts a command; returns its id. */
+  command(c: DashboardCommand): string;
+  close(): void;
+}
+
+interface CheckpointData {
+  rows: DashboardCheckpoint[] | null;
+  error?: string;
+}
+
+export class DetailsPanel {
+  readonly el: HTMLElement;
+  private id: string | null = null;
+  private readonly head: HTMLElement;
+  private readonly actions: HTMLElement;
+  private readonly injectForm: HTMLFormElement;
+  private readonly status: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly checkpoints = new Map<string, CheckpointData>();
+  private readonly pending = new Map<string, string>();
+  private logsEl: HTMLOListElement | null = null;
+  /** The buttons are rebuilt only for another node, so focus stays on a pressed button. */
+  private actionsKey = '';
+
+  constructor(private readonly tree: TreeModel, private readonly health: HealthModel, private readonly logs: LogStore, private readonly cb: DetailsCallbacks) {
+    this.head = h('header', { class: 'details-head' });
+    this.actions = h('div', { class: 'actions', role: 'toolbar' });
+    this.injectForm = this.buildInjectForm();
+    this.status = h('p', { class: 'command-status', role: 'status', 'aria-live': 'polite' });
+    this.body = h('div', { class: 'details-body' });
+    this.el = h('aside', { class: 'details', 'aria-label': 'Details', hidden: true }, this.head, this.actions, this.injectForm, this.status, this.body);
+    this.el.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') {
+        e.stopPropagation();
+        this.cb.close();
+      }
+    });
+  }
+
+  get selected(): string | null {
+    return this.id;
+  }
+
+  /** Opens the panel on a node (or closes it with null); asks for its checkpoints and logs. */
+  show(id: string | null): void {
+    const changed = id !== this.id;
+    this.id = id;
+    this.el.hidden = id === null;
+    if (!id) return;
+    if (changed) {
+      this.injectForm.hidden = true;
+      this.status.textContent = '';
+      const n = this.tree.get(id);
+      if (n?.kind === 'agent') this.refreshData(id);
+    }
+    this.render();
+  }
+
+  private refreshData(id: string): void {
+    this.checkpoints.set(id, { rows: null });
+    this.cb.command({ action: 'checkpoints', target: id });
+    this.cb.command({ action: 'logs', target: id, params: { limit: 200 } });
+  }
+
+  render(): void {
+    const n = this.id ? this.tree.get(this.id) : undefined;
+    if (!this.id) return;
+    if (!n) {
+      this.head.replaceChildren(h('h2', { text: this.id }), this.closeButton());
+      this.actions.replaceChildren();
+      this.actionsKey = '';
+      this.body.replaceChildren(h('p', { class: 'empty', text: 'This node is not in the tree now.' }));
+      return;
+    }
+    this.el.setAttribute('aria-label', `Details of ${n.kind} ${n.id}`);
+    this.head.replaceChildren(
+      h('h2', { class: `state-${n.state}` }, icon(stateIcon(n.state), 'state-icon'), h('span', { class: 'details-id', text: n.id })),
+      h('span', { class: 'details-kind', text: `${n.kind} · ${n.state}` }),
+      this.closeButton(),
+    );
+    this.renderActions(n);
+    const sections: HTMLElement[] = [this.facts(n), this.section('Active faults', 'zap', this.faultList(n.id)), this.section('State history', 'history', timeline(n.history), historyList(n.history))];
+    sections.push(this.section('Last error', 'error', n.lastError ? h('div', { class: 'last-error' }, h('strong', { text: n.lastError.type }), h('p', { text: n.lastError.message }), h('span', { class: 'muted', text: clock(n.lastError.time) })) : h('p', { class: 'muted', text: 'None.' })));
+    if (n.kind === 'agent') {
+      sections.push(this.section('Checkpoints', 'database', this.checkpointTable(n.id)));
+      this.logsEl = h('ol', { class: 'logs', 'aria-label': `Logs of ${n.id}` });
+      this.fillLogs(n.id);
+      sections.push(this.section('Logs', 'output', this.logsEl));
+    } else this.logsEl = null;
+    this.body.replaceChildren(...sections);
+  }
+
+  /** New log lines for the selected agent (cheaper than a full render). */
+  renderLogs(): void {
+    if (this.id && this.logsEl) this.fillLogs(this.id);
+  }
+
+  setCheckpoints(agent: string, rows: DashboardCheckpoint[], error?: string): void {
+    this.checkpoints.set(agent, { rows: Array.isArray(rows) ? rows : [], error });
+    if (agent === this.id) this.render();
+  }
+
+  commandResult(id: string, ok: boolean, error?: string): void {
+    const what = this.pending.get(id);
+    if (!what) return;
+    this.pending.delete(id);
+    this.status.className = `command-status ${ok ? 'ok' : 'failed'}`;
+    this.status.textContent = ok ? `${what}: done.` : `${what} failed: ${error ?? 'unknown error'}`;
+  }
+
+  private send(c: DashboardCommand, what: string): void {
+    const id = this.cb.command(c);
+    this.pending.set(id, what);
+    this.status.className = 'command-status';
+    this.status.textContent = `${what}…`;
+  }
+
+  private closeButton(): HTMLElement {
+    return h('button', { class: 'icon-button close', type: 'button', 'aria-label': 'Close details', title: 'Close (Escape)', onclick: () => this.cb.close() }, icon('close'));
+  }
+
+  private renderActions(n: NodeVM): void {
+    if (this.actionsKey === `${n.kind}\u0000${n.id}`) return;
+    this.actionsKey = `${n.kind}\u0000${n.id}`;
+    this.actions.setAttribute('aria-label', `Actions on ${n.id}`);
+    const b = (action: string, iconName: string, label: string, run: () => void, cls = '') =>
+      h('button', { type: 'button', class: `action ${cls}`, 'data-action': action, 'aria-label': `${label} ${n.id}`, onclick: run }, icon(iconName), ` ${label}`);
+    const buttons = [b('restart', 'debug-restart', 'Restart', () => this.send({ action: 'restart', target: n.id }, `Restart ${n.id}`)), b('stop', 'debug-stop', 'Stop', () => this.send({ action: 'stop', target: n.id }, `Stop ${n.id}`))];
+    if (n.kind === 'agent') {
+      buttons.push(
+        b('kill', 'flame', 'Kill', () => this.send({ action: 'kill', target: n.id }, `Kill ${n.id}`), 'danger'),
+        b('hang', 'debug-pause', 'Hang', () => this.send({ action: 'hang', target: n.id }, `Hang ${n.id}`), 'danger'),
+        b('inject', 'zap', 'Inject…', () => this.openInject()),
+      );
+    }
+    buttons.push(b('clearFaults', 'clear-all', 'Clear faults', () => this.send({ action: 'clearFaults', target: n.id }, `Clear faults on ${n.id}`)));
+    this.actions.replaceChildren(...buttons);
+  }
+
+  private buildInjectForm(): HTMLFormElement {
+    const select = h('select', { name: 'fault', 'aria-label': 'Fault' }, ...AGENT_FAULT_CHOICES.map((c) => h('option', { value: c.fault, text: c.fault })));
+    const params = h('input', { name: 'params', type: 'text', 'aria-label': 'Fault parameters as JSON', placeholder: AGENT_FAULT_CHOICES[0].hint, spellcheck: 'false' });
+    const error = h('span', { class: 'form-error', role: 'alert' });
+    select.addEventListener('change', () => (params.placeholder = AGENT_FAULT_CHOICES.find((c) => c.fault === select.value)?.hint ?? '{}'));
+    const form = h(
+      'form',
+      { class: 'inject-form', hidden: true, 'aria-label': 'Inject a fault' },
+      h('label', {}, 'Fault ', select),
+      h('label', {}, 'Params ', params),
+      h('button', { type: 'submit', class: 'action primary' }, icon('zap'), ' Inject'),
+      h('button', { type: 'button', class: 'action', onclick: () => (form.hidden = true) }, 'Cancel'),
+      error,
+    );
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!this.id) return;
+      let p: unknown = {};
+      try {
+        p = params.value.trim() ? JSON.parse(params.value) : {};
+        if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new Error('not an object');
+      } catch {
+        error.textContent = 'Params must be a JSON object, e.g. {"ms": 2000}.';
+        params.focus();
+        return;
+      }
+      error.textContent = '';
+      const fault = select.value;
+      const rec = p as Record<string, never>;
+      this.send({ action: 'inject', target: this.id, params: Object.keys(rec).length ? { fault, params: rec } : { fault } }, `Inject ${fault} into ${this.id}`);
+      form.hidden = true;
+    });
+    return form;
+  }
+
+  private openInject(): void {
+    this.injectForm.hidden = false;
+    this.injectForm.querySelector('select')?.focus();
+  }
+
+  private section(title: string, iconName: string, ...content: Element[]): HTMLElement {
+    return h('section', { class: 'details-section', 'aria-label': title }, h('h3', {}, icon(iconName), ` ${title}`), ...content);
+  }
+
+  private facts(n: NodeVM): HTMLElement {
+    const rows: [string, string][] = [['State', n.liveness === false ? `${n.state} (not responding)` : n.state], ['Restarts', count(n.restarts)]];
+    if (n.kind === 'agent') {
+      rows.push(['PID', n.pid === null ? NONE : String(n.pid)], ['Isolation', n.isolation ?? NONE], ['Restart type', n.restart ?? NONE], ['Mailbox', count(n.mailbox)], ['Ready', n.readiness === undefined ? NONE : n.readiness ? 'yes' : 'no'], ['Module', n.module ?? NONE]);
+      if (n.startedAt) rows.push(['Up for', duration(Date.now() - Date.parse(n.startedAt))]);
+    } else {
+      const i = n.intensity;
+      rows.push(['Strategy', n.strategy ?? NONE], ['Intensity', i ? `${i.inWindow} of ${i.limit} restarts in ${duration(i.periodMs)}` : NONE], ['Children', count(n.children.length)]);
+    }
+    return h('dl', { class: 'facts' }, ...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
+  }
+
+  private faultList(id: string): HTMLElement {
+    const faults = this.health.faultsOn(id);
+    if (faults.length === 0) return h('p', { class: 'muted', text: 'None.' });
+    return h('ul', { class: 'faults' }, ...faults.map((f) => h('li', {}, icon('zap'), ` ${f.fault} `, h('span', { class: 'muted', text: f.id }), h('button', { type: 'button', class: 'icon-button', 'aria-label': `Clear fault ${f.fault} (${f.id})`, onclick: () => this.send({ action: 'clearFaults', target: id, params: { id: f.id } }, `Clear ${f.fault}`) }, icon('close')))));
+  }
+
+  private checkpointTable(agent: string): HTMLElement {
+    const data = this.checkpoints.get(agent);
+    const refresh = h('button', { type: 'button', class: 'icon-button', 'aria-label': `Reload checkpoints of ${agent}`, onclick: () => this.refreshData(agent) }, icon('refresh'));
+    if (!data || data.rows === null) return h('div', {}, h('p', { class: 'muted', text: 'Loading…' }), refresh);
+    if (data.error) return h('div', {}, h('p', { class: 'error-text', text: data.error }), refresh);
+    if (data.rows.length === 0) return h('div', {}, h('p', { class: 'muted', text: 'No checkpoints yet.' }), refresh);
+    const head = h('tr', {}, ...['seq', 'version', 'kind', 'size', 'time', 'valid'].map((c) => h('th', { scope: 'col', text: c })));
+    const rows = [...data.rows]
+      .sort((a, b) => b.seq - a.seq)
+      .map((c) => h('tr', { class: c.valid ? '' : 'invalid' }, h('td', { text: String(c.seq) }), h('td', { text: `v${c.version}` }), h('td', { text: c.kind }), h('td', { text: `${count(c.size)} B` }), h('td', { text: clock(c.time) }), h('td', { 'aria-label': c.valid ? 'valid' : 'corrupt' }, icon(c.valid ? 'pass' : 'error'), c.valid ? ' ok' : ' corrupt')));
+    return h('div', {}, h('table', { class: 'checkpoints', 'aria-label': `Checkpoints of ${agent}` }, h('thead', {}, head), h('tbody', {}, ...rows)), refresh);
+  }
+
+  private fillLogs(agent: string): void {
+    const lines = this.logs.of(agent).slice(-100);
+    const items = lines.map((l) => h('li', { class: `log level-${l.level}` }, h('span', { class: 'log-time', text: clock(l.time) }), h('span', { class: 'log-level', text: l.level }), h('span', { class: 'log-msg', text: l.msg })));
+    if (items.length === 0) items.push(h('li', { class: 'muted', text: 'No log lines yet.' }));
+    this.logsEl!.replaceChildren(...items);
+    this.logsEl!.scrollTop = this.logsEl!.scrollHeight;
+  }
+}
