@@ -1,0 +1,22 @@
+/** Test-workspace tweaks: one more agent that calls a dependency (the example has none yet). */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const CALLER = `// Calls the search dependency: the CodeLens and dependency-fault tests aim here.
+export default {
+  async onMessage(msg, ctx) {
+    const q = String(msg?.q ?? 'otp');
+    return await ctx.call('search', { path: '/search', query: { q } }, { point: 'lookup' });
+  },
+};
+`;
+
+export function addCallerAgent(ws: string): void {
+  const file = path.join(ws, 'faultline.config.json');
+  const c = JSON.parse(readFileSync(file, 'utf8'));
+  delete c.$schema;
+  c.dependencies = { ...c.dependencies, search: { kind: 'http', url: 'http://127.0.0.1:9' } };
+  c.supervisor.children.push({ agent: { id: 'caller', module: 'agents/caller.mjs' } });
+  writeFileSync(file, JSON.stringify(c, null, 2) + '\n');
+  writeFileSync(path.join(ws, 'agents', 'caller.mjs'), CALLER);
+}
