@@ -2,35 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import parse, { type ParsedFamily, type ParsedSample } from 'parse-prometheus-text-format';
+import type { ParsedFamily, ParsedSample } from 'parse-prometheus-text-format';
+import { parseExposition } from '../../test/helpers/prometheus.ts';
 import { Metrics, errorCategory } from './metrics.ts';
 import { SecretScrubber } from './redact.ts';
 import { parseStatTicks, parseStatusRss } from './procStats.ts';
-
-/**
- * Parses the exposition text. parse-prometheus-text-format merges the series
- * of a labelled histogram into one (it only handles unlabelled ones), so the
- * HELP/TYPE lines of histograms are dropped first: their `_bucket`, `_sum`
- * and `_count` series then parse as plain labelled samples.
- */
-function parseExposition(text: string): ParsedFamily[] {
-  const histograms = new Set([...text.matchAll(/^# TYPE (\S+) histogram$/gm)].map((x) => x[1]));
-  const flat = text
-    .split('\n')
-    .filter((l) => !(l.startsWith('# ') && histograms.has(l.split(' ')[2])))
-    .join('\n');
-  // Series of one histogram interleave (bucket, sum, count per label set), so
-  // the parser opens a new family at each name change: merge them by name.
-  const fams: ParsedFamily[] = [];
-  for (const f of parse(flat)) {
-    const seen = fams.find((x) => x.name === f.name);
-    if (seen) seen.metrics.push(...f.metrics);
-    else fams.push(f);
-  }
-  // Keep the declared type visible to the tests.
-  for (const h of histograms) fams.push({ name: h, help: '', type: 'HISTOGRAM', metrics: [] });
-  return fams;
-}
 
 async function scrape(m: Metrics): Promise<ParsedFamily[]> {
   return parseExposition(await m.text());
