@@ -13,6 +13,10 @@ addCallerAgent(ws);
 if (process.argv.includes('--prepare-only')) {
   console.log(`test workspace ready: ${ws}`);
 } else {
+  void main();
+}
+
+async function main() {
   const { runTests } = await import('@vscode/test-electron');
   const code = await runTests({
     extensionDevelopmentPath: extensionDir,
