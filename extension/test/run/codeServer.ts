@@ -51,7 +51,7 @@ export interface CodeServer {
   logs: string[];
 }
 
-export async function startCodeServer(o: { name: string; workspace: string; extraArgs?: string[]; settings?: Record<string, unknown>; env?: NodeJS.ProcessEnv }): Promise<CodeServer> {
+export async function startCodeServer(o: { name: string; workspace: string; extraArgs?: string[]; settings?: Record<string, unknown>; env?: NodeJS.ProcessEnv; vsix?: string }): Promise<CodeServer> {
   if (!existsSync(codeServerEntry)) throw new Error(`code-server is not installed at ${codeServerEntry}: run .ci/vscode-setup.sh first`);
   const dataDir = path.join(outDir, o.name, 'cs');
   rmSync(dataDir, { recursive: true, force: true });
@@ -69,11 +69,16 @@ export async function startCodeServer(o: { name: string; workspace: string; extr
       'extensions.autoUpdate': false,
       'telemetry.telemetryLevel': 'off',
       'workbench.tips.enabled': false,
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      'chat.disableAIFeatures': true,
+      'git.openRepositoryInParentFolders': 'never',
+      'remote.autoForwardPorts': false,
       // The runtime runs under the Node that runs these tests (the one better-sqlite3 was built for).
       'faultline.runtime.nodePath': process.execPath,
       ...o.settings,
     }, null, 2),
   );
+  if (o.vsix) await installVsix(o.vsix, { userData, exts, home });
   const port = await freePort();
   const args = [codeServerEntry, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userData, '--extensions-dir', exts, ...(o.extraArgs ?? []), o.workspace];
   const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local/share'), XDG_CACHE_HOME: path.join(home, '.cache'), TMPDIR: tmp, ...o.env };

@@ -1,0 +1,114 @@
+/**
+ * UI end-to-end: the packaged .vsix installed into a real code-server,
+ * driven through Debian's chromium as a person would — the Faultline view,
+ * Kill from the context menu, the status bar, the command palette.
+ * Screenshots go to test-output/e2e/.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { exampleWorkspace, extensionDir, launchChromium, outDir, startCodeServer, type CodeServer } from '../run/codeServer.ts';
+
+const shots = path.join(outDir, 'e2e');
+const vsix = path.join(extensionDir, 'faultline-vscode.vsix');
+let cs: CodeServer | undefined;
+let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+let page: Page;
+
+const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+const row = (label: string) => page.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+
+async function pidOf(label: string): Promise<number | undefined> {
+  const text = (await row(label).locator('.label-description').textContent().catch(() => null)) ?? '';
+  const m = /^running · (?:↻\d+ · )?pid (\d+)/.exec(text.trim());
+  return m ? Number(m[1]) : undefined;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) {
+      await shot(`timeout-${what.replace(/\W+/g, '-')}`).catch(() => {});
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+before(async () => {
+  assert.ok(existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
+  mkdirSync(shots, { recursive: true });
+  const ws = exampleWorkspace('e2e');
+  cs = await startCodeServer({ name: 'e2e', workspace: ws, vsix });
+  browser = await launchChromium('e2e');
+  page = browser.page;
+  await page.goto(`${cs.url}/?folder=${encodeURIComponent(ws)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await cs?.stop();
+});
+
+test('the Faultline view shows the supervision tree', async () => {
+  const tab = page.locator('.activitybar .action-item a[aria-label^="Faultline"], .activitybar .action-item[aria-label^="Faultline"]').first();
+  await tab.waitFor({ timeout: 60_000 });
+  await tab.click();
+  await until('planner running with a pid', () => pidOf('planner'));
+  for (const id of ['root', 'crew', 'researcher', 'writer', 'workers', 'fetcher', 'summarizer', 'indexer', 'scheduler']) {
+    await row(id).waitFor({ timeout: 15_000 });
+  }
+  await shot('01-tree');
+});
+
+test('Kill from the context menu gives the agent a new pid', async () => {
+  const before = await until('planner pid', () => pidOf('planner'));
+  await row('planner').click({ button: 'right' });
+  const kill = page.locator('.monaco-menu .action-label', { hasText: 'Kill (SIGKILL)' }).first();
+  await kill.waitFor({ timeout: 10_000 });
+  await shot('02-context-menu');
+  await kill.click();
+  const after = await until('a new planner pid', async () => {
+    const p = await pidOf('planner');
+    return p && p !== before && p;
+  });
+  assert.notEqual(after, before);
+  assert.match((await row('planner').locator('.label-description').textContent()) ?? '', /↻1/);
+  await shot('03-after-kill');
+});
+
+test('the status bar shows runtime health', async () => {
+  const item = page.locator('.statusbar-item[id="faultline.faultline-vscode.faultline.health"], .statusbar-item:has-text("/")').filter({ hasText: /\d+\/\d+/ }).first();
+  const text = await until('the health item', async () => {
+    const t = (await item.textContent())?.trim();
+    return t && /^\d+\/\d+/.test(t) && t;
+  });
+  const [up, total] = text.split(/\s/)[0].split('/').map(Number);
+  assert.ok(total >= 7 && up <= total, text);
+  await shot('04-status-bar');
+});
+
+test('the command palette lists the Faultline commands', async () => {
+  await page.locator('.monaco-workbench').click({ position: { x: 600, y: 300 } }).catch(() => {});
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill('>Faultline: ');
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
+  await shot('05-palette');
+  const labels = new Set<string>();
+  // The list is virtual: scroll through it to read every row.
+  for (let i = 0; i < 30; i++) {
+    for (const t of await page.locator('.quick-input-list .monaco-list-row .label-name').allTextContents()) labels.add(t.replace(/\s+/g, ' ').trim());
+    await page.keyboard.press('PageDown');
+  }
+  await page.keyboard.press('Escape');
+  for (const c of ['Start Runtime', 'Stop Runtime', 'Restart Runtime', 'Open Dashboard', 'Inject Fault…', 'Clear All Faults', 'Run Drill…', 'Start Chaos Monkey…', 'Stop Chaos Monkey', 'Show Logs', 'Show Checkpoints…', 'Create Sample Agent System', 'Debug Runtime']) {
+    assert.ok([...labels].some((l) => l.endsWith(c)), `palette lists "Faultline: ${c}" (saw ${[...labels].join(' | ')})`);
+  }
+});
