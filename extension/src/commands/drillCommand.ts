@@ -6,6 +6,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as vscode from 'vscode';
+import { RpcErrorCode } from '../../../runtime/protocol/rpc.ts';
+import { RuntimeRpcError } from '../runtime/ControlClient.ts';
 import { clientOf, register, type CommandContext } from './CommandContext.ts';
 
 /** Whether the journal says the steady-state hypothesis held (shapes vary by runtime version). */
@@ -36,7 +38,10 @@ export function drillCommand(ctx: CommandContext): vscode.Disposable {
       { location: vs.ProgressLocation.Notification, title: `Faultline drill "${name}"`, cancellable: false },
       async (progress) => {
         progress.report({ message: 'steady state → method → rollback…' });
-        return client.call('drill.run', { drill }, 15 * 60_000);
+        return client.call('drill.run', { drill }, 15 * 60_000).catch((e) => {
+          if (e instanceof RuntimeRpcError && e.code === RpcErrorCode.MethodNotFound) throw new Error('this Faultline runtime cannot run drills yet (no "drill.run" method); update the faultline package, or use `faultline drill <file>`.');
+          throw e;
+        });
       },
     );
     const config = ctx.manager()?.configFile;

@@ -72,9 +72,9 @@ export class DebugRuntime implements vscode.Disposable {
     );
   }
 
-  /** True while the runtime runs under the debugger. */
+  /** True while a debug session is attached to an agent. */
   get debugging(): boolean {
-    return this.active;
+    return this.sessions.size > 0;
   }
 
   get agentSessions(): ReadonlyMap<string, vscode.DebugSession> {
@@ -120,7 +120,7 @@ export class DebugRuntime implements vscode.Disposable {
   }
 
   private setContext() {
-    const on = this.active || this.sessions.size > 0;
+    const on = this.sessions.size > 0;
     void this.vs.commands.executeCommand('setContext', 'faultline.debugging', on);
     this.changed.fire(on);
   }

@@ -127,6 +127,21 @@ describe('Faultline extension in a real VS Code', () => {
     await until('the tree from the new runtime', () => api.extension.model.snapshot.status?.runtime.pid === pid && tree().filter((r) => r.node?.kind === 'agent' && (r.node as AgentStatus).state === 'running').length >= 7, 60_000);
   });
 
+  it('Debug Runtime attaches the Node debugger to the agent processes; lenses show while debugging', async () => {
+    await vscode.commands.executeCommand('faultline.debugRuntime');
+    const sessions = await until('debug sessions for the process agents', () => {
+      const s = api.extension.debug.agentSessions;
+      return s.has('planner') && s.has('researcher') && s;
+    }, 60_000);
+    assert.equal(sessions.get('planner')!.type.startsWith('pwa-node') || sessions.get('planner')!.type === 'node', true, `a Node debug session (${sessions.get('planner')!.type})`);
+    const planner = api.extension.model.snapshot.status && (flat(api.extension.agents.getChildren()).find((r) => r.label === 'planner')?.node as AgentStatus);
+    assert.match(String(planner?.inspect), /^ws:\/\/127\.0\.0\.1:\d+\//);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'agents', 'caller.mjs'));
+    await vscode.window.showTextDocument(doc);
+    await until('lenses in debugging mode', async () => ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri)) ?? []).length === 4);
+    await vscode.debug.stopDebugging();
+  });
+
   it('Stop Runtime stops the process it started', async () => {
     const m = api.extension.manager!;
     const pid = m.pid!;
