@@ -112,3 +112,28 @@ test('the command palette lists the Faultline commands', async () => {
     assert.ok([...labels].some((l) => l.endsWith(c)), `palette lists "Faultline: ${c}" (saw ${[...labels].join(' | ')})`);
   }
 });
+
+test('clicking the status bar item opens the dashboard (or says why it cannot)', async (t) => {
+  await page.locator('.statusbar-item').filter({ hasText: /^\s*\d+\/\d+/ }).first().click();
+  const tab = page.locator('.tabs-container .tab', { hasText: 'Faultline Dashboard' }).first();
+  const notice = page.locator('.notification-toast', { hasText: 'dashboard is not part of this build' }).first();
+  const which = await until('the dashboard or the notice', async () => ((await tab.isVisible()) ? 'panel' : (await notice.isVisible()) ? 'notice' : undefined), 30_000);
+  if (which === 'panel') {
+    // Known, outside the extension: the protocol's dashboardHtml refuses code-server's
+    // two-expression webview.cspSource ("'self' https://*.vscode-cdn.net"); issue 8.
+    const cspBug = page.locator('.notification-toast', { hasText: 'cspSource must be one source expression' }).first();
+    await new Promise((r) => setTimeout(r, 1500));
+    if (await cspBug.isVisible()) {
+      await shot('06-dashboard-csp-refused');
+      t.todo('dashboardHtml (runtime/protocol/webview.ts) refuses webview.cspSource with two source expressions');
+      return;
+    }
+    // The dashboard page renders inside the webview's iframes once it got its snapshot.
+    await until('the dashboard page', async () => {
+      for (const f of page.frames()) if (await f.locator('#app').count().catch(() => 0)) return true;
+      return false;
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+  await shot(`06-dashboard-${which}`);
+});
