@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentSpec, ResolvedConfig } from './config/load.ts';
+import type { AgentSpec, ResolvedConfig, SupervisorSpec } from './config/load.ts';
 import { agentSpecs } from './config/load.ts';
 import { AgentNode, type AgentEnv, type AgentRecord } from './supervision/AgentNode.ts';
 import { Supervisor } from './supervision/Supervisor.ts';
@@ -16,8 +16,10 @@ import { hostScript, runtimeVersion } from './isolation/paths.ts';
 import { createModuleResolver } from './isolation/moduleResolver.ts';
 import type { HostOp } from './isolation/hostProtocol.ts';
 import { Router } from './messaging/Router.ts';
-import { memoryMailboxes, type Mailbox, type MailboxFactory } from './messaging/Mailbox.ts';
-import { MemoryCheckpointStore, type CheckpointStore } from './state/CheckpointStore.ts';
+import type { Mailbox, MailboxFactory } from './messaging/Mailbox.ts';
+import type { CheckpointStore, FallbackEvent } from './state/CheckpointStore.ts';
+import { openCheckpointStore } from './state/openStore.ts';
+import { stateFaults } from './faults/stateFaults.ts';
 import { ControlServer, type Session } from './control/ControlServer.ts';
 import { newToken } from './control/auth.ts';
 import { writeRuntimeFile, removeRuntimeFile } from './control/runtimeFileIO.ts';
@@ -63,7 +65,7 @@ export class Runtime {
   /** JSON lines to `<stateDir>/logs/runtime.log` (rotated), also sent as `log` events. */
   readonly log: Logger;
   readonly obs: Observability;
-  readonly deps: DependencyWiring;
+  deps!: DependencyWiring;
   readonly store: CheckpointStore;
   readonly faults: FaultCatalogue;
   private readonly pool: HostPool;
@@ -94,8 +96,10 @@ export class Runtime {
       enabled: o.instrumentation !== false,
     });
     this.log = this.obs.log!.logger;
-    this.store = o.store ?? new MemoryCheckpointStore(this.version);
-    this.mailboxFactory = o.mailboxes ?? memoryMailboxes;
+    const ck = o.config.raw.checkpoints;
+    this.store = o.store ?? openCheckpointStore({ ...ck, path: ck?.path ?? path.join(this.stateDir, 'checkpoints.db') }, o.config.baseDir, this.version);
+    this.mailboxFactory = o.mailboxes ?? this.store.inboxes();
+    this.store.onWriteError((e) => this.log.error({ agent: e.agent, msgId: e.id, err: e.error }, `state write failed (${e.what} of ${e.id} for ${e.agent})`));
     const clock = o.clock ?? realClock;
     this.pool = new HostPool({
       script: hostScript(),
@@ -122,15 +126,6 @@ export class Runtime {
         this.obs.activeFaults(this.faults.list().map((f) => f.fault));
       },
     );
-    this.deps = wireDependencies({
-      dependencies: o.config.raw.dependencies ?? {},
-      models: o.config.raw.models ?? {},
-      obs: this.obs,
-      faults: this.faults,
-      hostOps: this.hostOps,
-      emit: (name, payload) => this.emit(name, payload as never),
-      log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
-    });
     const resolveModule = createModuleResolver(this.stateDir);
     const env: AgentEnv = {
       clock,
@@ -142,6 +137,8 @@ export class Runtime {
         return r;
       },
       store: this.store,
+      restore: (agent) => this.restore(agent),
+      summarize: ck?.summarize,
       maxDeliveries: o.config.runtime.maxDeliveries,
       resolveModule,
       handleRequest: (agent, op, args) => this.hostRequest(agent, op, args),
@@ -168,6 +165,8 @@ export class Runtime {
       },
       emitState: (e) => this.emit('supervisor.state', e),
       onRestart: (child, supervisor) => this.obs.restart(child, supervisor),
+      onHistory: (supervisor, history) => void this.store.putMeta(`supervisor:${supervisor}`, history).catch(() => undefined),
+      initialHistory: (supervisor) => this.supervisorHistory.get(supervisor),
       onEscalate: (supervisor) => this.obs.escalation(supervisor),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
     });
@@ -176,6 +175,31 @@ export class Runtime {
       this.log.fatal({ supervisor: this.root.id }, msg);
       void this.stop({ code: 1, reason: msg });
     };
+  }
+
+  /** Restart windows from the previous run, read at start. */
+  private readonly supervisorHistory = new Map<string, number[]>();
+
+  /**
+   * The latest valid checkpoint of an agent. Corrupt ones are skipped: each
+   * fallback is logged, counted and raised as an alert; none left means a
+   * cold start.
+   */
+  private async restore(agent: string) {
+    const seen: FallbackEvent[] = [];
+    const sub = this.store.onFallback((e) => { if (e.agent === agent && e.what === 'checkpoint') seen.push(e); });
+    let r;
+    try {
+      r = await this.store.latest(agent);
+    } finally {
+      sub.dispose();
+    }
+    if (seen.length) {
+      const to = r ? 'previous' : 'cold';
+      this.log.warn({ agent, skipped: seen.map((e) => e.seq), reasons: seen.map((e) => e.reason) }, `checkpoint fallback for ${agent}: ${seen.length} corrupt checkpoint(s) skipped (${seen.map((e) => `#${e.seq} ${e.reason}`).join(', ')}); ${r ? `restored #${r.seq}` : 'cold start with init()'}`);
+      this.obs.checkpointFallback(agent, to);
+    }
+    return r ? { state: r.state, version: r.version, seq: r.seq } : null;
   }
 
   private mailbox(id: string): Mailbox {
@@ -200,6 +224,7 @@ export class Runtime {
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
     });
     const port = await this.control.listen();
+    await this.loadMeta();
     await this.deps.startMocks();
     this.pool.warm();
     this.obs.onAlert((a) => this.emit('alert', a as unknown as EventPayloads['alert']));
@@ -217,6 +242,42 @@ export class Runtime {
     return this.control?.port ?? 0;
   }
 
+  /**
+   * Reads what the previous run kept (breaker states, supervisors' restart
+   * windows), then builds the dependency layer on it.
+   */
+  private async loadMeta() {
+    const raw = this.config.raw;
+    const deps = raw.dependencies ?? {};
+    const breakers = new Map<string, unknown>();
+    for (const id of Object.keys(deps)) breakers.set(`gateway.breaker.${id}`, await this.store.getMeta(`gateway.breaker.${id}`));
+    const walk = async (s: SupervisorSpec) => {
+      const h = await this.store.getMeta<number[]>(`supervisor:${s.id}`);
+      if (Array.isArray(h)) this.supervisorHistory.set(s.id, h.filter((t) => typeof t === 'number'));
+      for (const c of s.children) if (c.kind === 'supervisor') await walk(c);
+    };
+    await walk(this.config.supervisor);
+    this.deps = wireDependencies({
+      dependencies: deps,
+      models: raw.models ?? {},
+      obs: this.obs,
+      faults: this.faults,
+      hostOps: this.hostOps,
+      journal: this.store,
+      inflight: (agent) => this.agents.get(agent)?.inflightDelivery,
+      stateStore: {
+        get: (key) => breakers.get(key),
+        put: (key, json) => {
+          breakers.set(key, json);
+          void this.store.putMeta(key, json).catch(() => undefined);
+        },
+      },
+      emit: (name, payload) => this.emit(name, payload as never),
+      log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+    });
+    this.faults.register(stateFaults(this.store, () => agentSpecs(this.config.supervisor).map((a) => a.id)));
+  }
+
   /** Process-isolated agents' pids, for process sampling. */
   private agentPids(): Map<string, number> {
     const m = new Map<string, number>();
@@ -228,7 +289,7 @@ export class Runtime {
     const s: RuntimeStatus = {
       runtime: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, version: this.version, name: this.config.name, startedAt: new Date(this.startedAt).toISOString(), port: this.port },
       tree: this.root.status(),
-      dependencies: this.deps.gateway.status(),
+      dependencies: this.deps?.gateway.status() ?? [],
       faults: this.faults.list(),
       ...this.obs.statusExtra(),
     };
@@ -338,8 +399,8 @@ export class Runtime {
       this.pool.close();
       if (this.o.writeRuntimeFile !== false) removeRuntimeFile(this.stateDir, process.pid);
       await this.control?.close();
+      await this.deps?.close();
       await this.store.close();
-      await this.deps.close();
       this.log.info({}, 'runtime stopped');
       await this.obs.close();
       this.resolveDone(result);

@@ -25,6 +25,7 @@ export interface AgentSpec {
   shutdownMs: number;
   memoryMb?: number;
   heartbeat: HeartbeatOptions;
+  checkpoint: 'message' | 'call' | 'manual';
   options: Record<string, unknown>;
 }
 export interface SupervisorSpec {
@@ -148,6 +149,7 @@ export function resolveConfig(json: unknown, file: string): ResolvedConfig {
       shutdownMs: a.shutdownMs ?? DEFAULTS.shutdownMs,
       memoryMb: a.memoryMb,
       heartbeat: hb,
+      checkpoint: a.checkpoint ?? 'message',
       options: a.options ?? {},
     };
   };

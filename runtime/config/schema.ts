@@ -41,6 +41,7 @@ export const agentSpecSchema = z
     shutdownMs: ms('Graceful stop timeout before SIGKILL (default 5000)').optional(),
     memoryMb: z.number().int().min(16).max(65_536).optional().describe('Heap limit of the agent (--max-old-space-size / resourceLimits)'),
     heartbeat: heartbeatSchema.optional(),
+    checkpoint: z.enum(['message', 'call', 'manual']).optional().describe('When state is checkpointed: message (after each handled message that changed it, default), call (also after each ctx.call/ctx.model reply), manual (only ctx.checkpoint())'),
     options: z.record(z.string(), z.unknown()).optional().describe('Free-form options passed to the agent as ctx.options'),
   })
   .strict();

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { AgentDefinition, AgentContext, AgentLogger } from '../sdk.ts';
 import type { AgentLoadSpec, FromHost, HostOp, RestoredState, ToHost } from './hostProtocol.ts';
 import { serializeError, type SerializedError } from '../errors.ts';
+import { compactState } from '../state/summarize.ts';
 
 type Send = (m: FromHost) => void;
 
@@ -26,6 +27,8 @@ const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Err
 let nextReq = 1;
 const queue: Extract<ToHost, { t: 'msg' }>[] = [];
 let busy = false;
+/** JSON of the state as last stored: an unchanged state is not written again. */
+let storedJson: string | undefined;
 let hung = false;
 let resumeHung: (() => void) | undefined;
 const hog: unknown[] = [];
@@ -59,16 +62,42 @@ function makeContext(s: AgentLoadSpec, version: number): AgentContext {
     id: s.id,
     state: undefined,
     options: s.options,
-    checkpoint: () => request('checkpoint', { state: c.state, version }),
+    checkpoint: () => {
+      const json = JSON.stringify(c.state ?? null);
+      return request('checkpoint', { state: c.state, version }).then(() => { storedJson = json; });
+    },
     send: (to, message) => request('send', { agent: to, message }).then(() => undefined),
     ask: (to, message, o) => request('ask', { agent: to, message, timeoutMs: o?.timeoutMs }),
-    model: (chain) => ({ chat: (req, o) => request('model', { chain, request: req, point: o?.point, timeoutMs: o?.timeoutMs }) }),
-    call: (dep, req, o) => request('call', { dependency: dep, request: req, point: o?.point, timeoutMs: o?.timeoutMs }),
+    model: (chain) => ({ chat: (req, o) => afterCall(request('model', { chain, request: req, point: o?.point, timeoutMs: o?.timeoutMs })) }),
+    call: (dep, req, o) => afterCall(request('call', { dependency: dep, request: req, point: o?.point, timeoutMs: o?.timeoutMs })),
     health: (dep) => request('health', { dependency: dep }),
     get log() { return (log ??= makeLogger({})); },
     signal: abort.signal,
   };
   return c;
+}
+
+/** With `checkpoint: "call"`, the state is stored after each dependency reply. */
+async function afterCall<T>(reply: Promise<T>): Promise<T> {
+  const value = await reply;
+  if (spec?.checkpoint === 'call' && ctx) await ctx.checkpoint();
+  return value;
+}
+
+/** The state to store with a handled message's acknowledgement, summarized when it grew too large; undefined when unchanged. */
+function stateToStore(): { state: unknown; kind: 'full' | 'summary' } | undefined {
+  if (!ctx || spec?.checkpoint === 'manual') return undefined;
+  let json = JSON.stringify(ctx.state ?? null);
+  let kind: 'full' | 'summary' = 'full';
+  const c = compactState(ctx.state, { thresholds: spec?.summarize, summarize: agent?.summarize, bytes: json.length });
+  if (c.summarized) {
+    ctx.state = c.state;
+    json = JSON.stringify(c.state ?? null);
+    kind = 'summary';
+  }
+  if (json === storedJson) return undefined;
+  storedJson = json;
+  return { state: JSON.parse(json), kind };
 }
 
 function startHeartbeat(ms: number) {
@@ -100,6 +129,7 @@ async function load(s: AgentLoadSpec, restored: RestoredState | null, crashOnSta
   const version = Number.isInteger(agent.version) ? agent.version! : 1;
   ctx = makeContext(s, version);
   try {
+    if (restored) storedJson = JSON.stringify(restored.state ?? null);
     if (restored && restored.version === version) ctx.state = restored.state;
     else if (restored && restored.version < version) {
       if (typeof agent.migrate !== 'function') throw Object.assign(new Error(`checkpoint has version ${restored.version} but the module is version ${version} and has no migrate(state, fromVersion)`), { name: 'CheckpointVersionError' });
@@ -124,7 +154,8 @@ async function pump() {
     try {
       if (m.fault === 'crash') throw Object.assign(new Error('injected crash (crash fault)'), { name: 'InjectedFault' });
       const value = await agent.onMessage(m.message, ctx, { kind: m.kind, from: m.from });
-      send({ t: 'done', id: m.id, ok: true, value: value === undefined ? null : value });
+      const stored = stateToStore();
+      send({ t: 'done', id: m.id, ok: true, value: value === undefined ? null : value, ...(stored ? { state: stored.state, kind: stored.kind } : {}) });
     } catch (e) {
       // Let it crash: the handler's state may be half-changed, so the asker gets
       // the error and the supervisor restarts the agent from its last checkpoint.

@@ -12,6 +12,14 @@ export interface AgentLoadSpec {
   supervisor: string;
   heartbeatMs: number;
   options: Record<string, unknown>;
+  /**
+   * When the state is checkpointed: `message` after each handled message whose
+   * state changed (default), `call` also after each ctx.call / ctx.model
+   * reply, `manual` only on ctx.checkpoint().
+   */
+  checkpoint: 'message' | 'call' | 'manual';
+  /** When a state grows past these, it is summarized before it is checkpointed. */
+  summarize?: { maxBytes?: number; maxEntries?: number; keepLast?: number };
 }
 
 export interface RestoredState {
@@ -39,7 +47,8 @@ export type FromHost =
   | { t: 'ready'; restored: boolean; version: number }
   | { t: 'loadError'; error: SerializedError }
   | { t: 'hb' }
-  | { t: 'done'; id: number; ok: true; value: unknown }
+  /** `state` is there when the state changed and is to be checkpointed with the message's acknowledgement. */
+  | { t: 'done'; id: number; ok: true; value: unknown; state?: unknown; kind?: 'full' | 'summary' }
   | { t: 'done'; id: number; ok: false; error: SerializedError; crash: boolean }
   | { t: 'req'; id: number; op: HostOp; args: unknown }
   | { t: 'log'; level: string; msg: string; fields?: Record<string, unknown> };

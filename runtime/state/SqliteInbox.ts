@@ -4,6 +4,12 @@
  * other write), so an accepted message survives a kill -9 of the runtime and
  * comes back, in order, when the file is reopened. Reads never touch the
  * disk: each mailbox keeps an in-memory mirror loaded when it is opened.
+ *
+ * Asks are kept in memory only, in order with the sends. An ask's reply goes
+ * to a caller that does not survive the runtime: an outside client sees its
+ * connection drop and retries, and an agent that asked is itself handling a
+ * durable message, which is redelivered and asks again. Storing asks would
+ * only add a write per request and replay requests nobody waits for.
  */
 import type { Statement } from 'better-sqlite3';
 import type { Envelope, Mailbox, MailboxFactory } from '../messaging/Mailbox.ts';
@@ -24,6 +30,8 @@ interface Entry {
   env: Envelope;
   /** The row's key, known once its insert has run. */
   pos?: number;
+  /** An ask: never written to disk. */
+  memory?: boolean;
 }
 
 interface Row {
@@ -73,6 +81,10 @@ export class SqliteInbox implements Mailbox {
   /** Stores a message; resolves once its row has committed. */
   put(e: Omit<Envelope, 'deliveries'>): Promise<void> {
     if (this.items.some((x) => x.env.id === e.id)) return Promise.reject(new DuplicateMessageIdError(this.agent, e.id));
+    if (e.kind === 'ask') {
+      this.items.push({ env: { ...e, deliveries: 0 }, memory: true });
+      return Promise.resolve();
+    }
     let message: string;
     try {
       message = toPayload(e.message);
@@ -109,6 +121,7 @@ export class SqliteInbox implements Mailbox {
     const entry = this.items.find((x) => x.env.id === id);
     if (!entry) return;
     entry.env.deliveries++;
+    if (entry.memory) return;
     this.sdb.writer
       .enqueue(() => {
         if (entry.pos !== undefined) this.stmts.deliver.run(entry.pos);
@@ -125,6 +138,11 @@ export class SqliteInbox implements Mailbox {
    * unhandled rejection, the failure goes to `onWriteError`.
    */
   ack(id: string): Promise<void> {
+    const i = this.items.findIndex((x) => x.env.id === id);
+    if (i >= 0 && this.items[i].memory) {
+      this.items.splice(i, 1);
+      return Promise.resolve();
+    }
     const taken = this.take(id);
     if (!taken) return Promise.resolve();
     const done = this.sdb.writer.enqueue(taken.apply).then(undefined, (error) => {
@@ -152,7 +170,7 @@ export class SqliteInbox implements Mailbox {
     const [entry] = this.items.splice(i, 1);
     return {
       apply: () => {
-        if (entry.pos !== undefined) this.stmts.remove.run(entry.pos);
+        if (entry.pos !== undefined && !entry.memory) this.stmts.remove.run(entry.pos);
       },
       restore: () => {
         if (this.items.includes(entry)) return;

@@ -51,6 +51,10 @@ export interface AgentEnv {
   execArgv?(spec: AgentSpec): string[] | undefined;
   /** How long a start may take before the agent is failed. */
   startTimeoutMs?: number;
+  /** Summarization thresholds handed to hosts. */
+  summarize?: { maxBytes?: number; maxEntries?: number; keepLast?: number };
+  /** Reads the latest valid checkpoint (falling back past corrupt ones, counted and alerted). */
+  restore(agent: string): Promise<{ state: unknown; version: number; seq: number } | null>;
   /** Injected faults that act on delivery and start. */
   faults?: {
     beforeDeliver(agent: string): { delayMs: number; crash: boolean };
@@ -78,6 +82,8 @@ export class AgentNode implements Child {
   /** The handler error that made the host exit, for a clearer exit reason. */
   private crashCause: string | undefined;
   private readonly mailbox: Mailbox;
+  /** The loaded module's checkpoint version. */
+  private version = 1;
 
   constructor(readonly spec: AgentSpec, readonly supervisorId: string, private readonly env: AgentEnv) {
     this.id = spec.id;
@@ -101,6 +107,14 @@ export class AgentNode implements Child {
   get pid(): number | null {
     return this.host?.pid ?? null;
   }
+  /** The message being handled now, if any, and which delivery of it this is (a redelivery gets a new number). */
+  get inflightDelivery(): { msgId: string; delivery: number } | undefined {
+    return this.inflight === undefined ? undefined : { msgId: this.inflight, delivery: this.deliveryCount };
+  }
+  private deliveryCount = 0;
+  /** Unique across nodes: a node rebuilt by its supervisor must not reuse a delivery number. */
+  private static deliverySeq = 0;
+
   /** True while the agent is down for good until someone restarts it. */
   get unavailable(): boolean {
     const s = this.machineState;
@@ -172,8 +186,7 @@ export class AgentNode implements Child {
     });
     let restored = null;
     try {
-      const r = await this.env.store.latest(this.id);
-      if (r) restored = { state: r.state, version: r.version, seq: r.seq };
+      restored = await this.env.restore(this.id);
     } catch (e) {
       this.env.log('error', `cannot read ${this.id}'s checkpoints; starting it cold`, { agent: this.id, err: serializeError(e) });
     }
@@ -182,7 +195,7 @@ export class AgentNode implements Child {
     this.watchHeartbeat(host);
     host.send({
       t: 'load',
-      agent: { id: spec.id, module: modulePath, supervisor: this.supervisorId, heartbeatMs: spec.heartbeat.intervalMs, options: spec.options },
+      agent: { id: spec.id, module: modulePath, supervisor: this.supervisorId, heartbeatMs: spec.heartbeat.intervalMs, options: spec.options, checkpoint: spec.checkpoint, summarize: this.env.summarize },
       restored,
       ...(this.env.faults?.beforeStart(this.id).crashOnStart ? { crashOnStart: true } : {}),
     });
@@ -242,6 +255,7 @@ export class AgentNode implements Child {
         this.lastHb = Date.now();
         break;
       case 'ready':
+        this.version = m.version;
         this.lastHb = Date.now();
         this.startedAt = this.env.clock.now();
         this.actor.send({ type: 'READY' });
@@ -258,9 +272,18 @@ export class AgentNode implements Child {
         if (id === undefined) break;
         const envelope = this.mailbox.peek();
         if (envelope && envelope.id === id) this.env.handled?.(this.id, envelope, m.ok, m.ok ? undefined : m.error.type);
-        void this.mailbox.ack(id);
-        if (m.ok) this.env.complete(id, { ok: true, value: m.value });
-        else {
+        if (m.ok) {
+          // The reply goes out once the state and the message's removal are durable, in one transaction.
+          const stored = m.state !== undefined ? this.env.store.put({ agent: this.id, version: this.version, state: m.state, kind: m.kind ?? 'full', ack: id }) : this.mailbox.ack(id);
+          Promise.resolve(stored).then(
+            () => this.env.complete(id, { ok: true, value: m.value }),
+            (e) => {
+              this.env.log('error', `cannot store ${this.id}'s checkpoint: ${(e as Error).message}`, { agent: this.id, msgId: id, err: serializeError(e) });
+              this.env.complete(id, { ok: false, error: e as Error });
+            },
+          );
+        } else {
+          void this.mailbox.ack(id);
           const err = new AgentHandlerError(this.id, m.error.type, m.error.message);
           this.env.complete(id, { ok: false, error: err });
           this.setError(m.error.type, m.error.message);
@@ -288,6 +311,7 @@ export class AgentNode implements Child {
     const e = this.mailbox.peek();
     if (!e) return;
     this.inflight = e.id;
+    this.deliveryCount = ++AgentNode.deliverySeq;
     const host = this.host;
     const fault = this.env.faults?.beforeDeliver(this.id);
     const send = () => {

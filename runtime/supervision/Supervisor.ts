@@ -24,6 +24,10 @@ export interface SupervisorDeps {
   onRestart?: (child: string, supervisor: string) => void;
   /** A supervisor exceeded its intensity and escalates. */
   onEscalate?: (supervisor: string) => void;
+  /** The restart window changed: kept so a runtime restart does not wipe it. */
+  onHistory?: (supervisor: string, history: number[]) => void;
+  /** The restart window kept from the previous run, used on a supervisor's first start. */
+  initialHistory?: (supervisor: string) => number[] | undefined;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -45,6 +49,7 @@ export class Supervisor implements Child {
   private lastState: NodeState = 'stopped';
   /** Set the moment a stop is requested, before the queue reaches it: exits from then on are not crashes. */
   private halting = false;
+  private started = false;
 
   constructor(readonly spec: SupervisorSpec, private readonly deps: SupervisorDeps, readonly parentId: string | null = null) {
     this.id = spec.id;
@@ -88,7 +93,9 @@ export class Supervisor implements Child {
       if (s !== 'stopped' && s !== 'failed') return s === 'running';
       this.halting = false;
       this.cancelTimers();
-      this.history = [];
+      // A supervisor restarted by its parent starts afresh; the first start of a run resumes the window kept from the last run.
+      this.history = this.started ? [] : (this.deps.initialHistory?.(this.id) ?? []);
+      this.started = true;
       this.streaks.clear();
       this.restarts = 0;
       this.lastError = undefined;
@@ -153,6 +160,7 @@ export class Supervisor implements Child {
     const now = this.deps.clock.now();
     const { history, exceeded } = recordRestart(this.history, now, this.spec.intensity, this.spec.periodMs);
     this.history = history;
+    this.deps.onHistory?.(this.id, history);
     if (exceeded) {
       await this.fail(`restart intensity exceeded: more than ${this.spec.intensity} restarts within ${this.spec.periodMs} ms (last: ${child.id}, ${exit.reason})`);
       return;

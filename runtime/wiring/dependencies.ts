@@ -28,6 +28,13 @@ export interface DependencyHost {
   faults: FaultCatalogue;
   hostOps: Map<HostOp, (agent: string, args: any) => Promise<unknown>>;
   stateStore?: { get(key: string): unknown; put(key: string, json: unknown): void };
+  /** Where completed calls are journaled per message, so a redelivered message does not call again. */
+  journal?: {
+    journalCall(agent: string, msgId: string, callIndex: number, result: unknown): Promise<void>;
+    journaled(agent: string, msgId: string): Promise<unknown[]>;
+  };
+  /** The message an agent is handling now, and which delivery of it. */
+  inflight?(agent: string): { msgId: string; delivery: number } | undefined;
   emit(name: EventName, payload: unknown): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
 }
@@ -47,12 +54,34 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
   h.faults.register(dependencyFaults(gateway, () => Object.keys(h.dependencies), (f) => h.faults.recordFired(f)));
 
   const opts = (args: any, agent: string) => ({ agent, point: args.point, timeoutMs: args.timeoutMs });
-  h.hostOps.set('call', (agent, args) => gateway.call(args.dependency, args.request, opts(args, agent)));
-  h.hostOps.set('model', async (agent, args) => {
-    const reply = (await gateway.chat(args.chain, args.request, opts(args, agent))) as ChatReply;
-    if (reply.usage) h.obs.modelUsage(reply.dependency, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0, agent);
-    return reply;
-  });
+  // Calls are numbered within the message being handled; a replay of the
+  // message gets the journaled results of the calls that had completed
+  // (at-most-once per completed call), and makes the rest.
+  const counters = new Map<string, { delivery: number; next: number }>();
+  const journaled = async (agent: string, make: () => Promise<unknown>): Promise<unknown> => {
+    const cur = h.inflight?.(agent);
+    if (!cur || !h.journal) return make();
+    const { msgId, delivery } = cur;
+    let c = counters.get(agent);
+    if (!c || c.delivery !== delivery) counters.set(agent, (c = { delivery, next: 0 }));
+    const index = c.next++;
+    const done = await h.journal.journaled(agent, msgId);
+    if (index < done.length) {
+      h.log('info', `${agent}: call ${index} of message ${msgId} replayed from the journal`, { agent, msgId });
+      return done[index];
+    }
+    const result = await make();
+    await h.journal.journalCall(agent, msgId, index, result ?? null);
+    return result;
+  };
+  h.hostOps.set('call', (agent, args) => journaled(agent, () => gateway.call(args.dependency, args.request, opts(args, agent))));
+  h.hostOps.set('model', (agent, args) =>
+    journaled(agent, async () => {
+      const reply = (await gateway.chat(args.chain, args.request, opts(args, agent))) as ChatReply;
+      if (reply.usage) h.obs.modelUsage(reply.dependency, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0, agent);
+      return reply;
+    }),
+  );
   h.hostOps.set('health', async (_agent, args) => gateway.health(args.dependency));
 
   const mocks: MockModelHandle[] = [];

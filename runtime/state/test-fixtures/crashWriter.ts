@@ -27,7 +27,7 @@ async function runAgent(agent: string) {
   const produce = async () => {
     for (let k = 0; ; k++) {
       const id = `r${round.padStart(3, '0')}-${String(k).padStart(6, '0')}`;
-      await box.put({ id, kind: k % 3 ? 'send' : 'ask', message: { k, pad }, at: Date.now() });
+      await box.put({ id, kind: 'send', message: { k, pad }, at: Date.now() });
       send({ t: 'msg', agent, id });
     }
   };
