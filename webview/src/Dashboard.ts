@@ -23,6 +23,8 @@ import { TreeView } from './view/TreeView.ts';
 const REFRESH_MS = 5_000;
 /** An event naming an unknown node means the tree changed; ask at most this often. */
 const UNKNOWN_NODE_SNAPSHOT_MS = 1_000;
+/** The toolbar's agent counts refresh at most this often. */
+const COUNTS_MS = 250;
 
 export class Dashboard {
   readonly tree = new TreeModel();
@@ -41,6 +43,8 @@ export class Dashboard {
   private healthAtLayout = new Map<string, boolean>();
   private markedNodes = new Set<string>();
   private lastSnapshotAt = 0;
+  private countedAt = -Infinity;
+  private countsStale = false;
   private lastAskedAt = -Infinity;
   private seq = 0;
   /** Set by main: pauses and resumes the frame batcher. */
@@ -162,7 +166,11 @@ export class Dashboard {
       this.healthAtLayout = new Map([...this.tree.nodes.values()].map((n) => [n.id, isUnhealthy(n)]));
       this.treeView.setLayout(layout, this.state.selected);
     } else if (dirty.size) this.treeView.update(dirty);
-    if (dirty.size) this.toolbar.setCounts(this.tree.counts());
+    // Counting walks every node: a few times a second is as often as anyone reads it.
+    if (dirty.size && performance.now() - this.countedAt > COUNTS_MS) {
+      this.countedAt = performance.now();
+      this.toolbar.setCounts(this.tree.counts());
+    } else if (dirty.size) this.countsStale = true;
 
     if (hd.has('runtime')) this.toolbar.setRuntime(this.health.runtime);
     if (hd.has('business')) this.business.render();
@@ -239,6 +247,11 @@ export class Dashboard {
 
   /** Once a second: running durations, and a fresh snapshot when the last is old. */
   tick(): void {
+    if (this.countsStale) {
+      this.countsStale = false;
+      this.countedAt = performance.now();
+      this.toolbar.setCounts(this.tree.counts());
+    }
     this.business.tick();
     this.toolbar.tick();
     if (!this.state.paused && this.lastSnapshotAt > 0 && performance.now() - this.lastSnapshotAt > REFRESH_MS && performance.now() - this.lastAskedAt > REFRESH_MS) this.askSnapshot(true);

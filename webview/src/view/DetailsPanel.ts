@@ -97,9 +97,11 @@ export class DetailsPanel {
       this.head.replaceChildren(h('h2', { text: this.id }), this.closeButton());
       this.actions.replaceChildren();
       this.actionsKey = '';
-      this.body.replaceChildren(h('p', { class: 'empty', text: 'This node is not in the tree now.' }));
+      this.body.replaceChildren(h('p', { class: 'empty', text: this.tree.rootId ? 'This node is not in the tree now.' : 'Waiting for the runtime…' }));
       return;
     }
+    // Restored after the panel was hidden: the node arrives with the first snapshot, so fetch its data now.
+    if (n.kind === 'agent' && !this.checkpoints.has(n.id)) this.refreshData(n.id);
     this.el.setAttribute('aria-label', `Details of ${n.kind} ${n.id}`);
     this.head.replaceChildren(
       h('h2', { class: `state-${n.state}` }, icon(stateIcon(n.state), 'state-icon'), h('span', { class: 'details-id', text: n.id })),

@@ -30,6 +30,8 @@ export class TreeView {
   private layout: Layout | null = null;
   private focused: string | null = null;
   private selected: string | null = null;
+  /** The scrolled-to band of the tree, kept from scroll events so drawing never forces a layout read. */
+  private view = { top: 0, bottom: Infinity };
 
   constructor(private readonly model: TreeModel, private readonly cb: TreeViewCallbacks) {
     this.linkPath = svg('path', { class: 'links' });
@@ -40,6 +42,9 @@ export class TreeView {
     this.el = h('div', { class: 'tree-scroll' }, this.empty, this.linkSvg, this.canvas);
     this.canvas.addEventListener('click', this.onClick);
     this.canvas.addEventListener('keydown', this.onKey);
+    const measure = () => (this.view = { top: this.el.scrollTop, bottom: this.el.scrollTop + this.el.clientHeight });
+    this.el.addEventListener('scroll', measure, { passive: true });
+    new ResizeObserver(measure).observe(this.el);
     this.canvas.addEventListener('focusin', (e) => {
       const id = (e.target as HTMLElement).closest<HTMLElement>('.node')?.dataset.id;
       if (id) this.setFocus(id, false);
@@ -121,7 +126,8 @@ export class TreeView {
     updateCard(c, n, laid, n.id === this.selected, m.faults, m.alerts);
     if (n.pulse) {
       n.pulse = false;
-      pulse(c);
+      // Only where it can be seen: a storm of restarts off-screen would animate hundreds of cards for nothing.
+      if (laid.y + CARD_H >= this.view.top && laid.y <= this.view.bottom) pulse(c);
     }
   }
 
