@@ -44,7 +44,7 @@ export class Dashboard {
   private markedNodes = new Set<string>();
   private lastSnapshotAt = 0;
   private countedAt = -Infinity;
-  private countsStale = false;
+  private countsTimer: ReturnType<typeof setTimeout> | undefined;
   private lastAskedAt = -Infinity;
   private seq = 0;
   /** Set by main: pauses and resumes the frame batcher. */
@@ -167,10 +167,8 @@ export class Dashboard {
       this.treeView.setLayout(layout, this.state.selected);
     } else if (dirty.size) this.treeView.update(dirty);
     // Counting walks every node: a few times a second is as often as anyone reads it.
-    if (dirty.size && performance.now() - this.countedAt > COUNTS_MS) {
-      this.countedAt = performance.now();
-      this.toolbar.setCounts(this.tree.counts());
-    } else if (dirty.size) this.countsStale = true;
+    if (dirty.size && performance.now() - this.countedAt > COUNTS_MS) this.recount();
+    else if (dirty.size && !this.countsTimer) this.countsTimer = setTimeout(() => this.recount(), COUNTS_MS);
 
     if (hd.has('runtime')) this.toolbar.setRuntime(this.health.runtime);
     if (hd.has('business')) this.business.render();
@@ -181,6 +179,13 @@ export class Dashboard {
     const sel = this.state.selected;
     if (sel && (dirty.has(sel) || hd.has('faults'))) this.details.render();
     else if (logsChanged) this.details.renderLogs();
+  }
+
+  private recount(): void {
+    clearTimeout(this.countsTimer);
+    this.countsTimer = undefined;
+    this.countedAt = performance.now();
+    this.toolbar.setCounts(this.tree.counts());
   }
 
   /** Faults and alerts moved: redraw the badges of every node that had or has one. */
@@ -247,11 +252,6 @@ export class Dashboard {
 
   /** Once a second: running durations, and a fresh snapshot when the last is old. */
   tick(): void {
-    if (this.countsStale) {
-      this.countsStale = false;
-      this.countedAt = performance.now();
-      this.toolbar.setCounts(this.tree.counts());
-    }
     this.business.tick();
     this.toolbar.tick();
     if (!this.state.paused && this.lastSnapshotAt > 0 && performance.now() - this.lastSnapshotAt > REFRESH_MS && performance.now() - this.lastAskedAt > REFRESH_MS) this.askSnapshot(true);
