@@ -48,6 +48,8 @@ export interface RuntimeOptions {
   instrumentation?: boolean;
   /** Node flags per agent (the inspector when debugging). */
   execArgv?: (spec: AgentSpec) => string[] | undefined;
+  /** Agents run under the debugger: no heartbeat or start timeouts (a breakpoint is not a hang). */
+  debugging?: boolean;
 }
 
 /** Emitted when the runtime has stopped; `code` is the exit code the process should use. */
@@ -154,6 +156,8 @@ export class Runtime {
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
       output: (agent, stream, line) => this.obs.log!.agentOutputLine(agent, stream, line),
       execArgv: o.execArgv,
+      debugging: o.debugging,
+      baseDir: o.config.baseDir,
       faults: this.faults,
     };
     this.root = new Supervisor(o.config.supervisor, {

@@ -109,6 +109,28 @@ describe('dependencies through the runtime', () => {
     await rt.client.call('clearFault', {});
   });
 
+  test('a call site the code does not name is targeted by file and line', async () => {
+    const src = readFileSync(path.join(rt.dir, 'agents', 'probe.mjs'), 'utf8').split('\n');
+    const line = src.findIndex((l) => l.includes("return ctx.model(msg.chain ?? 'chat').chat(")) + 1;
+    assert.ok(line > 0);
+    const { id } = await rt.client.call('inject', { fault: 'error', target: 'primary', params: { status: 401, point: `agents/probe.mjs:${line}` } });
+    const hit = (await rt.client.call('ask', { agent: 'a2', message: { op: 'chat' } })) as { dependency: string };
+    assert.equal(hit.dependency, 'backup');
+    await rt.client.call('clearFault', { id });
+    await rt.client.call('inject', { fault: 'error', target: 'primary', params: { status: 401, point: `agents/probe.mjs:${line + 1}` } });
+    assert.equal(((await rt.client.call('ask', { agent: 'a2', message: { op: 'chat' } })) as { dependency: string }).dependency, 'primary', 'another line is not hit');
+    await rt.client.call('clearFault', {});
+  });
+
+  test('a crash fault aimed at a call site kills the agent there, once', async () => {
+    const pid = (await rt.agent('a1')).pid;
+    await rt.client.call('inject', { fault: 'crash', target: 'a1', params: { point: 'boom' } });
+    assert.equal(((await rt.client.call('ask', { agent: 'a1', message: { op: 'chat', point: 'calm' } })) as { dependency: string }).dependency, 'primary', 'other sites are untouched');
+    await assert.rejects(rt.client.call('ask', { agent: 'a1', message: { op: 'chat', point: 'boom' } }), /InjectedCrash: injected crash at boom/);
+    await rt.until((s) => agentsOf(s.tree).find((a) => a.id === 'a1')!.state === 'running' && agentsOf(s.tree).find((a) => a.id === 'a1')!.pid !== pid, 'a1 restarted');
+    assert.equal(((await rt.client.call('ask', { agent: 'a1', message: { op: 'chat', point: 'boom' } })) as { dependency: string }).dependency, 'primary', 'the fault fired once');
+  });
+
   test('the API key never appears in events, status, metrics or logs', async () => {
     const status = JSON.stringify(await rt.status());
     const metrics = await (await fetch(`http://127.0.0.1:${rt.port}/metrics`)).text();

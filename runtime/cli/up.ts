@@ -19,7 +19,8 @@ Ctrl-C (SIGINT) or SIGTERM stops the agents in reverse order.
   --state-dir D   where runtime.json, logs and checkpoints go (default .faultline beside the config)
   --no-live       print state changes as lines even on a terminal
   --inspect-agents  run agent processes under the Node inspector (port chosen by each); their
-                    inspector URLs show in \`faultline status --json\` (agents[].inspect)
+                    inspector URLs show in \`faultline status --json\` (agents[].inspect).
+                    Heartbeat and start timeouts are off: an agent paused at a breakpoint is not hung.
   --quiet         print only the listening line and errors`;
 
 export async function up(argv: string[]): Promise<number> {
@@ -49,7 +50,8 @@ export async function up(argv: string[]): Promise<number> {
 
   let runtime: Runtime;
   try {
-    runtime = new Runtime({ config, stateDir, port, execArgv: values['inspect-agents'] ? (spec) => (spec.isolation === 'process' ? ['--inspect=127.0.0.1:0'] : undefined) : undefined });
+    const inspect = !!values['inspect-agents'];
+    runtime = new Runtime({ config, stateDir, port, debugging: inspect, execArgv: inspect ? (spec) => (spec.isolation === 'process' ? ['--inspect=127.0.0.1:0'] : undefined) : undefined });
   } catch (e) {
     console.error(`faultline: ${(e as Error).message}`);
     return 1;

@@ -6,24 +6,12 @@
  */
 import { RpcError, RpcErrorCode, type FaultSpec } from '../protocol/rpc.ts';
 import { globMatch, seededRandom } from './seededRandom.ts';
+import { AGENT_FAULTS, type ActiveFault, type FaultEvent } from '../protocol/faults.ts';
 
-export const AGENT_FAULTS = ['kill', 'crash', 'hang', 'crash-loop', 'slow', 'memory'] as const;
+export { AGENT_FAULTS };
+
 export type AgentFault = (typeof AGENT_FAULTS)[number];
-
-export interface ActiveFault {
-  id: string;
-  fault: string;
-  target: string;
-  params: Record<string, unknown>;
-  kind: 'agent' | 'dependency' | 'state' | 'runtime';
-  createdAt: string;
-  /** When it clears itself (durationMs). */
-  expiresAt?: string;
-  /** Times it may still fire; undefined: unlimited. */
-  remaining?: number;
-  /** Times it has fired. */
-  fired: number;
-}
+export type { ActiveFault, FaultEvent };
 
 /** What the catalogue needs of the runtime's agents. */
 export interface FaultTargets {
@@ -42,12 +30,6 @@ export interface FaultFamily {
   apply?(fault: ActiveFault): boolean | Promise<boolean>;
   /** Called when a kept fault is cleared. */
   cleared?(fault: ActiveFault): void;
-}
-
-export interface FaultEvent {
-  time: string;
-  action: 'injected' | 'fired' | 'cleared';
-  fault: ActiveFault;
 }
 
 const num = (v: unknown, name: string, min: number, max: number, dflt?: number): number | undefined => {
@@ -180,8 +162,15 @@ export class FaultCatalogue {
     let delayMs = 0;
     let crash = false;
     for (const f of this.matching('slow', agent)) if (this.fire(f)) delayMs = Math.max(delayMs, Number(f.params.ms));
-    for (const f of this.matching('crash', agent)) if (!crash && this.fire(f)) crash = true;
+    for (const f of this.matching('crash', agent)) if (!crash && f.params.point === undefined && this.fire(f)) crash = true;
     return { delayMs, crash };
+  }
+
+  /** Called at a ctx.call / ctx.model site: a crash fault aimed at that point fires there. */
+  beforeCall(agent: string, point: string | undefined): boolean {
+    if (point === undefined) return false;
+    for (const f of this.matching('crash', agent)) if (f.params.point === point && this.fire(f)) return true;
+    return false;
   }
 
   /** Called before an agent starts: the crash-loop fault makes it crash at start. */

@@ -9,8 +9,8 @@ import type { FaultAction } from '../gateway/faults.ts';
 import { RpcError, RpcErrorCode, type FaultSpec } from '../protocol/rpc.ts';
 import type { ActiveFault, FaultFamily } from './FaultCatalogue.ts';
 import { globMatch, seededRandom } from './seededRandom.ts';
+import { DEPENDENCY_FAULTS } from '../protocol/faults.ts';
 
-export const DEPENDENCY_FAULTS = ['error', 'latency', 'timeout', 'blackhole', 'content-filter', 'stream-cut', 'slow-first-token', 'malformed', 'isolate'] as const;
 
 const bad = (m: string): never => {
   throw new RpcError(RpcErrorCode.InvalidParams, `Invalid params: ${m}`);

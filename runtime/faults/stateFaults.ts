@@ -7,12 +7,13 @@ import { RpcError, RpcErrorCode, type FaultSpec } from '../protocol/rpc.ts';
 import type { CheckpointStore } from '../state/CheckpointStore.ts';
 import type { ActiveFault, FaultFamily } from './FaultCatalogue.ts';
 import { globMatch } from './seededRandom.ts';
+import { STATE_FAULTS } from '../protocol/faults.ts';
 
 export function stateFaults(store: CheckpointStore, agentIds: () => string[]): FaultFamily {
   const targets = (t: string) => agentIds().filter((a) => globMatch(t, a));
   return {
     kind: 'state',
-    faults: ['corrupt-checkpoint', 'drop-checkpoint', 'kill-runtime'],
+    faults: STATE_FAULTS,
     validate(spec: FaultSpec) {
       if (spec.fault === 'kill-runtime') return;
       if (!targets(spec.target).length) throw new RpcError(RpcErrorCode.NotFound, `No agent matches "${spec.target}" (agents: ${agentIds().join(', ')})`);

@@ -5,7 +5,8 @@
  * time. Kept free of heavy imports: every restart pays for what loads here.
  */
 import { isMainThread, parentPort } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
 import type { AgentDefinition, AgentContext, AgentLogger } from '../sdk.ts';
 import type { AgentLoadSpec, FromHost, HostOp, RestoredState, ToHost } from './hostProtocol.ts';
 import { serializeError, type SerializedError } from '../errors.ts';
@@ -41,10 +42,34 @@ function rebuild(e: SerializedError): Error {
 
 function request(op: HostOp, args: unknown): Promise<any> {
   const id = nextReq++;
-  return new Promise((resolve, reject) => {
+  return new Promise<any>((resolve, reject) => {
     pending.set(id, { resolve, reject });
     send({ t: 'req', id, op, args });
+  }).catch((e: Error) => {
+    // A crash fault aimed at this call site: the agent dies here, even if its code would catch the error.
+    if (e.name === 'InjectedCrash') exitSoon(1);
+    throw e;
   });
+}
+
+const hostFile = fileURLToPath(import.meta.url);
+
+/**
+ * Where in the agent's code a ctx.call / ctx.model was made, as
+ * `agents/x.mjs:12` (relative to the config's directory, 1-based line): the
+ * fault point a call site has when the code names none.
+ */
+function callSite(): string | undefined {
+  if (!spec) return undefined;
+  const lines = (new Error().stack ?? '').split('\n');
+  for (let i = 2; i < lines.length; i++) {
+    const m = /\(?((?:file:\/\/)?\/[^()]*?):(\d+):\d+\)?$/.exec(lines[i].trim());
+    if (!m) continue;
+    const file = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
+    if (file === hostFile || file.includes('/node_modules/')) continue;
+    return `${path.relative(spec.baseDir, file).split(path.sep).join('/')}:${m[2]}`;
+  }
+  return undefined;
 }
 
 function makeLogger(bindings: Record<string, unknown>): AgentLogger {
@@ -68,8 +93,8 @@ function makeContext(s: AgentLoadSpec, version: number): AgentContext {
     },
     send: (to, message) => request('send', { agent: to, message }).then(() => undefined),
     ask: (to, message, o) => request('ask', { agent: to, message, timeoutMs: o?.timeoutMs }),
-    model: (chain) => ({ chat: (req, o) => afterCall(request('model', { chain, request: req, point: o?.point, timeoutMs: o?.timeoutMs })) }),
-    call: (dep, req, o) => afterCall(request('call', { dependency: dep, request: req, point: o?.point, timeoutMs: o?.timeoutMs })),
+    model: (chain) => ({ chat: (req, o) => afterCall(request('model', { chain, request: req, point: o?.point ?? callSite(), timeoutMs: o?.timeoutMs })) }),
+    call: (dep, req, o) => afterCall(request('call', { dependency: dep, request: req, point: o?.point ?? callSite(), timeoutMs: o?.timeoutMs })),
     health: (dep) => request('health', { dependency: dep }),
     get log() { return (log ??= makeLogger({})); },
     signal: abort.signal,
@@ -114,6 +139,8 @@ async function load(s: AgentLoadSpec, restored: RestoredState | null, crashOnSta
     return exitSoon(1);
   }
   let mod: any;
+  // TypeScript agents run bundled: stack traces (and call-site fault points) map back to the sources.
+  if (s.module.endsWith('.mjs') && s.module.includes(`${path.sep}.faultline${path.sep}build${path.sep}`)) process.setSourceMapsEnabled(true);
   try {
     mod = await import(pathToFileURL(s.module).href);
   } catch (e) {

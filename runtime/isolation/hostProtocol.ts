@@ -12,6 +12,8 @@ export interface AgentLoadSpec {
   supervisor: string;
   heartbeatMs: number;
   options: Record<string, unknown>;
+  /** The config's directory: call sites are named relative to it (`agents/x.mjs:12`). */
+  baseDir: string;
   /**
    * When the state is checkpointed: `message` after each handled message whose
    * state changed (default), `call` also after each ctx.call / ctx.model

@@ -4,6 +4,7 @@
  * carries an ISO `time`.
  */
 import type { BreakerState, LastError, NodeState, Isolation } from './status.ts';
+import type { FaultEvent } from './faults.ts';
 
 export const EVENT_NAMES = ['agent.state', 'supervisor.state', 'breaker.state', 'fault', 'alert', 'metrics', 'log', 'dependency.call'] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
@@ -54,7 +55,7 @@ export interface EventPayloads {
   'agent.state': AgentStateEvent;
   'supervisor.state': SupervisorStateEvent;
   'breaker.state': BreakerStateEvent;
-  fault: { time: string; [k: string]: unknown };
+  fault: FaultEvent;
   alert: { time: string; [k: string]: unknown };
   metrics: { time: string; [k: string]: unknown };
   log: LogEvent;

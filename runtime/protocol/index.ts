@@ -3,3 +3,4 @@ export * from './status.ts';
 export * from './events.ts';
 export * from './rpc.ts';
 export * from './runtimeFile.ts';
+export * from './faults.ts';

@@ -51,6 +51,10 @@ export interface AgentEnv {
   execArgv?(spec: AgentSpec): string[] | undefined;
   /** How long a start may take before the agent is failed. */
   startTimeoutMs?: number;
+  /** The config's directory. */
+  baseDir: string;
+  /** Agents run under the debugger: one paused at a breakpoint is not hung, so no heartbeat or start timeouts. */
+  debugging?: boolean;
   /** Summarization thresholds handed to hosts. */
   summarize?: { maxBytes?: number; maxEntries?: number; keepLast?: number };
   /** Reads the latest valid checkpoint (falling back past corrupt ones, counted and alerted). */
@@ -195,11 +199,12 @@ export class AgentNode implements Child {
     this.watchHeartbeat(host);
     host.send({
       t: 'load',
-      agent: { id: spec.id, module: modulePath, supervisor: this.supervisorId, heartbeatMs: spec.heartbeat.intervalMs, options: spec.options, checkpoint: spec.checkpoint, summarize: this.env.summarize },
+      agent: { id: spec.id, module: modulePath, supervisor: this.supervisorId, heartbeatMs: spec.heartbeat.intervalMs, options: spec.options, checkpoint: spec.checkpoint, summarize: this.env.summarize, baseDir: this.env.baseDir },
       restored,
       ...(this.env.faults?.beforeStart(this.id).crashOnStart ? { crashOnStart: true } : {}),
     });
     const timeout = this.env.startTimeoutMs ?? 30_000;
+    if (this.env.debugging) return;
     const t = setTimeout(() => {
       if (this.host === host && this.machineState === 'starting') {
         this.setError('StartTimeout', `${this.id} did not become ready within ${timeout} ms (a slow or stuck init() or top-level await)`);
@@ -233,6 +238,7 @@ export class AgentNode implements Child {
 
   private watchHeartbeat(host: HostHandle) {
     clearInterval(this.hbTimer);
+    if (this.env.debugging) return;
     const { intervalMs, timeoutMs } = this.spec.heartbeat;
     this.hbTimer = setInterval(() => {
       if (this.host !== host || host.exited) return clearInterval(this.hbTimer);

@@ -74,14 +74,21 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
     await h.journal.journalCall(agent, msgId, index, result ?? null);
     return result;
   };
-  h.hostOps.set('call', (agent, args) => journaled(agent, () => gateway.call(args.dependency, args.request, opts(args, agent))));
-  h.hostOps.set('model', (agent, args) =>
-    journaled(agent, async () => {
+  const crashHere = (agent: string, point: string | undefined) => {
+    if (h.faults.beforeCall(agent, point)) throw Object.assign(new Error(`injected crash at ${point} (crash fault)`), { name: 'InjectedCrash' });
+  };
+  h.hostOps.set('call', async (agent, args) => {
+    crashHere(agent, args.point);
+    return journaled(agent, () => gateway.call(args.dependency, args.request, opts(args, agent)));
+  });
+  h.hostOps.set('model', async (agent, args) => {
+    crashHere(agent, args.point);
+    return journaled(agent, async () => {
       const reply = (await gateway.chat(args.chain, args.request, opts(args, agent))) as ChatReply;
       if (reply.usage) h.obs.modelUsage(reply.dependency, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0, agent);
       return reply;
-    }),
-  );
+    });
+  });
   h.hostOps.set('health', async (_agent, args) => gateway.health(args.dependency));
 
   const mocks: MockModelHandle[] = [];
