@@ -38,7 +38,9 @@ export class BusinessTier {
     const items = alerts.map((a) => {
       const when = h('span', { class: 'since' });
       const t = Date.parse(a.since);
+      // Without a start time (a client that does not track it) the alert still says it is firing.
       if (Number.isFinite(t)) this.since.set(when, t);
+      else when.textContent = 'firing';
       return h(
         'li',
         { class: `alert ${a.level}`, 'aria-label': `${a.level} alert: ${a.message}` },

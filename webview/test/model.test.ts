@@ -1,0 +1,89 @@
+/**
+ * The dashboard's models and layout are plain TypeScript (no DOM), so their
+ * rules are tested here directly: tolerance of missing or reshaped fields
+ * (other issues are still shaping the reliability summary and metrics), tree
+ * reconciliation, and the filter and collapse rules of the layout.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { layoutTree } from '../src/layout.ts';
+import { HealthModel } from '../src/model/HealthModel.ts';
+import { TreeModel } from '../src/model/TreeModel.ts';
+import { agent, exampleStatus, supervisor } from './fixtures.ts';
+
+const bare = () => ({ runtime: { pid: 1, uptimeMs: 0, version: '0.1.0', name: 'bare', startedAt: '' }, tree: supervisor('root', [agent('a')]), dependencies: [] });
+
+test('a status with nothing but the tree reads as unknowns, not errors', () => {
+  const hm = new HealthModel();
+  hm.applySnapshot(bare());
+  assert.deepEqual(hm.business, { taskCompletion: null, tasks: null, sla: null, asks: null });
+  assert.equal(hm.infra.apiCost, null);
+  assert.equal(hm.alerts.size, 0);
+  hm.applySnapshot({ ...bare(), reliability: 'garbage', alerts: [{ level: 'loud' }, null], faults: [{}], models: { chat: [1, 2] } } as never);
+  assert.equal(hm.alerts.size, 0);
+  assert.equal(hm.faults.size, 0);
+  assert.equal(hm.chains.size, 0);
+  hm.applyMetrics(null);
+  hm.applyMetrics({ eventLoopLagMs: 7 });
+  assert.equal(hm.infra.loopLagMs, 7);
+  hm.applyFault({ action: 'injected', fault: { id: 'f', fault: 'kill', target: 'a' } });
+  assert.equal(hm.faultsOn('a').length, 1);
+  hm.applyFault({ action: 'cleared', fault: { id: 'f', fault: 'kill', target: 'a' } });
+  assert.equal(hm.faultsOn('a').length, 0);
+});
+
+test('rates read either shape, preferring the recent window when it has data', () => {
+  const hm = new HealthModel();
+  hm.applyReliability({ business: { taskCompletionRate: 0.9, slaCompliance: { rate: 0.8, total: 10, window: { rate: null, total: 0 } } } });
+  assert.deepEqual(hm.business, { taskCompletion: 0.9, tasks: null, sla: 0.8, asks: 10 });
+  hm.applySnapshot(exampleStatus());
+  assert.equal(hm.business.taskCompletion, 0.95);
+  assert.equal(hm.infra.memAgents, 150 * 1048576);
+  assert.equal(hm.infra.loopLagMs, 12.5);
+});
+
+test('which model serves: observed calls win, an opened breaker demotes them, else the first that admits calls', () => {
+  const hm = new HealthModel();
+  hm.applySnapshot(exampleStatus());
+  const chat = hm.chains.get('chat')!;
+  assert.deepEqual(hm.servingOf(chat), { id: 'backup', observed: false });
+  hm.applyDependencyCall({ dependency: 'backup', chain: 'chat', phase: 'success' });
+  assert.deepEqual(hm.servingOf(chat), { id: 'backup', observed: true });
+  hm.applyBreaker({ time: '', dependency: 'backup', state: 'open', previous: 'closed' });
+  assert.deepEqual(hm.servingOf(chat), { id: null, observed: false }, 'primary and backup both open');
+  hm.applyDependencyCall({ dependency: 'x', chain: 'search-chain', phase: 'fallback', to: 'y' });
+  assert.deepEqual(hm.chains.get('search-chain')!.deps, ['x', 'y'], 'a chain is learnt from events when the status has none');
+});
+
+test('snapshots reconcile in place: history survives, structure changes are counted, unknown agents are reported', () => {
+  const tm = new TreeModel();
+  tm.applySnapshot(exampleStatus().tree, '2025-01-01T00:00:00.000Z');
+  const v = tm.structureVersion;
+  assert.equal(tm.applyAgentState({ time: 't1', agent: 'planner', supervisor: 'root', state: 'failed', previous: 'running', pid: null, restarts: 2, isolation: 'process' }), true);
+  assert.equal(tm.get('planner')!.pulse, true);
+  assert.equal(tm.applyAgentState({ time: 't1', agent: 'ghost', supervisor: 'root', state: 'failed', previous: 'running', pid: null, restarts: 0, isolation: 'process' }), false);
+  tm.applySnapshot(exampleStatus().tree, 't2');
+  assert.equal(tm.structureVersion, v, 'same ids, same order: no relayout');
+  assert.deepEqual(tm.get('planner')!.history.map((h) => h.state), ['running', 'failed', 'running']);
+  const s = exampleStatus().tree;
+  s.children.push(agent('late'));
+  tm.applySnapshot(s, 't3');
+  assert.equal(tm.structureVersion, v + 1);
+  assert.equal(tm.counts().agents, 5);
+});
+
+test('layout: config order, one row each, unhealthy filter keeps ancestors, collapse counts what it hides', () => {
+  const tm = new TreeModel();
+  tm.applySnapshot(exampleStatus().tree, 't');
+  const all = layoutTree(tm, { collapsed: new Set(), unhealthyOnly: false });
+  assert.deepEqual(all.nodes.map((n) => n.id), ['root', 'planner', 'crew', 'researcher', 'writer', 'scheduler']);
+  assert.deepEqual(all.nodes.map((n) => n.y), [...all.nodes.map((n) => n.y)].sort((a, b) => a - b), 'top to bottom in that order');
+  assert.ok(all.links.length > 0);
+  const sick = layoutTree(tm, { collapsed: new Set(), unhealthyOnly: true });
+  assert.deepEqual(sick.nodes.map((n) => n.id), ['root', 'crew', 'writer']);
+  assert.equal(sick.byId.get('root')!.hidden, 2, 'planner and scheduler are filtered out');
+  const folded = layoutTree(tm, { collapsed: new Set(['crew']), unhealthyOnly: false });
+  assert.deepEqual(folded.byId.get('crew'), { ...folded.byId.get('crew')!, hidden: 2, hiddenUnhealthy: 1, expanded: false });
+  assert.equal(folded.nodes.length, 4);
+  assert.deepEqual(layoutTree(new TreeModel(), { collapsed: new Set(), unhealthyOnly: false }).nodes, []);
+});
