@@ -20,7 +20,7 @@ describe('observability', () => {
     model = await startMockModel({ model: 'solo' });
     rt = await up(workspace({
       name: 'observed',
-      dependencies: { solo: { kind: 'model', url: model.url, model: 'solo', critical: true, retry: { maxAttempts: 1 }, breaker: { window: 4, openMs: 60_000 } } },
+      dependencies: { solo: { kind: 'model', url: model.url, model: 'solo', critical: true, retry: { maxAttempts: 1 }, breaker: { window: 4, openMs: 60_000 }, price: { promptPer1k: 2, completionPer1k: 4 } } },
       models: { chat: ['solo'] },
       alerts: { windowMs: 3000, minSamples: 3, errorRate: { warning: 0.05, critical: 0.25 } },
       supervisor: { id: 'root', children: [probe('worker'), probe('other')] },
@@ -52,6 +52,12 @@ describe('observability', () => {
 
     assert.equal(restarts?.value, 1);
     assert.match(text, /faultline_message_duration_seconds_bucket\{[^}]*agent="worker"/);
+    const tokens = samples(text, 'faultline_api_tokens_total').filter((s) => s.labels.dependency === 'solo');
+    const prompt = tokens.find((s) => s.labels.type === 'prompt')?.value ?? 0;
+    const completion = tokens.find((s) => s.labels.type === 'completion')?.value ?? 0;
+    assert.ok(prompt > 0 && completion > 0, 'token counts from the model replies');
+    const cost = samples(text, 'faultline_api_cost_total').find((s) => s.labels.dependency === 'solo')?.value;
+    assert.ok(Math.abs(cost! - (prompt * 2 + completion * 4) / 1000) < 1e-9, `cost is tokens times the configured price (${cost})`);
   });
 
   test('/readyz turns 503 when a critical dependency without fallback is down, and back', async () => {
