@@ -258,7 +258,7 @@ export function validateWebviewMessage(x: unknown): ValidationResult {
 // the page
 
 export interface DashboardHtmlOptions {
-  /** `webview.cspSource`: the origin the webview may load the extension's files from. */
+  /** `webview.cspSource`: where the webview may load the extension's files from (one or more source expressions). */
   cspSource: string;
   /** A fresh random nonce per page load (e.g. 16 random bytes, base64). */
   nonce: string;
@@ -273,10 +273,26 @@ export interface DashboardHtmlOptions {
 }
 
 const NONCE = /^[A-Za-z0-9+/=_-]{16,128}$/;
+/**
+ * One source expression of `webview.cspSource`: desktop VS Code gives one host
+ * (`https://file+.vscode-resource.vscode-cdn.net`), code-server gives two
+ * (`'self' https://*.vscode-cdn.net`). Only `'self'`, schemes and hosts pass:
+ * no other keyword (`'unsafe-inline'`), no bare `*`, nothing that ends the
+ * directive.
+ */
+const SOURCE = /^(?:'self'|[a-z][a-z0-9+.-]*:|(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\*\.)?[a-z0-9-][a-z0-9+-]*(?:\.[a-z0-9+-]+)*(?::(?:\d{1,5}|\*))?(?:\/[^\s;,'"]*)?)$/i;
+
+/** Whether `cspSource` is a space-separated list of safe source expressions. */
+export function isSafeCspSource(cspSource: string): boolean {
+  if (typeof cspSource !== 'string' || cspSource.length === 0 || cspSource.length > 1000) return false;
+  const parts = cspSource.trim().split(/ +/);
+  return !/[;,\r\n\t]/.test(cspSource) && parts.length > 0 && parts.every((p) => SOURCE.test(p));
+}
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The Content-Security-Policy of the dashboard page: nothing but the extension's own script (by nonce), styles, fonts and images. */
 export function dashboardCsp(cspSource: string, nonce: string): string {
+  cspSource = cspSource.trim().replace(/ +/g, ' ');
   return `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${cspSource}; font-src ${cspSource}; img-src ${cspSource} data:`;
 }
 
@@ -287,7 +303,7 @@ export function dashboardCsp(cspSource: string, nonce: string): string {
  */
 export function dashboardHtml(o: DashboardHtmlOptions): string {
   if (!NONCE.test(o.nonce)) throw new TypeError('dashboardHtml: nonce must be 16 to 128 base64 characters (use 16 random bytes, base64-encoded)');
-  if (!o.cspSource || /[;,'"\s<>]/.test(o.cspSource)) throw new TypeError(`dashboardHtml: cspSource must be one source expression such as webview.cspSource, got ${JSON.stringify(o.cspSource)}`);
+  if (!isSafeCspSource(o.cspSource)) throw new TypeError(`dashboardHtml: cspSource must be webview.cspSource (hosts, schemes or 'self', space-separated), got ${JSON.stringify(o.cspSource)}`);
   for (const k of ['scriptUri', 'styleUri', 'codiconsUri'] as const) {
     if (typeof o[k] !== 'string' || o[k].length === 0) throw new TypeError(`dashboardHtml: ${k} must be a webview URI string`);
   }

@@ -90,6 +90,15 @@ test('dashboardHtml sets a strict CSP and puts the nonce on every script', () =>
   assert.ok(html.includes(`href="${opts.codiconsUri}"`));
 });
 
+test("dashboardHtml takes every webview.cspSource VS Code gives: desktop's one host, code-server's 'self' plus a wildcard host", () => {
+  for (const cspSource of ["'self' https://*.vscode-cdn.net", 'https://file+.vscode-resource.vscode-cdn.net', 'vscode-webview://4f1c2a', 'http://127.0.0.1:8080']) {
+    const html = dashboardHtml({ ...opts, cspSource });
+    const csp = /content="([^"]+)"/.exec(html)![1].replace(/&#39;|&apos;/g, "'");
+    assert.ok(csp.includes(`style-src ${cspSource};`), csp);
+    assert.ok(csp.endsWith(`img-src ${cspSource} data:`), csp);
+  }
+});
+
 test('dashboardHtml loads nothing remote: every URL is the extension source', () => {
   const html = dashboardHtml(opts);
   const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
@@ -102,8 +111,8 @@ test('dashboardHtml loads nothing remote: every URL is the extension source', ()
 test('dashboardHtml refuses a weak nonce or a cspSource that would break the policy, and escapes the rest', () => {
   assert.throws(() => dashboardHtml({ ...opts, nonce: 'abc' }), /nonce/);
   assert.throws(() => dashboardHtml({ ...opts, nonce: `${'a'.repeat(20)}' 'unsafe-inline` }), /nonce/);
-  assert.throws(() => dashboardHtml({ ...opts, cspSource: "x; script-src 'unsafe-inline'" }), /cspSource/);
-  assert.throws(() => dashboardHtml({ ...opts, cspSource: '' }), /cspSource/);
+  for (const bad of ["x; script-src 'unsafe-inline'", "'unsafe-inline'", "'self' 'unsafe-eval'", '*', 'https://*', 'a,b', 'a\nb', '', "'nonce-abc'", 'https://x.net/"onload'])
+    assert.throws(() => dashboardHtml({ ...opts, cspSource: bad }), /cspSource/, bad);
   assert.throws(() => dashboardHtml({ ...opts, scriptUri: '' }), /scriptUri/);
   const html = dashboardHtml({ ...opts, scriptUri: opts.cspSource + '/a"><img src=x onerror=alert(1)>', title: '<b>x</b>' });
   assert.doesNotMatch(html, /<img/);
