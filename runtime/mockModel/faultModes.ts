@@ -3,6 +3,8 @@
  * limited to the next `count` requests and/or a `rate` (0..1) of them; the
  * rate draws from a seeded generator so a run is reproducible.
  */
+import { seededRandom } from '../faults/seededRandom.ts';
+
 export type MockFaultMode = 'error' | 'latency' | 'hang' | 'content-filter' | 'stream-cut' | 'slow-first-token' | 'malformed';
 export const MOCK_FAULT_MODES: readonly MockFaultMode[] = ['error', 'latency', 'hang', 'content-filter', 'stream-cut', 'slow-first-token', 'malformed'];
 
@@ -46,7 +48,7 @@ export class FaultState {
   served = 0;
 
   constructor(seed = 1) {
-    this.rng = mulberry32(seed);
+    this.rng = seededRandom(seed);
   }
 
   set(f: MockFault | undefined): void {
@@ -67,16 +69,4 @@ export class FaultState {
     this.served += 1;
     return f;
   }
-}
-
-/** A small seeded PRNG (mulberry32): reproducible fault rates. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
