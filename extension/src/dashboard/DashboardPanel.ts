@@ -64,7 +64,7 @@ export class DashboardPanel {
   private postSnapshot() {
     const s = this.d.model.snapshot;
     if (!s.status) return this.post({ type: 'connection', state: 'disconnected', message: 'The Faultline runtime is not running.' });
-    this.post({ type: 'snapshot', status: { ...s.status, faults: s.faults, alerts: s.alerts.map((a) => ({ ...a, since: '' })) } as never });
+    this.post({ type: 'snapshot', status: { ...s.status, faults: s.faults, alerts: s.alerts } as never });
   }
 
   private enqueue(e: { name: string; params: unknown }) {

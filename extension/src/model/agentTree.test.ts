@@ -62,7 +62,7 @@ test('the status bar summary counts agents up, open breakers, faults and the wor
   const s = exampleStatus();
   (s.tree.children[0] as AgentStatus).state = 'restarting';
   s.dependencies[0].breaker = 'open';
-  const h = healthSummary('connected', { status: s, faults: [{ id: 'f1', fault: 'kill', target: 'planner', params: {} }], alerts: [{ level: 'warning', rule: 'errorRate', subject: 'search', message: 'm' }, { level: 'critical', rule: 'breakerOpen', subject: 'search', message: 'm' }] });
+  const h = healthSummary('connected', { status: s, faults: [{ id: 'f1', fault: 'kill', target: 'planner', params: {} }], alerts: [{ level: 'warning', rule: 'errorRate', subject: 'search', message: 'm', since: '' }, { level: 'critical', rule: 'breakerOpen', subject: 'search', message: 'm', since: '' }] });
   assert.equal(h.up, 4);
   assert.equal(h.total, 5);
   assert.equal(h.text, '$(pulse) 4/5  $(debug-disconnect) 1  $(zap) 1  $(error) breakerOpen');

@@ -21,6 +21,8 @@ export interface AlertView {
   rule: string;
   subject: string;
   message: string;
+  /** ISO time the alert first fired ('' when the runtime did not say). */
+  since: string;
 }
 
 export interface Snapshot {
@@ -54,6 +56,7 @@ export function toAlerts(list: unknown): AlertView[] {
     rule: String(a.rule ?? ''),
     subject: String(a.subject ?? ''),
     message: String(a.message ?? `${a.rule} ${a.subject}`),
+    since: typeof a.since === 'string' ? a.since : '',
   }));
 }
 
