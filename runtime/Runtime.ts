@@ -77,6 +77,7 @@ export class Runtime {
   private readonly mailboxFactory: MailboxFactory;
   private control: ControlServer | undefined;
   private stopping: Promise<RuntimeStopped> | undefined;
+  private metricsTimer: NodeJS.Timeout | undefined;
   /** Extra request handlers (`ctx` ops and control methods) registered by other parts. */
   readonly hostOps = new Map<HostOp, (agent: string, args: any) => Promise<unknown>>();
   readonly methods = new Map<string, (params: any, session: Session) => Promise<unknown>>();
@@ -233,6 +234,11 @@ export class Runtime {
     this.pool.warm();
     this.obs.onAlert((a) => this.emit('alert', a as unknown as EventPayloads['alert']));
     this.obs.start({ status: () => this.status(), pids: () => this.agentPids() });
+    // Live figures for dashboards: the reliability summary every 2 s, only while someone listens.
+    this.metricsTimer = setInterval(() => {
+      if (this.control?.listening('metrics')) this.emit('metrics', { ...this.obs.summary(), time: new Date().toISOString() } as EventPayloads['metrics']);
+    }, 2000);
+    this.metricsTimer.unref();
     if (this.o.writeRuntimeFile !== false) {
       writeRuntimeFile(this.stateDir, { pid: process.pid, port, token: this.token, url: `http://127.0.0.1:${port}`, startedAt: new Date(this.startedAt).toISOString(), version: this.version, config: this.config.file });
     }
@@ -294,6 +300,7 @@ export class Runtime {
       runtime: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, version: this.version, name: this.config.name, startedAt: new Date(this.startedAt).toISOString(), port: this.port },
       tree: this.root.status(),
       dependencies: this.deps?.gateway.status() ?? [],
+      models: this.config.raw.models ?? {},
       faults: this.faults.list(),
       ...this.obs.statusExtra(),
     };
@@ -399,6 +406,7 @@ export class Runtime {
       this.log.info({}, `runtime stopping: ${result.reason}`);
       this.router.close();
       this.faults.close();
+      clearInterval(this.metricsTimer);
       await this.root.stop('runtime stopping');
       this.pool.close();
       if (this.o.writeRuntimeFile !== false) removeRuntimeFile(this.stateDir, process.pid);

@@ -97,9 +97,17 @@ describe('observability', () => {
     assert.ok(lines.some((l) => l.agent === 'other' && /went down|running/.test(l.msg)));
   });
 
-  test('status JSON carries the reliability summary and the alerts', async () => {
-    const s = (await rt.status()) as unknown as { reliability: { business: unknown; system: unknown; infrastructure: unknown }; alerts: unknown[] };
+  test('status JSON carries the reliability summary, the alerts and the model chains; metrics events stream the summary', async () => {
+    const s = (await rt.status()) as unknown as { reliability: { business: unknown; system: unknown; infrastructure: unknown }; alerts: unknown[]; models: Record<string, string[]> };
     assert.ok(s.reliability.business && s.reliability.system && s.reliability.infrastructure);
     assert.ok(Array.isArray(s.alerts));
+    assert.deepEqual(s.models, { chat: ['solo'] });
+    const got: any[] = [];
+    const sub = rt.client.onEvent((m, p) => { if (m === 'metrics') got.push(p); });
+    await rt.client.call('subscribe', { events: ['metrics'] });
+    await rt.until(() => got.length > 0, 'a metrics event', 10_000);
+    sub.dispose();
+    assert.equal(typeof got[0].time, 'string');
+    assert.ok(got[0].business && got[0].infrastructure);
   });
 });

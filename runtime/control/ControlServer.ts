@@ -170,6 +170,12 @@ export class ControlServer {
     }
   }
 
+  /** Whether any session is subscribed to `name`. */
+  listening(name: EventName): boolean {
+    for (const s of this.sessions.values()) if (s.events.has(name) || s.events.has('*')) return true;
+    return false;
+  }
+
   get clients(): number {
     return this.sessions.size;
   }

@@ -71,6 +71,8 @@ export interface RuntimeStatus {
   runtime: { pid: number; uptimeMs: number; version: string; name: string; startedAt: string; port?: number };
   tree: SupervisorStatus;
   dependencies: DependencyStatus[];
+  /** Model fallback chains: chain name → dependency ids in order (the config's `models`). */
+  models?: Record<string, string[]>;
   [extra: string]: unknown;
 }
 
