@@ -81,11 +81,3 @@ export function serializeError(e: unknown): SerializedError {
   if (e instanceof Error) return { type: e.name || 'Error', message: e.message, stack: e.stack };
   return { type: 'Error', message: typeof e === 'string' ? e : JSON.stringify(e) ?? String(e) };
 }
-
-/** Rebuilds an error from IPC, keeping its type as `name`. */
-export function deserializeError(s: SerializedError): Error {
-  const e = new Error(s.message);
-  e.name = s.type;
-  if (s.stack) e.stack = s.stack;
-  return e;
-}

@@ -55,6 +55,7 @@ export class ChaosMonkey {
   private finish!: () => void;
   private startedAt = 0;
   private pending = 0;
+  private elapsed = false;
 
   /** Plans the run; `start` carries it out. */
   constructor(private readonly target: RuntimeTarget, o: ChaosOptions, targets: string[], private readonly onKill?: (k: KillOutcome) => void) {
@@ -73,13 +74,11 @@ export class ChaosMonkey {
   start(): Promise<ChaosReport> {
     this.startedAt = Date.now();
     this.pending = this.report.kills.length;
-    if (!this.pending) {
-      // Nothing scheduled: still last the duration, like a run that found no one to kill.
-      this.timers.push(setTimeout(() => this.finish(), this.report.durationMs));
-    }
     for (const k of this.report.kills) {
       this.timers.push(setTimeout(() => void this.kill(k), k.atMs));
     }
+    // The run lasts its whole duration, also after the last kill.
+    this.timers.push(setTimeout(() => { this.elapsed = true; this.check(); }, this.report.durationMs));
     return this.done;
   }
 
@@ -95,7 +94,12 @@ export class ChaosMonkey {
       k.error = `${errorType(e)}: ${(e as Error).message}`;
     }
     this.onKill?.(k);
-    if (--this.pending === 0) this.finish();
+    this.pending--;
+    this.check();
+  }
+
+  private check() {
+    if (this.elapsed && this.pending <= 0) this.finish();
   }
 
   /** Cancels the kills not yet made. */

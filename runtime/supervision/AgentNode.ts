@@ -207,10 +207,7 @@ export class AgentNode implements Child {
     if (this.env.debugging) return;
     const t = setTimeout(() => {
       if (this.host === host && this.machineState === 'starting') {
-        this.setError('StartTimeout', `${this.id} did not become ready within ${timeout} ms (a slow or stuck init() or top-level await)`);
-        this.killedFor = 'start timeout';
-        this.actor.send({ type: 'FAIL' });
-        host.kill();
+        this.loadFailed({ type: 'StartTimeout', message: `${this.id} did not become ready within ${timeout} ms (a slow or stuck init() or top-level await)` });
       }
     }, timeout);
     t.unref();
