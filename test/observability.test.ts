@@ -109,5 +109,6 @@ describe('observability', () => {
     sub.dispose();
     assert.equal(typeof got[0].time, 'string');
     assert.ok(got[0].business && got[0].infrastructure);
+    assert.equal(typeof got[0].infrastructure.eventLoop?.lagP99Ms, 'number', 'event-loop lag in the summary');
   });
 });

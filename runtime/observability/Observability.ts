@@ -287,11 +287,13 @@ export class Observability {
 
   /** The `reliability` section of status JSON. */
   summary() {
-    return this.reliability.summary();
+    const s = this.reliability.summary();
+    const lag = this.metrics.eventLoopLag();
+    return { ...s, infrastructure: { ...s.infrastructure, eventLoop: lag ? { lagP50Ms: lag.p50Ms, lagP99Ms: lag.p99Ms, maxMs: lag.maxMs } : null } };
   }
 
   /** What status JSON gains: `reliability` and the active `alerts` (for `Runtime.statusExtras`). */
-  statusExtra(): { reliability: ReturnType<ReliabilityTracker['summary']>; alerts: ReturnType<AlertEngine['active']> } {
+  statusExtra(): { reliability: ReturnType<Observability['summary']>; alerts: ReturnType<AlertEngine['active']> } {
     return { reliability: this.summary(), alerts: this.scrubber.scrubValue(this.alerts.active()) };
   }
 

@@ -345,10 +345,22 @@ export class Metrics {
   private collectLoop(): void {
     if (!this.on || this.loop.count === 0) return;
     // The histogram is in nanoseconds; reset so each scrape sees its own interval.
-    this.loopLagP50.set(this.loop.percentile(50) / 1e9);
-    this.loopLagP99.set(this.loop.percentile(99) / 1e9);
-    this.loopLagMax.set(this.loop.max / 1e9);
+    this.lastLoop = this.readLoop();
+    this.loopLagP50.set(this.lastLoop.p50Ms / 1000);
+    this.loopLagP99.set(this.lastLoop.p99Ms / 1000);
+    this.loopLagMax.set(this.lastLoop.maxMs / 1000);
     this.loop.reset();
+  }
+
+  private lastLoop: { p50Ms: number; p99Ms: number; maxMs: number } | null = null;
+  private readLoop() {
+    return { p50Ms: this.loop.percentile(50) / 1e6, p99Ms: this.loop.percentile(99) / 1e6, maxMs: this.loop.max / 1e6 };
+  }
+
+  /** The runtime's event-loop delay since the last scrape (or as of it), for the reliability summary; null before any sample. */
+  eventLoopLag(): { p50Ms: number; p99Ms: number; maxMs: number } | null {
+    if (this.on && this.loop.count > 0) return this.readLoop();
+    return this.lastLoop;
   }
 
   /** The Prometheus text exposition for `GET /metrics`, secrets scrubbed. */

@@ -52,7 +52,7 @@ export class DashboardPanel {
     );
     const manager = d.manager();
     if (manager) {
-      this.subs.push(manager.onState((s) => this.post({ type: 'connection', state: s === 'connected' ? 'connected' : s === 'stopped' || s === 'failed' ? 'disconnected' : 'connecting' })));
+      this.subs.push(manager.onState((s) => this.postConnection(s)));
       this.subs.push(manager.onConnect(() => setTimeout(() => this.postSnapshot(), 200)));
     }
   }
@@ -61,9 +61,16 @@ export class DashboardPanel {
     void this.panel.webview.postMessage(m);
   }
 
+  private postConnection(s: string) {
+    this.post({ type: 'connection', state: s === 'connected' ? 'connected' : s === 'stopped' || s === 'failed' ? 'disconnected' : 'connecting' });
+  }
+
   private postSnapshot() {
     const s = this.d.model.snapshot;
     if (!s.status) return this.post({ type: 'connection', state: 'disconnected', message: 'The Faultline runtime is not running.' });
+    // A page opened (or shown again) after the connection came up has not seen its state change.
+    const manager = this.d.manager();
+    if (manager) this.postConnection(manager.state);
     this.post({ type: 'snapshot', status: { ...s.status, faults: s.faults, alerts: s.alerts } as never });
   }
 
