@@ -4,7 +4,7 @@
  * CLI and the extension drive it through.
  */
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentSpec, ResolvedConfig, SupervisorSpec } from './config/load.ts';
 import { agentSpecs } from './config/load.ts';
@@ -30,8 +30,9 @@ import { findNode } from './protocol/status.ts';
 import type { Logger } from 'pino';
 import { Observability } from './observability/Observability.ts';
 import { wireDependencies, type DependencyWiring } from './wiring/dependencies.ts';
-import { AgentUnavailableError, UnknownAgentError } from './errors.ts';
+import { AgentUnavailableError, NativeModuleError, UnknownAgentError } from './errors.ts';
 import { FaultCatalogue } from './faults/FaultCatalogue.ts';
+import { registerDrillMethods } from './drills/controlMethods.ts';
 
 export interface RuntimeOptions {
   config: ResolvedConfig;
@@ -90,6 +91,9 @@ export class Runtime {
     this.config = o.config;
     this.stateDir = o.stateDir ?? path.join(o.config.baseDir, '.faultline');
     mkdirSync(this.stateDir, { recursive: true });
+    // The state dir holds the token, logs and checkpoints: never commit it.
+    const ignore = path.join(this.stateDir, '.gitignore');
+    if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
     this.done = new Promise((r) => (this.resolveDone = r));
     this.obs = new Observability({
       system: o.config.name,
@@ -100,7 +104,11 @@ export class Runtime {
     });
     this.log = this.obs.log!.logger;
     const ck = o.config.raw.checkpoints;
-    this.store = o.store ?? openCheckpointStore({ ...ck, path: ck?.path ?? path.join(this.stateDir, 'checkpoints.db') }, o.config.baseDir, this.version);
+    try {
+      this.store = o.store ?? openCheckpointStore({ ...ck, path: ck?.path ?? path.join(this.stateDir, 'checkpoints.db') }, o.config.baseDir, this.version);
+    } catch (e) {
+      throw NativeModuleError.from(e) ?? e;
+    }
     this.mailboxFactory = o.mailboxes ?? this.store.inboxes();
     this.store.onWriteError((e) => this.log.error({ agent: e.agent, msgId: e.id, err: e.error }, `state write failed (${e.what} of ${e.id} for ${e.agent})`));
     const clock = o.clock ?? realClock;
@@ -180,6 +188,7 @@ export class Runtime {
       this.log.fatal({ supervisor: this.root.id }, msg);
       void this.stop({ code: 1, reason: msg });
     };
+    registerDrillMethods(this);
   }
 
   /** Restart windows from the previous run, read at start. */

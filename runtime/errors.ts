@@ -74,6 +74,19 @@ export class RuntimeStoppingError extends FaultlineError {
   }
 }
 
+/** A native module (better-sqlite3) was built for another Node ABI than the one running. */
+export class NativeModuleError extends FaultlineError {
+  constructor(readonly builtFor: string, readonly running: string) {
+    super(`better-sqlite3 was built for another Node (ABI ${builtFor}; this is Node ${process.version}, ABI ${running}). Run Faultline with the node it was installed with, or rebuild it for this one: npm rebuild better-sqlite3`);
+  }
+
+  /** The clear error for a failed native load, or undefined when `e` is something else. */
+  static from(e: unknown): NativeModuleError | undefined {
+    const m = /NODE_MODULE_VERSION (\d+)[\s\S]*NODE_MODULE_VERSION (\d+)/.exec(String((e as Error)?.message ?? e));
+    return m ? new NativeModuleError(m[1], m[2]) : undefined;
+  }
+}
+
 /** A plain serializable form of an error, for IPC and JSON-RPC. */
 export interface SerializedError { type: string; message: string; stack?: string; data?: Record<string, unknown> }
 
