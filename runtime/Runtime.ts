@@ -26,7 +26,6 @@ import { writeRuntimeFile, removeRuntimeFile } from './control/runtimeFileIO.ts'
 import { RpcError, RpcErrorCode, type MethodName, type Methods } from './protocol/rpc.ts';
 import type { EventName, EventPayloads } from './protocol/events.ts';
 import type { RuntimeStatus } from './protocol/status.ts';
-import { findNode } from './protocol/status.ts';
 import type { Logger } from 'pino';
 import { Observability } from './observability/Observability.ts';
 import { wireDependencies, type DependencyWiring } from './wiring/dependencies.ts';
@@ -82,13 +81,14 @@ export class Runtime {
   /** Extra request handlers (`ctx` ops and control methods) registered by other parts. */
   readonly hostOps = new Map<HostOp, (agent: string, args: any) => Promise<unknown>>();
   readonly methods = new Map<string, (params: any, session: Session) => Promise<unknown>>();
-  readonly statusExtras: (() => Partial<RuntimeStatus>)[] = [];
-  readonly httpRoutes: Record<string, ConstructorParameters<typeof ControlServer>[0]['routes'][string]> = {};
+  /** Every agent id of the tree, in start order. */
+  readonly agentIds: string[];
   readonly done: Promise<RuntimeStopped>;
   private resolveDone!: (s: RuntimeStopped) => void;
 
   constructor(private readonly o: RuntimeOptions) {
     this.config = o.config;
+    this.agentIds = agentSpecs(o.config.supervisor).map((a) => a.id);
     this.stateDir = o.stateDir ?? path.join(o.config.baseDir, '.faultline');
     mkdirSync(this.stateDir, { recursive: true });
     // The state dir holds the token, logs and checkpoints: never commit it.
@@ -120,13 +120,13 @@ export class Runtime {
     });
     this.router = new Router({
       agent: (id) => this.agents.get(id),
-      agentIds: () => agentSpecs(this.config.supervisor).map((a) => a.id),
+      agentIds: () => this.agentIds,
       mailbox: (id) => this.mailbox(id),
       defaultTimeoutMs: o.config.runtime.askTimeoutMs,
     });
     this.faults = new FaultCatalogue(
       {
-        agentIds: () => agentSpecs(this.config.supervisor).map((a) => a.id),
+        agentIds: () => this.agentIds,
         kill: (id) => this.agents.get(id)?.kill() ?? false,
         hostFault: (id, fault, params) => this.agents.get(id)?.hostFault(fault, params) ?? false,
       },
@@ -234,7 +234,7 @@ export class Runtime {
       token: this.token,
       port: this.o.port ?? this.config.runtime.port,
       handle: (method, params, session) => this.handle(method, params, session),
-      routes: { ...this.obs.httpRoutes(() => this.status()), ...this.httpRoutes },
+      routes: this.obs.httpRoutes(() => this.status()),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
     });
     const port = await this.control.listen();
@@ -294,7 +294,7 @@ export class Runtime {
       emit: (name, payload) => this.emit(name, payload as never),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
     });
-    this.faults.register(stateFaults(this.store, () => agentSpecs(this.config.supervisor).map((a) => a.id)));
+    this.faults.register(stateFaults(this.store, () => this.agentIds));
   }
 
   /** Process-isolated agents' pids, for process sampling. */
@@ -313,7 +313,6 @@ export class Runtime {
       faults: this.faults.list(),
       ...this.obs.statusExtra(),
     };
-    for (const extra of this.statusExtras) Object.assign(s, extra());
     return s;
   }
 
@@ -339,7 +338,7 @@ export class Runtime {
     const sup = this.supervisorOf(id);
     if (!sup) {
       if (id === this.root.id) throw new RpcError(RpcErrorCode.InvalidParams, `"${id}" is the root supervisor; use \`faultline down\` to stop the runtime`);
-      throw new UnknownAgentError(id, agentSpecs(this.config.supervisor).map((a) => a.id));
+      throw new UnknownAgentError(id, this.agentIds);
     }
     return sup;
   }
@@ -399,7 +398,7 @@ export class Runtime {
       case 'alerts':
         return this.obs.alerts.active();
       case 'checkpoints':
-        if (!findNode(this.root.status(), params.agent)) throw new UnknownAgentError(params.agent, agentSpecs(this.config.supervisor).map((a) => a.id));
+        if (!this.agentIds.includes(params.agent)) throw new UnknownAgentError(params.agent, this.agentIds);
         return this.store.list(params.agent);
       case 'shutdown':
         setImmediate(() => void this.stop({ code: 0, reason: 'shutdown requested' }));

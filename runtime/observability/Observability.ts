@@ -292,7 +292,7 @@ export class Observability {
     return { ...s, infrastructure: { ...s.infrastructure, eventLoop: lag ? { lagP50Ms: lag.p50Ms, lagP99Ms: lag.p99Ms, maxMs: lag.maxMs } : null } };
   }
 
-  /** What status JSON gains: `reliability` and the active `alerts` (for `Runtime.statusExtras`). */
+  /** What status JSON gains: `reliability` and the active `alerts` (merged into `Runtime.status()`). */
   statusExtra(): { reliability: ReturnType<Observability['summary']>; alerts: ReturnType<AlertEngine['active']> } {
     return { reliability: this.summary(), alerts: this.scrubber.scrubValue(this.alerts.active()) };
   }
