@@ -38,6 +38,13 @@ export interface ChaosReport {
   stopped: boolean;
 }
 
+export interface ChaosHooks {
+  /** Just before a kill goes out (recovery timing starts here). */
+  killing?(k: KillOutcome): void;
+  /** After the runtime answered the kill. */
+  killed?(k: KillOutcome): void;
+}
+
 export const CHAOS_LIMITS = { minIntervalMs: 10, maxDurationMs: 3_600_000 } as const;
 
 /** The agents a glob picks, in tree order; throws when none match. */
@@ -58,17 +65,17 @@ export class ChaosMonkey {
   private elapsed = false;
 
   /** Plans the run; `start` carries it out. */
-  constructor(private readonly target: RuntimeTarget, o: ChaosOptions, targets: string[], private readonly onKill?: (k: KillOutcome) => void) {
+  constructor(private readonly target: RuntimeTarget, o: ChaosOptions, targets: string[], private readonly hooks: ChaosHooks = {}) {
     const schedule = chaosSchedule({ killIntervalMs: o.killIntervalMs, durationMs: o.durationMs, seed: o.seed, targets });
     this.report = { seed: o.seed, killIntervalMs: o.killIntervalMs, durationMs: o.durationMs, targets, schedule, kills: schedule.map((k) => ({ ...k })), stopped: false };
     this.done = new Promise<void>((r) => (this.finish = r)).then(() => this.report);
   }
 
   /** Resolves the targets from the runtime's status, then plans. */
-  static async plan(target: RuntimeTarget, o: ChaosOptions, onKill?: (k: KillOutcome) => void): Promise<ChaosMonkey> {
+  static async plan(target: RuntimeTarget, o: ChaosOptions, hooks?: ChaosHooks): Promise<ChaosMonkey> {
     validateChaos(o);
     const status = (await target.call('status', {})) as RuntimeStatus;
-    return new ChaosMonkey(target, o, chaosTargets(status, o.targets), onKill);
+    return new ChaosMonkey(target, o, chaosTargets(status, o.targets), hooks);
   }
 
   start(): Promise<ChaosReport> {
@@ -85,6 +92,7 @@ export class ChaosMonkey {
   private async kill(k: KillOutcome) {
     k.time = Date.now();
     k.firedAtMs = k.time - this.startedAt;
+    this.hooks.killing?.(k);
     try {
       const r = (await this.target.call('inject', { fault: 'kill', target: k.target, params: { source: 'chaos', seed: this.report.seed } })) as { id: string; fired?: number };
       k.faultId = r.id;
@@ -93,7 +101,7 @@ export class ChaosMonkey {
       k.killed = false;
       k.error = `${errorType(e)}: ${(e as Error).message}`;
     }
-    this.onKill?.(k);
+    this.hooks.killed?.(k);
     this.pending--;
     this.check();
   }

@@ -9,6 +9,9 @@ import { findStateDir, locateRuntime, NoRuntimeError, RemoteError, RuntimeClient
 import { renderStatus } from './render.ts';
 import { up, upHelp } from './up.ts';
 import { MOCK_MODEL_USAGE, runMockModel } from '../mockModel/cli.ts';
+import { DRILL_USAGE, drillCommand } from '../drills/cli.ts';
+import { LOAD_USAGE, loadCommand } from '../load/cli.ts';
+import { CHAOS_USAGE, chaosCommand } from '../chaos/cli.ts';
 
 export { configJsonSchema } from '../config/schema.ts';
 
@@ -28,6 +31,9 @@ Commands:
   clear [faultId]                       clear one fault, or all
   checkpoints <agent> [--json]          an agent's stored checkpoints
   alerts [--json]                       the alerts firing now
+  drill <file> [--json] [--report F]    run a drill: steady state, faults, load, recovery; exit 0 if it held
+  load --to A --rate R --duration-ms D  asks at a fixed rate; throughput, latency percentiles, errors
+  chaos --kill-interval-ms N --duration-ms D [--seed S]   kill agents at seeded random intervals
   mock-model [--port N]                 a local OpenAI-compatible model server with fault modes
   down                                  stop the runtime (agents in reverse order)
   schema                                print the JSON Schema of faultline.config.json
@@ -71,6 +77,9 @@ Options (each becomes a fault parameter):
   clear: 'Usage: faultline clear [faultId]\n\nClears one fault, or every fault when no id is given, and restores normal behaviour.',
   alerts: 'Usage: faultline alerts [--json]\n\nLists the alerts firing now: level, rule, subject, value and since when.',
   'mock-model': MOCK_MODEL_USAGE,
+  drill: DRILL_USAGE,
+  load: LOAD_USAGE,
+  chaos: CHAOS_USAGE,
   schema: 'Usage: faultline schema\n\nPrints the JSON Schema of faultline.config.json.',
 };
 
@@ -176,6 +185,12 @@ async function run(cmd: string, argv: string[]): Promise<number> {
     }
     case 'mock-model':
       return runMockModel(argv);
+    case 'drill':
+      return drillCommand(argv);
+    case 'load':
+      return loadCommand(argv);
+    case 'chaos':
+      return chaosCommand(argv);
     case 'checkpoints': {
       const { values, positionals } = parse(argv, {}, [1, 1]);
       const list = (await withClient(values, (c) => c.call('checkpoints', { agent: positionals[0] }))) as { seq: number; version: number; kind: string; size: number; time: string; valid: boolean }[];

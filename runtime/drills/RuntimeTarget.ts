@@ -21,9 +21,12 @@ export interface RuntimeTarget {
   /**
    * The runtime was killed: start it again (when this runner owns it) or wait
    * for whoever does (the extension restarts its runtime), then reconnect;
-   * subscriptions carry over. Absent when the runner lives inside the runtime.
+   * subscriptions carry over. `onDown` is told when the old process is seen
+   * gone. Absent when the runner lives inside the runtime.
    */
-  recover?(o: { timeoutMs: number }): Promise<{ pid: number; restartedBy: 'drill' | 'other' }>;
+  recover?(o: { timeoutMs: number; onDown?: (time: number) => void }): Promise<{ pid: number; restartedBy: 'drill' | 'other' }>;
+  /** Why the runtime is gone (stopped, failed, connection lost), or undefined while it runs. */
+  gone(): string | undefined;
 }
 
 /** The error type of a failed call, the same in-process and remote: `AgentTimeoutError`, … */

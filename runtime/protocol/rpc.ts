@@ -63,6 +63,10 @@ export interface Methods {
   alerts: { params: Record<string, never> | undefined; result: unknown[] };
   checkpoints: { params: { agent: string }; result: unknown[] };
   'drill.run': { params: { drill: unknown }; result: unknown };
+  /** Starts the seeded chaos monkey: kills agents matching `targets` (glob, default all) at random intervals around `intervalMs`. */
+  'chaos.start': { params: { intervalMs: number; durationMs: number; seed?: number; targets?: string }; result: { seed: number; targets: string[]; schedule: { atMs: number; target: string }[] } };
+  'chaos.stop': { params: Record<string, never> | undefined; result: { stopped: boolean; kills: number } };
+  'chaos.status': { params: Record<string, never> | undefined; result: { running: boolean; report?: unknown } };
   subscribe: { params: { events: (EventName | '*')[] }; result: Record<string, never> };
   unsubscribe: { params: { events?: (EventName | '*')[] } | undefined; result: Record<string, never> };
   shutdown: { params: Record<string, never> | undefined; result: Record<string, never> };
@@ -180,6 +184,19 @@ export function validateParams(method: string, params: unknown): unknown {
     case 'drill.run':
       if (!isObj(p.drill)) bad('drill.run needs "drill" as an object');
       return { drill: p.drill };
+    case 'chaos.start': {
+      const n = (key: string, min: number, max: number, optional = false): number | undefined => {
+        const v = p[key];
+        if (v === undefined && optional) return undefined;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`chaos.start "${key}" must be an integer between ${min} and ${max}`);
+        return v;
+      };
+      if (p.targets !== undefined && (typeof p.targets !== 'string' || !p.targets)) bad('chaos.start "targets" must be a non-empty glob string');
+      return { intervalMs: n('intervalMs', 10, 3_600_000)!, durationMs: n('durationMs', 1, 3_600_000)!, seed: n('seed', 0, 2 ** 32, true), targets: p.targets as string | undefined };
+    }
+    case 'chaos.stop':
+    case 'chaos.status':
+      return {};
     case 'subscribe':
     case 'unsubscribe': {
       const ev = p.events;

@@ -1,0 +1,80 @@
+/**
+ * The drill journal: what ran, when, what each probe saw, and the recovery
+ * and message accounting — written as JSON by `faultline drill --report` and
+ * returned by the `drill.run` control method. `held` is the verdict.
+ */
+import type { ChaosReport } from '../chaos/ChaosMonkey.ts';
+import type { LoadReport } from '../load/LoadGenerator.ts';
+import type { MessagesSummary } from '../load/MessageLedger.ts';
+import type { ProbeResult } from './probes.ts';
+import type { RecoverySummary } from './RecoveryTracker.ts';
+
+export interface HypothesisResult {
+  held: boolean;
+  probes: ProbeResult[];
+}
+
+export interface StepResult {
+  index: number;
+  type: string;
+  name: string;
+  background: boolean;
+  /** Offset from the drill's start. */
+  startedAtMs: number;
+  durationMs: number;
+  ok: boolean;
+  result?: unknown;
+  error?: string;
+  probe?: ProbeResult;
+}
+
+export type DrillStatus = 'held' | 'gate-failed' | 'deviated' | 'aborted';
+
+export interface DrillJournal {
+  drill: string;
+  description?: string;
+  system: string;
+  seed: number;
+  /** Where the runner ran: inside the runtime (`drill.run`) or in the CLI. */
+  runner: 'in-process' | 'cli';
+  target: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** The verdict: the hypothesis held before and after, no probe failed, no acknowledged message lost. */
+  held: boolean;
+  status: DrillStatus;
+  /** The first probe (or step) that failed. */
+  failedProbe?: string;
+  failure?: string;
+  hypothesis: { before: HypothesisResult; after?: HypothesisResult };
+  method: StepResult[];
+  rollbacks: StepResult[];
+  /** Faults this drill injected and left active, cleared at the end. */
+  cleanup: { cleared: number };
+  recovery: RecoverySummary;
+  messages: MessagesSummary;
+  load: LoadReport[];
+  chaos: ChaosReport[];
+  runtimeRestarts: { killedPid: number; pid: number; restartedBy: 'drill' | 'other'; downMs: number }[];
+}
+
+const ms = (x: number | undefined) => (x === undefined ? '?' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
+
+/** The closing lines for a person: recovery, messages and the verdict. */
+export function summaryLines(j: DrillJournal): string[] {
+  const out: string[] = [];
+  const r = j.recovery;
+  if (r.incidents.length) {
+    const agents = Object.keys(r.agents).length;
+    out.push(`recovery: ${agents} agent${agents === 1 ? '' : 's'} went down (${r.incidents.length} incident${r.incidents.length === 1 ? '' : 's'}); detected after ${ms(r.detectMs?.p50)} (median, max ${ms(r.detectMs?.max)}); first back after ${ms(r.firstRecoveredMs)}, all after ${ms(r.allRecoveredMs)}${r.unrecovered.length ? `; NOT back: ${r.unrecovered.join(', ')}` : ''}`);
+  }
+  for (const d of Object.values(r.dependencies)) {
+    out.push(`breaker ${d.dependency}: ${d.transitions.map((t) => `${t.state} at +${ms(t.atMs)}`).join(', ')}${d.detectMs !== undefined ? `; tripped ${ms(d.detectMs)} after the fault` : ''}${d.recoverMs !== undefined ? `; closed ${ms(d.recoverMs)} after the clear` : ''}`);
+  }
+  for (const x of j.runtimeRestarts) out.push(`runtime: pid ${x.killedPid} killed, pid ${x.pid} answering after ${ms(x.downMs)} (restarted by ${x.restartedBy === 'drill' ? 'this drill' : 'someone else'})`);
+  const m = j.messages;
+  if (m.sent) out.push(`messages: ${m.sent} sent, ${m.acknowledged} acknowledged, ${m.lost} lost${m.asks.failed + m.sends.failed ? `, ${m.asks.failed + m.sends.failed} failed (${Object.entries(m.errors).map(([k, v]) => `${k} x${v}`).join(', ')})` : ''}`);
+  out.push(j.held ? `drill "${j.drill}": the hypothesis held (${ms(j.durationMs)})` : `drill "${j.drill}": ${j.status === 'gate-failed' ? 'the steady state did not hold BEFORE the method; nothing was injected' : j.status === 'aborted' ? 'ABORTED' : 'the hypothesis did NOT hold'}: ${j.failedProbe ?? ''}${j.failure ? ` — ${j.failure}` : ''}`);
+  return out;
+}
