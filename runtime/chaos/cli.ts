@@ -43,7 +43,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       });
     } catch (e) {
       if (e instanceof RangeError) throw new UsageError(e.message);
-      throw e;
+      console.error(`faultline chaos: ${(e as Error).message}`);
+      return 1;
     }
     const r = monkey.report;
     out(`chaos: seed ${seed}, targets ${r.targets.join(', ')}; ${r.schedule.length} kill${r.schedule.length === 1 ? '' : 's'} in ${durationMs} ms (replay with --seed ${seed})`);

@@ -74,7 +74,8 @@ export async function loadCommand(argv: string[]): Promise<number> {
       gen = await LoadGenerator.plan(target, opts);
     } catch (e) {
       if (e instanceof RangeError) throw new UsageError(e.message);
-      throw e;
+      console.error(`faultline load: ${(e as Error).message}`);
+      return 1;
     }
     await gen.ledger.baseline(target);
     const stop = () => gen.stop();
