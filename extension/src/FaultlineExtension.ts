@@ -19,7 +19,7 @@ import { runtimeCommands } from './commands/runtimeCommands.ts';
 import { agentCommands } from './commands/agentCommands.ts';
 import { dependencyCommands } from './commands/dependencyCommands.ts';
 import { faultCommands } from './commands/faultCommands.ts';
-import { chaosCommands } from './commands/chaosCommands.ts';
+import { chaosCommands, type ChaosControl } from './commands/chaosCommands.ts';
 import { drillCommand } from './commands/drillCommand.ts';
 import { scaffoldCommand } from './commands/scaffold.ts';
 import { openDashboard } from './dashboard/index.ts';
@@ -37,6 +37,7 @@ export class FaultlineExtension implements vscode.Disposable {
   readonly faults: ItemTreeProvider;
   readonly statusBar: StatusBar;
   readonly debug: DebugRuntime;
+  readonly chaos: ChaosControl;
   private _manager?: RuntimeManager;
   private managerSubs: vscode.Disposable[] = [];
   private readonly subs: vscode.Disposable[] = [];
@@ -66,6 +67,7 @@ export class FaultlineExtension implements vscode.Disposable {
     };
     this.debug = new DebugRuntime(vs, this.ctx);
     const chaos = chaosCommands(this.ctx);
+    this.chaos = chaos.control;
     this.subs.push(
       this.model,
       this.agents,
@@ -84,7 +86,12 @@ export class FaultlineExtension implements vscode.Disposable {
       register(this.ctx, 'faultline.openDashboard', 'Cannot open the dashboard', () => openDashboard({ vs, extensionPath: context.extensionPath, model: this.model, manager: () => this._manager, log })),
       new FaultLens(vs, this.ctx, this.debug),
       this.model.onDidChange(() => this.render()),
-      this.model.onEvent((e) => e.name === 'log' && this.logLine(e.params as LogEvent)),
+      this.model.onEvent((e) => {
+        if (e.name !== 'log') return;
+        this.logLine(e.params as LogEvent);
+        this.chaos.onLog(e.params as LogEvent);
+      }),
+      this.chaos.onDidChange(() => this.render()),
       vs.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('faultline.runtime.configPath')) void this.reconsiderConfig();
       }),
@@ -173,13 +180,17 @@ export class FaultlineExtension implements vscode.Disposable {
       m,
       m.onConnect((client) => {
         this.model.attach(client).then(
-          () => this.resolveConnected?.(),
+          () => {
+            this.resolveConnected?.();
+            void this.chaos.sync();
+          },
           (e) => this.log.error(`cannot load the runtime's status: ${(e as Error).message}`),
         );
       }),
       m.onState((s) => {
         void this.vs.commands.executeCommand('setContext', 'faultline.connected', s === 'connected');
         if (s === 'stopped') this.model.clear();
+        if (s !== 'connected') void this.chaos.sync();
         this.render();
       }),
     ];
@@ -197,7 +208,7 @@ export class FaultlineExtension implements vscode.Disposable {
     this.agents.invalidate();
     this.dependencies.invalidate();
     this.faults.invalidate();
-    this.statusBar.update(healthSummary(this._manager?.state ?? 'stopped', this.model.snapshot));
+    this.statusBar.update(healthSummary(this._manager?.state ?? 'stopped', this.model.snapshot, { chaos: this.chaos?.running }));
   }
 
   private logLine(l: LogEvent) {

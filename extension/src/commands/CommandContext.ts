@@ -33,13 +33,15 @@ export function clientOf(ctx: CommandContext): ControlClient {
 }
 
 /** Shows an error with a way to the logs and to starting the runtime where that helps. */
-export async function reportError(ctx: CommandContext, what: string, e: unknown): Promise<void> {
+export function reportError(ctx: CommandContext, what: string, e: unknown): void {
   const msg = `${what}: ${(e as Error)?.message ?? e}`;
   ctx.log.error(msg);
   const actions = e instanceof NotConnectedError ? ['Start Runtime', 'Show Logs'] : ['Show Logs'];
-  const pick = await ctx.vs.window.showErrorMessage(msg, ...actions);
-  if (pick === 'Show Logs') ctx.log.show(true);
-  if (pick === 'Start Runtime') void ctx.vs.commands.executeCommand('faultline.startRuntime');
+  // Not awaited: the notification waits for a click, the failed command should not.
+  void ctx.vs.window.showErrorMessage(msg, ...actions).then((pick) => {
+    if (pick === 'Show Logs') ctx.log.show(true);
+    if (pick === 'Start Runtime') void ctx.vs.commands.executeCommand('faultline.startRuntime');
+  });
 }
 
 /** Registers a command whose failures become error notifications instead of silent rejections. */
@@ -48,7 +50,7 @@ export function register(ctx: CommandContext, id: string, what: string, fn: (...
     try {
       return await fn(...args);
     } catch (e) {
-      await reportError(ctx, what, e);
+      reportError(ctx, what, e);
       return undefined;
     }
   });

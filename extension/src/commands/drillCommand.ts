@@ -1,59 +1,116 @@
 /**
- * Run Drill…: pick a drill file, run it in the runtime under a progress
- * notification, save the journal as JSON under .faultline/drills/ and show a
- * summary with a link to it.
+ * Run Drill…: pick a drill file in the workspace, run it with the runtime's
+ * own drill runner under a progress notification (the `drill.run` control
+ * method; `faultline drill FILE` for drills that kill the runtime and for
+ * runtimes without that method), save the journal as JSON under
+ * `.faultline/drills/` (where the CLI writes it too) and show the verdict
+ * with a button that opens the report.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as vscode from 'vscode';
+import type { VSCode } from '../vscodeTypes.ts';
 import { RpcErrorCode } from '../../../runtime/protocol/rpc.ts';
+import type { LogEvent } from '../../../runtime/protocol/events.ts';
 import { RuntimeRpcError } from '../runtime/ControlClient.ts';
-import { clientOf, register, type CommandContext } from './CommandContext.ts';
+import { runDrillProcess } from '../runtime/DrillProcess.ts';
+import { stateDirFor } from '../runtime/runtimeFile.ts';
+import { clientOf, NotConnectedError, register, type CommandContext } from './CommandContext.ts';
+import { drillName, drillSummary, killsRuntime, reportPath } from './drillReport.ts';
 
-/** Whether the journal says the steady-state hypothesis held (shapes vary by runtime version). */
-export function drillHeld(journal: unknown): boolean | undefined {
-  const j = journal as Record<string, any> | undefined;
-  const v = j?.held ?? j?.hypothesis?.held ?? j?.ok ?? j?.passed ?? (typeof j?.status === 'string' ? j.status === 'passed' || j.status === 'held' : undefined);
-  return typeof v === 'boolean' ? v : undefined;
+export interface DrillRun {
+  report: string;
+  journal: unknown;
+  held: boolean | undefined;
+  summary: string;
+  /** `control` ran inside the runtime (drill.run); `cli` ran `faultline drill`. */
+  via: 'control' | 'cli';
+}
+
+/** The drill files of the workspace: `drills/*.json` and `*.drill.json`, each with its own name and description. */
+async function pickDrill(vs: VSCode): Promise<string | undefined> {
+  const found = await vs.workspace.findFiles('**/{drills/*.json,*.drill.json}', '**/{node_modules,.faultline}/**', 100);
+  found.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+  const items: (vscode.QuickPickItem & { file?: string })[] = [];
+  for (const u of found) {
+    let drill: { name?: unknown; description?: unknown } | undefined;
+    try {
+      drill = JSON.parse(await readFile(u.fsPath, 'utf8'));
+    } catch {
+      drill = undefined;
+    }
+    const description = typeof drill?.description === 'string' ? drill.description : drill ? undefined : '(not valid JSON)';
+    items.push({ label: drillName(drill, u.fsPath), description: vs.workspace.asRelativePath(u), detail: description, file: u.fsPath });
+  }
+  items.push({ label: '$(folder-opened) Choose a drill file…', file: undefined });
+  const pick = await vs.window.showQuickPick(items, { title: 'Run Drill: which drill?', matchOnDescription: true, matchOnDetail: true });
+  if (!pick) return undefined;
+  if (pick.file) return pick.file;
+  return (await vs.window.showOpenDialog({ canSelectMany: false, filters: { 'Faultline drill': ['json'] }, openLabel: 'Run Drill' }))?.[0]?.fsPath;
 }
 
 export function drillCommand(ctx: CommandContext): vscode.Disposable {
   const { vs } = ctx;
-  return register(ctx, 'faultline.runDrill', 'The drill did not run', async (given?: string) => {
+  return register(ctx, 'faultline.runDrill', 'The drill did not run', async (given?: string | vscode.Uri): Promise<DrillRun | undefined> => {
+    const manager = ctx.manager();
     const client = clientOf(ctx);
-    let file = given;
-    if (!file) {
-      const found = await vs.workspace.findFiles('**/{drills/*.json,*.drill.json}', '**/node_modules/**', 50);
-      const items = found.map((u) => ({ label: vs.workspace.asRelativePath(u), uri: u as vscode.Uri | undefined }));
-      items.push({ label: '$(folder-opened) Choose a file…', uri: undefined });
-      const pick = await vs.window.showQuickPick(items, { title: 'Run Drill: which drill?' });
-      if (!pick) return;
-      const uri = pick.uri ?? (await vs.window.showOpenDialog({ canSelectMany: false, filters: { Drill: ['json'] } }))?.[0];
-      if (!uri) return;
-      file = uri.fsPath;
+    if (!manager) throw new NotConnectedError();
+    const file = given === undefined ? await pickDrill(vs) : typeof given === 'string' ? given : given.fsPath;
+    if (!file) return undefined;
+    let drill: unknown;
+    try {
+      drill = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      throw new Error(`${file} is not a drill file: ${(e as Error).message}`);
     }
-    const drill = JSON.parse(await readFile(file, 'utf8'));
-    const name = (drill.name as string) ?? path.basename(file, '.json');
-    const journal = await vs.window.withProgress(
+    const name = drillName(drill, file);
+    const report = reportPath(stateDirFor(manager.configFile), name);
+
+    const viaCli = async (say: (line: string) => void) => {
+      const { nodePath, cli } = await manager.cli();
+      ctx.log.info(`drill ${name}: ${nodePath} ${cli} drill ${file} --report ${report}`);
+      return runDrillProcess({ nodePath, cli, configFile: manager.configFile, drillFile: file, report, onLine: say });
+    };
+
+    const { journal, via } = await vs.window.withProgress(
       { location: vs.ProgressLocation.Notification, title: `Faultline drill "${name}"`, cancellable: false },
-      async (progress) => {
-        progress.report({ message: 'steady state → method → rollback…' });
-        return client.call('drill.run', { drill }, 15 * 60_000).catch((e) => {
-          if (e instanceof RuntimeRpcError && e.code === RpcErrorCode.MethodNotFound) throw new Error('this Faultline runtime cannot run drills yet (no "drill.run" method); update the faultline package, or use `faultline drill <file>`.');
-          throw e;
+      async (progress): Promise<{ journal: unknown; via: DrillRun['via'] }> => {
+        const show = (line: string) => progress.report({ message: line.trim().slice(0, 120) });
+        const cliLine = (line: string) => {
+          ctx.log.info(`[drill ${name}] ${line}`);
+          show(line);
+        };
+        show('steady state → method → rollback…');
+        // A drill that kills the runtime needs a runner outside it.
+        if (killsRuntime(drill)) return { journal: await viaCli(cliLine), via: 'cli' };
+        // The runtime logs its progress with a `drill` field; those lines reach the output channel anyway.
+        const sub = ctx.model.onEvent((e) => {
+          const l = e.params as LogEvent;
+          if (e.name === 'log' && l?.drill === name) show(String(l.msg).replace(/^drill:\s*/, ''));
         });
+        try {
+          const j = await client.call('drill.run', { drill }, 30 * 60_000);
+          await mkdir(path.dirname(report), { recursive: true });
+          await writeFile(report, JSON.stringify(j, null, 2) + '\n');
+          return { journal: j, via: 'control' };
+        } catch (e) {
+          if (!(e instanceof RuntimeRpcError && e.code === RpcErrorCode.MethodNotFound)) throw e;
+          ctx.log.info(`drill ${name}: this runtime has no "drill.run" method; running \`faultline drill\` instead`);
+          return { journal: await viaCli(cliLine), via: 'cli' };
+        } finally {
+          sub.dispose();
+        }
       },
     );
-    const config = ctx.manager()?.configFile;
-    const dir = path.join(config ? path.dirname(config) : path.dirname(file), '.faultline', 'drills');
-    await mkdir(dir, { recursive: true });
-    const report = path.join(dir, `${name.replace(/[^\w.-]+/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    await writeFile(report, JSON.stringify(journal, null, 2) + '\n');
-    ctx.log.info(`drill ${name}: report ${report}`);
-    const held = drillHeld(journal);
-    const text = held === false ? `Faultline drill "${name}": the hypothesis did NOT hold.` : held ? `Faultline drill "${name}": the hypothesis held.` : `Faultline drill "${name}" finished.`;
-    const show = held === false ? vs.window.showWarningMessage : vs.window.showInformationMessage;
-    void show(text, 'Open Report').then((a) => a && vs.window.showTextDocument(vs.Uri.file(report)));
-    return { report, journal, held };
+
+    const s = drillSummary(name, journal);
+    ctx.log[s.severity === 'info' ? 'info' : s.severity === 'warning' ? 'warn' : 'error'](`${s.text} Report: ${report}`);
+    const notify = s.severity === 'info' ? vs.window.showInformationMessage : s.severity === 'warning' ? vs.window.showWarningMessage : vs.window.showErrorMessage;
+    void notify(s.text, 'Open Report', 'Show Logs').then((a) => {
+      if (a === 'Open Report') return vs.window.showTextDocument(vs.Uri.file(report));
+      if (a === 'Show Logs') ctx.log.show(true);
+      return undefined;
+    });
+    return { report, journal, held: s.held, summary: s.text, via };
   });
 }

@@ -6,6 +6,7 @@
  * when the agent comes back with a new inspector URL. Also the `faultline`
  * debug type, whose launch configuration runs the same flow.
  */
+import path from 'node:path';
 import type * as vscode from 'vscode';
 import type { VSCode } from '../vscodeTypes.ts';
 import { agentsOf } from '../../../runtime/protocol/status.ts';
@@ -14,6 +15,7 @@ import { register, type CommandContext } from '../commands/CommandContext.ts';
 import { agentArg } from '../commands/agentCommands.ts';
 import { inject } from '../commands/inject.ts';
 import { Emitter } from '../util/emitter.ts';
+import { pausedAgent } from './pausedAgent.ts';
 
 /** Marks our attach configurations so we know which session debugs which agent. */
 export const AGENT_KEY = '__faultlineAgent';
@@ -35,6 +37,8 @@ export class DebugRuntime implements vscode.Disposable {
   /** agent id → the inspector URL we attached to. */
   private readonly attached = new Map<string, string>();
   private readonly sessions = new Map<string, vscode.DebugSession>();
+  /** Every debug session by id (js-debug runs the real target in a child session of ours). */
+  private readonly allSessions = new Map<string, vscode.DebugSession>();
   private readonly changed = new Emitter<boolean>();
   /** Fires when debugging starts or ends (the CodeLens shows only meanwhile). */
   readonly onDidChange = this.changed.event;
@@ -43,21 +47,28 @@ export class DebugRuntime implements vscode.Disposable {
   constructor(private readonly vs: VSCode, private readonly ctx: CommandContext) {
     this.subs.push(
       register(ctx, 'faultline.debugRuntime', 'Cannot debug the runtime', () => this.start()),
-      register(ctx, 'faultline.injectIntoPaused', 'Cannot inject into the paused agent', (arg) => this.injectIntoPaused(arg)),
+      register(ctx, 'faultline.injectIntoPaused', 'Cannot inject into the paused agent', (...args: unknown[]) => this.injectIntoPaused(args)),
       vs.debug.registerDebugConfigurationProvider('faultline', {
-        resolveDebugConfiguration: async (_folder, config) => {
-          // The launch.json entry starts our flow; the Node sessions it makes are the real ones.
+        resolveDebugConfigurationWithSubstitutedVariables: async (_folder, config) => {
+          // The launch.json entry starts our flow (after ${workspaceFolder} is substituted); the Node sessions it makes are the real ones.
+          const wanted = typeof config.config === 'string' && config.config ? path.resolve(config.config) : undefined;
+          const running = ctx.manager()?.configFile;
+          if (wanted && running && wanted !== path.resolve(running)) {
+            ctx.log.warn(`debug: the launch configuration names ${wanted}, but the extension runs ${running} (set faultline.runtime.configPath to switch)`);
+          }
           await vs.commands.executeCommand('faultline.debugRuntime');
-          void config;
+          // undefined ends this launch quietly: there is no "faultline" debug adapter, only the Node sessions above.
           return undefined;
         },
       }),
       vs.debug.onDidStartDebugSession((s) => {
+        this.allSessions.set(s.id, s);
         const agent = s.configuration[AGENT_KEY] as string | undefined;
         if (agent) this.sessions.set(agent, s);
         this.setContext();
       }),
       vs.debug.onDidTerminateDebugSession((s) => {
+        this.allSessions.delete(s.id);
         const agent = s.configuration[AGENT_KEY] as string | undefined;
         if (agent && this.sessions.get(agent) === s) this.sessions.delete(agent);
         this.setContext();
@@ -125,23 +136,68 @@ export class DebugRuntime implements vscode.Disposable {
     this.changed.fire(on);
   }
 
-  /** From the Call Stack or the debug toolbar: a fault for the paused agent, felt when it resumes. */
-  private async injectIntoPaused(arg: unknown) {
-    const session = this.vs.debug.activeDebugSession;
-    const fromSession = session?.configuration[AGENT_KEY] as string | undefined;
-    const a = await agentArg(this.ctx, typeof arg === 'string' ? arg : fromSession, 'Inject a fault into which agent?');
-    if (!a) return;
+  /** The agent a debug session was attached to: ours carry AGENT_KEY; js-debug's child sessions hang under them. */
+  agentOfSession(session: vscode.DebugSession | undefined): string | undefined {
+    for (let s = session, depth = 0; s && depth < 10; s = s.parentSession, depth++) {
+      const agent = s.configuration[AGENT_KEY] as string | undefined;
+      if (agent) return agent;
+    }
+    return undefined;
+  }
+
+  /** The agent whose module is this file (a path or a file:// URI). */
+  private agentOfFile(fileOrUri: string): string | undefined {
+    const config = this.ctx.manager()?.configFile;
+    const status = this.ctx.model.snapshot.status;
+    if (!config || !status) return undefined;
+    let file = fileOrUri;
+    try {
+      // file:///…, or in a remote window (code-server) vscode-remote://host/… whose path is the extension host's.
+      if (/^[a-z][\w+.-]*:\/\//i.test(fileOrUri)) {
+        const u = this.vs.Uri.parse(fileOrUri);
+        file = u.scheme === 'file' ? u.fsPath : u.path;
+      }
+    } catch {
+      return undefined;
+    }
+    return agentsOf(status.tree).find((a) => path.resolve(path.dirname(config), a.module) === path.resolve(file))?.id;
+  }
+
+  /**
+   * From the Call Stack's context menu or the debug toolbar (see pausedAgent.ts
+   * for the arguments each passes): a fault for the paused agent. The agent is
+   * frozen in the debugger, so the fault takes effect when it resumes — a crash
+   * or slow-down on the next message it handles, a hang once it runs again; a
+   * kill is immediate (SIGKILL needs no cooperation) and ends that session.
+   */
+  private async injectIntoPaused(args: unknown[]) {
+    const status = this.ctx.model.snapshot.status;
+    if (!status) throw new Error('The Faultline runtime is not connected.');
+    const found = pausedAgent(args, {
+      agents: agentsOf(status.tree).map((a) => a.id),
+      agentOfSession: (id) => this.agentOfSession(this.allSessions.get(id) ?? (this.vs.debug.activeDebugSession?.id === id ? this.vs.debug.activeDebugSession : undefined)),
+      activeSessionId: this.vs.debug.activeDebugSession?.id,
+      agentOfFile: (f) => this.agentOfFile(f),
+    });
+    const a = await agentArg(this.ctx, found?.agent, 'Inject a fault into which agent?');
+    if (!a) return undefined;
     const pick = await this.vs.window.showQuickPick(
       [
-        { label: 'crash', description: 'throw on the next message' },
-        { label: 'hang', description: 'stop answering' },
-        { label: 'slow', description: 'add 2000 ms to every message', params: { ms: 2000 } },
-        { label: 'kill', description: 'SIGKILL the process (ends this debug session)' },
+        { label: 'crash', description: 'throw on the next message after it resumes; its supervisor restarts it' },
+        { label: 'kill', description: 'SIGKILL the process now (ends this debug session); its supervisor restarts it' },
+        { label: 'slow', description: 'add 2000 ms to each message it handles after it resumes', params: { ms: 2000 } },
+        { label: 'hang', description: 'stop answering once it resumes, until the fault is cleared' },
       ],
-      { title: `Inject into ${a.id} (takes effect when it resumes)` },
+      { title: `Inject into the paused agent ${a.id} (takes effect when it resumes)` },
     );
-    if (!pick) return;
-    return inject(this.ctx, { fault: pick.label, target: a.id, ...('params' in pick ? { params: pick.params } : {}) });
+    if (!pick) return undefined;
+    const id = await inject(this.ctx, { fault: pick.label, target: a.id, params: { ...('params' in pick ? pick.params : {}), source: 'debugger' } });
+    if (pick.label !== 'kill') {
+      void this.vs.window
+        .showInformationMessage(`Faultline: ${pick.label} armed in ${a.id}; it takes effect when the agent resumes.`, 'Continue')
+        .then((c) => c && this.vs.commands.executeCommand('workbench.action.debug.continue'));
+    }
+    return id;
   }
 
   dispose(): void {

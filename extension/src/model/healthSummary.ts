@@ -14,7 +14,7 @@ export interface HealthSummary {
   faults: number;
 }
 
-export function healthSummary(state: RuntimeState, s: Snapshot): HealthSummary {
+export function healthSummary(state: RuntimeState, s: Snapshot, o: { chaos?: boolean } = {}): HealthSummary {
   if (state !== 'connected' || !s.status) {
     const word = { stopped: 'stopped', starting: 'starting…', reconnecting: 'reconnecting…', failed: 'failed', connected: 'connecting…' }[state];
     return { text: `$(${state === 'failed' ? 'error' : state === 'stopped' ? 'circle-slash' : 'loading~spin'}) Faultline ${word}`, tooltip: `Faultline runtime ${word}`, severity: state === 'failed' ? 'error' : 'off', up: 0, total: 0, openBreakers: 0, faults: 0 };
@@ -27,6 +27,7 @@ export function healthSummary(state: RuntimeState, s: Snapshot): HealthSummary {
   if (openBreakers) parts.push(`$(debug-disconnect) ${openBreakers}`);
   if (s.faults.length) parts.push(`$(zap) ${s.faults.length}`);
   if (worst) parts.push(`$(${worst.level === 'critical' ? 'error' : 'warning'}) ${worst.rule}`);
+  if (o.chaos) parts.push('$(bug) chaos');
   const severity = worst?.level === 'critical' || agents.some((a) => a.state === 'failed') ? 'error' : worst || openBreakers || up < agents.length ? 'warning' : 'ok';
   const tooltip = [
     `**Faultline** — ${s.status.runtime.name} (pid ${s.status.runtime.pid})`,
@@ -35,6 +36,7 @@ export function healthSummary(state: RuntimeState, s: Snapshot): HealthSummary {
     `open breakers: ${openBreakers}`,
     `active faults: ${s.faults.length}`,
     worst ? `worst alert: **${worst.level}** ${worst.message}` : 'no alerts',
+    ...(o.chaos ? ['**the chaos monkey is running** (Faultline: Stop Chaos Monkey)'] : []),
     '',
     'Click to open the dashboard.',
   ].join('\n\n');

@@ -258,6 +258,16 @@ export class RuntimeManager {
     this.setState('stopped');
   }
 
+  /**
+   * The Node and CLI for `faultline …` commands beside the runtime (a drill
+   * that kills the runtime runs from there): the package we spawned, else
+   * the one we would spawn.
+   */
+  async cli(): Promise<{ nodePath: string; cli: string }> {
+    this.package ??= await this.resolvePackage();
+    return { nodePath: this.d.settings().nodePath, cli: this.package.cli };
+  }
+
   async restart(o: StartOptions = {}): Promise<void> {
     await this.stop({ evenIfAttached: true });
     this.budget.reset();

@@ -4,9 +4,13 @@
  * extra agent that calls a dependency, for the dependency and CodeLens tests).
  */
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { FaultlineApi } from '../../src/extension.ts';
 import type { ItemView } from '../../src/model/agentTree.ts';
+import type { DrillRun } from '../../src/commands/drillCommand.ts';
+import type { ChaosStarted } from '../../src/commands/chaosCommands.ts';
 import type { AgentStatus } from '../../../runtime/protocol/status.ts';
 
 const notes: Record<string, unknown> = ((globalThis as { faultlineNotes?: Record<string, unknown> }).faultlineNotes = {});
@@ -27,6 +31,8 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
 }
 
 const flat = (items: ItemView[]): ItemView[] => items.flatMap((i) => [i, ...flat(i.children ?? [])]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const wsDir = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
 
 describe('Faultline extension in a real VS Code', () => {
   let api: FaultlineApi;
@@ -127,6 +133,53 @@ describe('Faultline extension in a real VS Code', () => {
     await until('the tree from the new runtime', () => api.extension.model.snapshot.status?.runtime.pid === pid && tree().filter((r) => r.node?.kind === 'agent' && (r.node as AgentStatus).state === 'running').length >= 7, 60_000);
   });
 
+  it('Run Drill runs a shipped drill with the runtime\'s drill runner and reports that it held', async () => {
+    const file = path.join(wsDir(), 'drills', 'corrupt-checkpoint.json');
+    assert.ok(existsSync(file), 'the example ships the drill');
+    const run = await vscode.commands.executeCommand<DrillRun>('faultline.runDrill', file);
+    assert.ok(run, 'the command returned its run');
+    assert.equal(run.via, 'control', 'ran inside the runtime (drill.run)');
+    assert.equal(run.held, true, run.summary);
+    assert.match(run.summary, /^Faultline drill "corrupt-checkpoint": the hypothesis held \(\d+ steps in /);
+    assert.ok(run.report.startsWith(path.join(wsDir(), '.faultline', 'drills') + path.sep), run.report);
+    const report = JSON.parse(readFileSync(run.report, 'utf8'));
+    assert.equal(report.drill, 'corrupt-checkpoint');
+    assert.equal(report.status, 'held');
+    assert.equal(report.runner, 'in-process');
+    // The report opens as the notification's "Open Report" does.
+    const editor = await vscode.window.showTextDocument(vscode.Uri.file(run.report));
+    assert.equal(JSON.parse(editor.document.getText()).drill, 'corrupt-checkpoint');
+    notes.drillSummary = run.summary;
+  });
+
+  it('Start Chaos Monkey runs the runtime\'s monkey: agents restart while it runs, and stop once it is stopped', async () => {
+    const restarts = () => (agentRow('scheduler')?.node as AgentStatus | undefined)?.restarts ?? 0;
+    await until('scheduler running', () => (agentRow('scheduler')?.node as AgentStatus | undefined)?.state === 'running');
+    const before = restarts();
+    const started = await vscode.commands.executeCommand<ChaosStarted>('faultline.startChaos', { intervalMs: 1500, durationMs: 120_000, targets: 'scheduler', seed: 7 });
+    assert.equal(started?.mode, 'runtime', 'the runtime\'s own chaos monkey (chaos.start)');
+    assert.deepEqual(started.targets, ['scheduler']);
+    assert.equal(started.seed, 7);
+    assert.equal(api.extension.chaos.running, true);
+    await until('the status bar says chaos', () => /\$\(bug\) chaos/.test(api.extension.statusBar.item.text));
+    await until('a restart by the chaos monkey', () => restarts() > before, 60_000);
+    const stopped = await vscode.commands.executeCommand<{ stopped: boolean; kills: number }>('faultline.stopChaos');
+    assert.equal(stopped?.stopped, true);
+    assert.ok(stopped.kills >= 1, `${stopped.kills} kills`);
+    assert.equal(api.extension.chaos.running, false);
+    assert.equal((await api.extension.manager!.client!.call('chaos.status', {})).running, false, 'the runtime says it stopped');
+    // Let a kill that was already under way finish, then nothing more may happen.
+    await until('scheduler running again', () => (agentRow('scheduler')?.node as AgentStatus | undefined)?.state === 'running', 30_000);
+    await sleep(1500);
+    await api.extension.model.refresh();
+    const settled = restarts();
+    await sleep(3 * 1500);
+    await api.extension.model.refresh();
+    assert.equal(restarts(), settled, 'no restarts after Stop');
+    assert.doesNotMatch(api.extension.statusBar.item.text, /chaos/);
+    notes.chaos = { kills: stopped.kills, restarts: settled - before };
+  });
+
   it('Debug Runtime attaches the Node debugger to the agent processes; lenses show while debugging', async () => {
     await vscode.commands.executeCommand('faultline.debugRuntime');
     const sessions = await until('debug sessions for the process agents', () => {
@@ -139,7 +192,121 @@ describe('Faultline extension in a real VS Code', () => {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'agents', 'caller.mjs'));
     await vscode.window.showTextDocument(doc);
     await until('lenses in debugging mode', async () => ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri)) ?? []).length === 4);
+    // The sessions stay for the next test.
+  });
+
+  it('injects into the paused agent from the Call Stack (with the arguments VS Code passes); the crash lands when it resumes', async () => {
+    const planner = vscode.Uri.file(path.join(wsDir(), 'agents', 'planner.mjs'));
+    const line = readFileSync(planner.fsPath, 'utf8').split('\n').findIndex((l) => l.includes('const topic'));
+    assert.ok(line > 0);
+    const client = api.extension.manager!.client!;
+    // The scheduler asks the planner every few seconds; quiet it so only this test's asks reach the planner.
+    await client.call('stop', { agent: 'scheduler' });
+    const row = () => agentRow('planner')?.node as AgentStatus | undefined;
+    const before = row()!;
+    const oldSession = api.extension.debug.agentSessions.get('planner');
+    assert.ok(oldSession, 'the debugger is attached to planner');
+    const bp = new vscode.SourceBreakpoint(new vscode.Location(planner, new vscode.Position(line, 0)));
+    vscode.debug.addBreakpoints([bp]);
+    // Ask until the breakpoint is bound and the planner stops on it.
+    let first: Promise<unknown> | undefined;
+    const frame = await until('planner paused at the breakpoint', () => {
+      const item = vscode.debug.activeStackItem;
+      if (item instanceof vscode.DebugStackFrame && api.extension.debug.agentOfSession(item.session) === 'planner') return item;
+      if (!first) first = client.call('ask', { agent: 'planner', message: { topic: 'paused' }, timeoutMs: 120_000 }, 125_000).finally(() => (first = undefined));
+      return undefined;
+    }, 60_000);
+    const pending = first!;
+    const trace = await frame.session.customRequest('stackTrace', { threadId: frame.threadId, startFrame: 0, levels: 1 });
+    const top = trace.stackFrames[0];
+    // js-debug in code-server's remote extension host names sources by their vscode-remote:// URI.
+    const sourceUri = /^[a-z][\w+.-]*:\/\//i.test(top.source.path) ? vscode.Uri.parse(top.source.path) : vscode.Uri.file(top.source.path);
+    assert.equal(sourceUri.path, planner.path, 'stopped in planner.mjs');
+    // What VS Code 1.139's Call Stack passes a contributed command for a stack frame (callStackView.ts):
+    // the frame's source URI as a string, then { sessionId, threadId, frameId, frameName, frameLocation }.
+    const args = [sourceUri.toString(), { sessionId: frame.session.id, threadId: frame.threadId, frameId: top.id, frameName: top.name, frameLocation: { range: { startLineNumber: top.line, startColumn: top.column, endLineNumber: top.line, endColumn: top.column }, source: top.source } }];
+    let done = false;
+    const injected = vscode.commands.executeCommand<string>('faultline.injectIntoPaused', ...args).then((id) => ((done = true), id));
+    // The fault's quick pick lists crash first: accept it as the user would with Enter.
+    while (!done) {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await sleep(300);
+    }
+    const faultId = await injected;
+    assert.match(String(faultId), /\w/, 'a fault id');
+    const fault = await until('the armed crash', () => api.extension.model.snapshot.faults.find((f) => f.id === faultId));
+    assert.equal(fault.fault, 'crash');
+    assert.equal(fault.target, 'planner');
+    assert.equal(row()!.restarts, before.restarts, 'nothing happened while it is paused');
+    // Resume: the paused message finishes, the next one meets the crash.
+    vscode.debug.removeBreakpoints([bp]);
+    await frame.session.customRequest('continue', { threadId: frame.threadId });
+    const answer = (await pending) as { topic?: string };
+    assert.equal(answer.topic, 'paused', 'the paused ask is answered after resuming');
+    await assert.rejects(client.call('ask', { agent: 'planner', message: { topic: 'after' }, timeoutMs: 30_000 }, 35_000), /injected crash|InjectedFault/);
+    const after = await until('planner restarted', () => {
+      const a = row();
+      return a && a.state === 'running' && a.restarts > before.restarts && a.pid !== before.pid && a;
+    });
+    assert.equal(after.restarts, before.restarts + 1);
+    assert.match(String(after.lastError?.message ?? ''), /injected crash/);
+    await until('the fault spent', () => !api.extension.model.snapshot.faults.some((f) => f.id === faultId));
+    const reattached = await until('the debugger attached to the new planner', () => {
+      const s = api.extension.debug.agentSessions.get('planner');
+      return s && s !== oldSession && s;
+    });
+    notes.pausedInject = { fault: fault.fault, session: reattached.name };
     await vscode.debug.stopDebugging();
+    await client.call('restart', { agent: 'scheduler' });
+  });
+
+  it('contributes the paused-agent injection to the Call Stack menu and the debug toolbar', () => {
+    const menus = vscode.extensions.getExtension('faultline.faultline-vscode')!.packageJSON.contributes.menus;
+    for (const m of ['debug/callstack/context', 'debug/toolbar']) {
+      assert.ok(menus[m].some((i: { command: string; when: string }) => i.command === 'faultline.injectIntoPaused' && /faultline\.debugging/.test(i.when)), m);
+    }
+  });
+
+  it('Create Sample Agent System scaffolds the example into an empty folder, with a config valid per the runtime\'s schema', async () => {
+    const target = path.join(path.dirname(wsDir()), 'sample-target');
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(target, { recursive: true });
+    const config = await vscode.commands.executeCommand<string>('faultline.createSample', target);
+    assert.equal(config, path.join(target, 'faultline.config.json'));
+    const json = JSON.parse(readFileSync(config, 'utf8'));
+    assert.equal(json.$schema, undefined, 'no $schema pointing into the repository');
+    const modules: string[] = [];
+    const walk = (n: { agent?: { module: string }; supervisor?: { children: unknown[] } }) => {
+      if (n.agent) modules.push(n.agent.module);
+      for (const c of (n.supervisor?.children ?? []) as typeof n[]) walk(c);
+    };
+    walk({ supervisor: json.supervisor });
+    assert.ok(modules.length >= 7, modules.join(', '));
+    for (const m of modules) assert.ok(existsSync(path.join(target, m)), `${m} is there`);
+    assert.ok(readdirSync(path.join(target, 'drills')).some((f) => f.endsWith('.json')), 'the drills came along');
+    assert.ok(!existsSync(path.join(target, '.faultline')), 'no state dir copied');
+    // Not into a folder that has files: refused, nothing written.
+    const again = await vscode.commands.executeCommand<string | undefined>('faultline.createSample', target);
+    assert.equal(again, undefined);
+
+    // The schema VS Code validates with is the runtime's own.
+    const extPath = vscode.extensions.getExtension('faultline.faultline-vscode')!.extensionPath;
+    assert.deepEqual(JSON.parse(readFileSync(path.join(extPath, 'schema', 'faultline.schema.json'), 'utf8')), JSON.parse(readFileSync(path.join(extPath, '..', 'dist', 'faultline.schema.json'), 'utf8')));
+    // VS Code's JSON language service checks the scaffolded config against it (jsonValidation):
+    // a broken copy gets a diagnostic, so the schema is in force; the scaffolded one gets none.
+    const broken = path.join(path.dirname(wsDir()), 'broken-config', 'faultline.config.json');
+    mkdirSync(path.dirname(broken), { recursive: true });
+    writeFileSync(broken, JSON.stringify({ ...json, supervisor: { ...json.supervisor, strategy: 'one_for_none' } }, null, 2));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(config));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(broken));
+    const problems = await until('the schema flags the broken copy', () => {
+      const d = vscode.languages.getDiagnostics(vscode.Uri.file(broken));
+      return d.length > 0 && d;
+    }, 60_000);
+    assert.ok(problems.some((d) => /one_for_all|one_for_one|rest_for_one|not accepted|allowed/i.test(d.message)), problems.map((d) => d.message).join(' | '));
+    await sleep(1000);
+    assert.deepEqual(vscode.languages.getDiagnostics(vscode.Uri.file(config)).map((d) => d.message), [], 'the scaffolded config is valid');
+    notes.schemaDiagnostic = problems[0].message;
   });
 
   it('Stop Runtime stops the process it started', async () => {

@@ -1,4 +1,4 @@
-/** Test-workspace tweaks: one more agent that calls a dependency (the example has none yet). */
+/** Test-workspace tweaks: one more agent that calls a dependency by a named point (the CodeLens and dependency-fault tests aim there). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -15,7 +15,8 @@ export function addCallerAgent(ws: string): void {
   const file = path.join(ws, 'faultline.config.json');
   const c = JSON.parse(readFileSync(file, 'utf8'));
   delete c.$schema;
-  c.dependencies = { ...c.dependencies, search: { kind: 'http', url: 'http://127.0.0.1:9' } };
+  // The example's own search (a mock the runtime serves) when it has one: agents depend on it.
+  c.dependencies = { search: { kind: 'http', url: 'http://127.0.0.1:9' }, ...c.dependencies };
   c.supervisor.children.push({ agent: { id: 'caller', module: 'agents/caller.mjs' } });
   writeFileSync(file, JSON.stringify(c, null, 2) + '\n');
   writeFileSync(path.join(ws, 'agents', 'caller.mjs'), CALLER);
