@@ -11,7 +11,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cli, probe, repoRoot, up, workspace, type Running } from './helpers/runtime.ts';
+import { spawn } from 'node:child_process';
+import { cli, cliPath, probe, repoRoot, up, workspace, type Running } from './helpers/runtime.ts';
 import type { DrillJournal } from '../runtime/drills/journal.ts';
 
 const example = path.join(repoRoot, 'examples', 'research-team');
@@ -198,6 +199,31 @@ describe('drills that fail, and bad drill files', () => {
     assert.equal(m.sends.handled, 100);
     assert.equal(m.lost, 0);
     assert.equal(r.journal!.recovery.agents.a.incidents, 1);
+  });
+
+  test('Ctrl-C stops the method, rolls back and clears the faults', async () => {
+    const f = write('interrupt.json', {
+      name: 'interrupt',
+      steadyState: { probes: [{ type: 'agents', agents: '*', state: 'running', withinMs: 10_000 }] },
+      method: [{ type: 'inject', name: 'slow', fault: 'slow', target: 'a', params: { ms: 50 } }, { type: 'wait', ms: 60_000 }, { type: 'inject', fault: 'kill', target: '*' }],
+      rollbacks: [{ type: 'clear', fault: 'slow' }],
+    });
+    const report = path.join(dir, 'interrupt-report.json');
+    const p = spawn(process.execPath, [cliPath, 'drill', f, '--report', report], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let sent = false;
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (!sent && /\[2\] wait 60000 ms/.test(out)) sent = p.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((r) => p.on('exit', r));
+    assert.equal(code, 1, out);
+    const j = JSON.parse(readFileSync(report, 'utf8')) as DrillJournal;
+    assert.equal(j.status, 'aborted');
+    assert.equal(j.method.length, 2, 'the kill after the wait never ran');
+    assert.equal(j.rollbacks[0].ok, true);
+    assert.deepEqual(await rt.client.call('faults', {}), []);
+    assert.match(out, /interrupted: stopping the method, then rolling back/);
   });
 
   test('bad drill files exit 2 naming the JSON path', async () => {

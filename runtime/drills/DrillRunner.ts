@@ -21,7 +21,18 @@ export interface RunnerOptions {
   progress?: (line: string) => void;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A wait that an interrupt cuts short. */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((r) => {
+    if (signal.aborted) return r();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      r();
+    }
+    signal.addEventListener('abort', done);
+  });
 
 function stepLabel(s: Step): string {
   switch (s.type) {
@@ -55,6 +66,7 @@ export class DrillRunner {
   private readonly loadReports: LoadReport[] = [];
   private readonly chaosReports: ChaosReport[] = [];
   private readonly restarts: DrillJournal['runtimeRestarts'] = [];
+  private readonly interrupt = new AbortController();
   private failedProbe: string | undefined;
   private failure: string | undefined;
   private sub: Disposable | undefined;
@@ -66,7 +78,7 @@ export class DrillRunner {
   }
 
   private get probeCtx(): ProbeContext {
-    return { target: this.target, vars: this.vars, ledger: this.ledger };
+    return { target: this.target, vars: this.vars, ledger: this.ledger, signal: this.interrupt.signal };
   }
 
   private fail(name: string, why: string) {
@@ -118,6 +130,11 @@ export class DrillRunner {
       } else {
         this.say('method:');
         for (const [i, s] of d.method.entries()) {
+          if (this.interrupt.signal.aborted) {
+            status = 'aborted';
+            this.fail(`method step ${i + 1}`, 'the drill was interrupted before it');
+            break;
+          }
           const r = await this.step(s, i);
           method.push(r);
           if (!r.ok && s.type !== 'probe') {
@@ -184,6 +201,17 @@ export class DrillRunner {
     return journal;
   }
 
+  /**
+   * Stops the method where it is (Ctrl-C): load and chaos stop, waits end,
+   * no further step runs; the rollbacks and the clean-up still run.
+   */
+  abort(): void {
+    if (this.interrupt.signal.aborted) return;
+    this.say('interrupted: stopping the method, then rolling back…');
+    this.interrupt.abort();
+    for (const x of [...this.loads, ...this.monkeys]) x.stop();
+  }
+
   /** Clears the faults this drill injected that are still active. */
   private async cleanup(): Promise<number> {
     if (!this.injected.size) return 0;
@@ -238,7 +266,7 @@ export class DrillRunner {
         return { cleared };
       }
       case 'wait':
-        await sleep(s.ms);
+        await sleep(s.ms, this.interrupt.signal);
         return {};
       case 'load': {
         const gen = await LoadGenerator.plan(t, { to: s.to, rate: s.rate, durationMs: s.durationMs, message: s.message, timeoutMs: s.timeoutMs, kind: s.kind, maxInFlight: s.maxInFlight }, this.ledger);
@@ -303,7 +331,3 @@ export class DrillRunner {
   }
 }
 
-/** Runs a drill and returns its journal. */
-export function runDrill(target: RuntimeTarget, drill: Drill & { name: string }, o: RunnerOptions): Promise<DrillJournal> {
-  return new DrillRunner(target, drill, o).run();
-}

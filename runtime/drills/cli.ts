@@ -12,7 +12,7 @@ import { findStateDir, NoRuntimeError } from '../cli/client.ts';
 import { processAlive, readRuntimeFile } from '../control/runtimeFileIO.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { DrillFileError, killsRuntime, loadDrillFile } from './drillFile.ts';
-import { runDrill } from './DrillRunner.ts';
+import { DrillRunner } from './DrillRunner.ts';
 import { summaryLines, type DrillJournal } from './journal.ts';
 import { inProcessTarget } from './inProcessTarget.ts';
 import { OwnedRuntime } from './ownedRuntime.ts';
@@ -91,10 +91,20 @@ export async function drillCommand(argv: string[]): Promise<number> {
   }
   const session = await open(values, killsRuntime(drill), say);
   let journal: DrillJournal;
+  const runner = new DrillRunner(session.target, drill, { runner: 'cli', progress: say });
+  // Ctrl-C: stop the method and roll back (faults must not outlive the drill); twice: leave now.
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    runner.abort();
+  };
+  process.on('SIGINT', onSigint);
   try {
-    journal = await runDrill(session.target, drill, { runner: 'cli', progress: say });
+    journal = await runner.run();
   } finally {
     await session.close();
+    process.off('SIGINT', onSigint);
   }
   const report = path.resolve(values.report ?? path.join(session.stateDir, 'drills', `${drill.name}-${journal.startedAt.replace(/[:.]/g, '-')}.json`));
   mkdirSync(path.dirname(report), { recursive: true });

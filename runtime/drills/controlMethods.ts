@@ -9,7 +9,7 @@ import type { Runtime } from '../Runtime.ts';
 import { RpcError, RpcErrorCode, type Methods } from '../protocol/rpc.ts';
 import { ChaosMonkey, type ChaosReport } from '../chaos/ChaosMonkey.ts';
 import { killsRuntime, parseDrill } from './drillFile.ts';
-import { runDrill } from './DrillRunner.ts';
+import { DrillRunner } from './DrillRunner.ts';
 import { inProcessTarget } from './inProcessTarget.ts';
 
 export function registerDrillMethods(rt: Runtime): void {
@@ -25,7 +25,7 @@ export function registerDrillMethods(rt: Runtime): void {
     if (drilling) throw new RpcError(RpcErrorCode.Unavailable, `drill "${drilling}" is running; one drill at a time`);
     drilling = drill.name;
     try {
-      return await runDrill(target, drill, { runner: 'in-process', progress: (line) => rt.log.info({ drill: drill.name }, `drill: ${line.trim()}`) });
+      return await new DrillRunner(target, drill, { runner: 'in-process', progress: (line) => rt.log.info({ drill: drill.name }, `drill: ${line.trim()}`) }).run();
     } finally {
       drilling = undefined;
     }

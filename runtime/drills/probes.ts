@@ -31,6 +31,8 @@ export interface ProbeContext {
   /** Values captured by earlier probes (`capture`), for `$name` tolerances. */
   vars: Map<string, unknown>;
   ledger: MessageLedger;
+  /** Stops a probe's re-checking early (the drill was interrupted). */
+  signal?: AbortSignal;
 }
 
 interface Check { held: boolean; value?: unknown; message: string; final?: boolean }
@@ -164,6 +166,10 @@ export async function runProbe(p: Probe, ctx: ProbeContext): Promise<ProbeResult
       c = { held: false, message: `${errorType(e)}: ${(e as Error).message}` };
     }
     if (c.held || c.final || Date.now() >= end) break;
+    if (ctx.signal?.aborted) {
+      c = { ...c, message: `${c.message}; interrupted` };
+      break;
+    }
     const gone = ctx.target.gone();
     if (gone) {
       c = { ...c, message: `${c.message}; ${gone}` };
