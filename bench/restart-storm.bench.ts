@@ -1,0 +1,144 @@
+/**
+ * Restart storm: 100 agents killed at once (SIGKILL the processes, terminate
+ * the threads) while asks keep arriving. Measured from the kill to the first
+ * and to the last agent running again with its state restored (the
+ * `agent.state` → running event comes after the restore), against a bare
+ * supervisor that re-forks 100 children of the same host script at once in
+ * this run. Then every agent is asked for its state: it must have kept the
+ * count it had before the storm; and every ask sent during the storm must
+ * be answered (0 lost).
+ * Targets: process first <= 0.5 s and all <= 1.0x bare; thread all <= 3 s.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { hostScript } from '../runtime/isolation/paths.ts';
+import { agentsOf } from '../runtime/protocol/status.ts';
+import { benchRuntime, benchWorkspace, print, round, sleep, until } from './lib.ts';
+
+const N = Number(process.env.AGENTS ?? 100);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+/** Optional overrides of the runtime section, to compare schedulings. */
+const RUNTIME = JSON.parse(process.env.RUNTIME ?? '{}') as Record<string, unknown>;
+const counter = `export default {
+  init: () => ({ count: 0 }),
+  async onMessage(m, ctx) {
+    if (m?.op === 'count') { ctx.state.count += 1; await ctx.checkpoint(); }
+    return { count: ctx.state.count };
+  },
+};`;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/** A bare supervisor: N children of the host script; on each exit, fork again at once. */
+async function bareStorm(): Promise<{ firstMs: number; allMs: number }> {
+  const script = hostScript();
+  const start = () => {
+    const c = fork(script, [], { execArgv: [], stdio: 'ignore', env: { ...process.env, FAULTLINE_HOST: '1' } });
+    return { c, ready: new Promise<number>((r) => c.once('message', () => r(performance.now()))) };
+  };
+  let kids = Array.from({ length: N }, start);
+  await Promise.all(kids.map((k) => k.ready));
+  const t0 = performance.now();
+  const next = kids.map((k) => new Promise<{ c: ChildProcess; ready: Promise<number> }>((res) => k.c.once('exit', () => res(start()))));
+  for (const k of kids) k.c.kill('SIGKILL');
+  kids = await Promise.all(next);
+  const times = await Promise.all(kids.map((k) => k.ready));
+  for (const k of kids) k.c.kill('SIGKILL');
+  await Promise.all(kids.map((k) => (k.c.exitCode === null && k.c.signalCode === null ? new Promise((r) => k.c.once('exit', r)) : null)));
+  return { firstMs: Math.min(...times) - t0, allMs: Math.max(...times) - t0 };
+}
+
+type Storm = { firstMs: number; allMs: number; restoredOk: boolean; asks: { sent: number; answered: number; failed: number } };
+
+/** A runtime with N agents, and a function that runs one storm on it. */
+async function faultlineSystem(isolation: 'process' | 'thread') {
+  const dir = benchWorkspace({ 'counter.mjs': counter });
+  const children = Array.from({ length: N }, (_, i) => ({ agent: { id: `a${String(i).padStart(3, '0')}`, module: 'agents/counter.mjs', isolation } }));
+  const { rt, close } = await benchRuntime(dir, {
+    // A long heartbeat timeout: the bare storms run beside these agents and starve them of CPU for
+    // seconds; agents killed as unresponsive then would not be there to kill in the next storm.
+    runtime: { askTimeoutMs: 60_000, heartbeat: { intervalMs: 1000, timeoutMs: 60_000 }, ...RUNTIME },
+    supervisor: { id: 'root', intensity: 10_000, backoff: { baseMs: 0, maxMs: 0, jitter: 0, resetAfterMs: 0 }, children },
+  });
+  const ids = children.map((c) => c.agent.id);
+  /** What each agent's count must read: one per answered `count` ask, kept across kills by its checkpoints. */
+  const expected = new Map(ids.map((id) => [id, 0]));
+  const count = (id: string) => rt.router.ask(id, { op: 'count' }, { timeoutMs: 60_000 }).then(() => expected.set(id, expected.get(id)! + 1));
+  await Promise.all(ids.map(count));
+  async function storm(): Promise<Storm> {
+    await until(() => agentsOf(rt.status().tree).every((a) => a.state === 'running'), 'all running before the storm', 60_000);
+    await sleep(1000); // spares refill, as between real incidents
+    const running = new Map<string, number>();
+    const onState = (e: { agent: string; state: string }) => { if (e.state === 'running' && !running.has(e.agent)) running.set(e.agent, performance.now()); };
+    rt.events.on('agent.state', onState);
+    // Asks throughout the storm, 100 a second round-robin: each must be answered.
+    const asks = { sent: 0, answered: 0, failed: 0 };
+    const pending: Promise<unknown>[] = [];
+    const load = setInterval(() => {
+      const id = ids[asks.sent++ % N];
+      pending.push(count(id).then(() => asks.answered++, () => asks.failed++));
+    }, 10);
+    const t0 = performance.now();
+    const fired = await rt.faults.inject({ fault: 'kill', target: '*' });
+    if (fired.fired !== N) throw new Error(`killed ${fired.fired} of ${N}`);
+    await until(() => running.size === N, `all ${N} running again`, 120_000);
+    const times = [...running.values()];
+    clearInterval(load);
+    rt.events.off('agent.state', onState);
+    await Promise.all(pending);
+    const read = (await Promise.all(ids.map((id) => rt.router.ask(id, { op: 'read' }, { timeoutMs: 60_000 })))) as { count: number }[];
+    const wrong = ids.filter((id, i) => read[i].count !== expected.get(id));
+    if (wrong.length) throw new Error(`state not restored for ${wrong.length} agents, e.g. ${wrong[0]}: ${read[ids.indexOf(wrong[0])].count} != ${expected.get(wrong[0])}`);
+    return { firstMs: round(Math.min(...times) - t0, 1), allMs: round(Math.max(...times) - t0, 1), restoredOk: true, asks };
+  }
+  return { storm, close };
+}
+
+const min = (xs: number[]) => Math.min(...xs);
+const summary = (xs: { firstMs: number; allMs: number }[]) => ({
+  firstMs: round(median(xs.map((x) => x.firstMs)), 1),
+  allMs: round(median(xs.map((x) => x.allMs)), 1),
+  best: { firstMs: round(min(xs.map((x) => x.firstMs)), 1), allMs: round(min(xs.map((x) => x.allMs)), 1) },
+});
+
+// Bare and Faultline storms alternate, so each pair sees the same machine (others' load drifts).
+const bare: { firstMs: number; allMs: number }[] = [];
+const proc: Storm[] = [];
+const sys = await faultlineSystem('process');
+try {
+  for (let r = 0; r < ROUNDS; r++) {
+    bare.push(await bareStorm());
+    proc.push(await sys.storm());
+  }
+} finally {
+  await sys.close();
+}
+const thread: Storm[] = [];
+const tsys = await faultlineSystem('thread');
+try {
+  for (let r = 0; r < ROUNDS; r++) thread.push(await tsys.storm());
+} finally {
+  await tsys.close();
+}
+const b = summary(bare);
+const p = summary(proc);
+const t = summary(thread);
+const pairRatios = proc.map((x, i) => round(x.allMs / bare[i].allMs));
+const allRatio = median(pairRatios);
+const lost = [...proc, ...thread].reduce((n, x) => n + x.asks.failed + (x.asks.sent - x.asks.answered - x.asks.failed), 0);
+print({
+  benchmark: 'restart-storm',
+  unit: `ms from killing ${N} agents at once to the first / the last running again with state restored; median of ${ROUNDS} rounds (best in "best")`,
+  agents: N,
+  runtime: { spares: 2, maxConcurrentStarts: 2, ...RUNTIME },
+  baseline: { bareRefork: b, rounds: bare.map((x) => ({ firstMs: round(x.firstMs, 1), allMs: round(x.allMs, 1) })) },
+  faultline: { process: { ...p, rounds: proc }, thread: { ...t, rounds: thread } },
+  ratios: { processAllVsBare: allRatio, processAllVsBarePerRound: pairRatios, processAllVsBareBest: round(p.best.allMs / b.best.allMs) },
+  lostMessages: lost,
+  targets: {
+    processFirstMs: { target: '<= 500', met: p.firstMs <= 500 },
+    processAllVsBare: { target: '<= 1.0', met: allRatio <= 1.0 },
+    threadAllMs: { target: '<= 3000', met: t.allMs <= 3000 },
+    lostMessages: { target: 0, met: lost === 0 },
+  },
+});
+process.exit(0);
