@@ -63,12 +63,16 @@ export class ChaosMonkey {
   private startedAt = 0;
   private pending = 0;
   private elapsed = false;
+  private finished = false;
 
   /** Plans the run; `start` carries it out. */
   constructor(private readonly target: RuntimeTarget, o: ChaosOptions, targets: string[], private readonly hooks: ChaosHooks = {}) {
     const schedule = chaosSchedule({ killIntervalMs: o.killIntervalMs, durationMs: o.durationMs, seed: o.seed, targets });
     this.report = { seed: o.seed, killIntervalMs: o.killIntervalMs, durationMs: o.durationMs, targets, schedule, kills: schedule.map((k) => ({ ...k })), stopped: false };
-    this.done = new Promise<void>((r) => (this.finish = r)).then(() => this.report);
+    this.done = new Promise<void>((r) => (this.finish = r)).then(() => {
+      this.finished = true;
+      return this.report;
+    });
   }
 
   /** Resolves the targets from the runtime's status, then plans. */
@@ -110,12 +114,18 @@ export class ChaosMonkey {
     if (this.elapsed && this.pending <= 0) this.finish();
   }
 
+  /** Started and neither finished nor stopped. */
+  get running(): boolean {
+    return this.startedAt > 0 && !this.finished;
+  }
+
   /** Cancels the kills not yet made. */
   stop(): ChaosReport {
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
-    if (!this.report.stopped) {
+    if (!this.report.stopped && !this.finished) {
       this.report.stopped = true;
+      this.finished = true;
       this.finish();
     }
     return this.report;

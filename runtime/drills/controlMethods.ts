@@ -32,7 +32,7 @@ export function registerDrillMethods(rt: Runtime): void {
   });
 
   rt.methods.set('chaos.start', async (p: Methods['chaos.start']['params']) => {
-    if (monkey && !monkey.report.stopped && !done(monkey)) throw new RpcError(RpcErrorCode.Unavailable, 'the chaos monkey is already running; stop it first (chaos.stop)');
+    if (monkey?.running) throw new RpcError(RpcErrorCode.Unavailable, 'the chaos monkey is already running; stop it first (chaos.stop)');
     const seed = p.seed ?? Date.now() % 2 ** 32;
     let m: ChaosMonkey;
     try {
@@ -43,9 +43,7 @@ export function registerDrillMethods(rt: Runtime): void {
       throw new RpcError(e instanceof RangeError ? RpcErrorCode.InvalidParams : RpcErrorCode.NotFound, (e as Error).message);
     }
     monkey = m;
-    finished.delete(m);
     void m.start().then((r) => {
-      finished.add(m);
       lastChaos = r;
       rt.log.info({ chaos: seed }, `chaos: done, ${r.kills.filter((k) => k.killed).length} of ${r.schedule.length} kills landed`);
     });
@@ -66,9 +64,6 @@ export function registerDrillMethods(rt: Runtime): void {
 
   rt.methods.set('chaos.status', async () => {
     const r = monkey?.report ?? lastChaos;
-    return { running: !!monkey && !done(monkey), ...(r ? { report: r } : {}) };
+    return { running: !!monkey?.running, ...(r ? { report: r } : {}) };
   });
 }
-
-const finished = new WeakSet<ChaosMonkey>();
-const done = (m: ChaosMonkey) => finished.has(m) || m.report.stopped;
