@@ -267,3 +267,33 @@ describe('drills that fail, and bad drill files', () => {
     await assert.rejects(rt.client.call('drill.run', { drill: { steadyState: steady, method: [{ type: 'wait' }] } }), /\$\.method\[0\]\.ms: missing/);
   });
 });
+
+describe('a drill that kills a runtime it did not start', () => {
+  test('waits for whoever restarts it (as the VS Code extension does), then checks the restored state', async () => {
+    const first = await up(workspace({ name: 'restarted', supervisor: { id: 'root', children: [probe('a')] } }));
+    const dir = first.dir;
+    writeFileSync(path.join(dir, 'kill.json'), JSON.stringify({
+      name: 'kill-external',
+      steadyState: { probes: [{ type: 'agents', agents: '*', state: 'running', withinMs: 10_000 }] },
+      method: [
+        { type: 'probe', probe: { type: 'ask', agent: 'a', message: { op: 'count' }, path: 'count', tolerance: { min: 1 }, capture: 'n' } },
+        { type: 'kill-runtime', restartTimeoutMs: 30_000 },
+        { type: 'probe', name: 'a kept its count', probe: { type: 'ask', agent: 'a', message: { op: 'count' }, path: 'count', tolerance: { gt: '$n' }, withinMs: 10_000 } },
+      ],
+    }));
+    const run = drill(path.join(dir, 'kill.json'), dir);
+    await first.exited;
+    first.client.close();
+    const second = await up(dir); // the "extension" brings it back
+    try {
+      const r = await run;
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.stdout, /note: this drill kills the runtime .* which it did not start/);
+      assert.equal(r.journal!.runtimeRestarts[0].restartedBy, 'other');
+      assert.equal(r.journal!.runtimeRestarts[0].pid, second.proc.pid);
+      assert.equal(r.journal!.method[2].probe!.held, true);
+    } finally {
+      await second.stop();
+    }
+  });
+});

@@ -47,6 +47,7 @@ async function open(values: { config?: string; 'state-dir'?: string }, kills: bo
   const stateDir = findStateDir({ stateDir: values['state-dir'], config: values.config });
   const running = readRuntimeFile(stateDir);
   if (running && processAlive(running.pid)) {
+    if (kills) say(`note: this drill kills the runtime (pid ${running.pid}), which it did not start: it waits for whoever restarts it (the VS Code extension does); stop it and pass --config to let the drill restart it`);
     const t = await RemoteTarget.connect(running, stateDir);
     return { target: t, stateDir, close: async () => t.close() };
   }
