@@ -224,11 +224,8 @@ export class DebugRuntime implements vscode.Disposable {
     );
     if (!pick) return undefined;
     const id = await inject(this.ctx, { fault: pick.label, target: a.id, params: { ...('params' in pick ? pick.params : {}), source: 'debugger' } });
-    if (pick.label !== 'kill') {
-      void this.vs.window
-        .showInformationMessage(`Faultline: ${pick.label} armed in ${a.id}; it takes effect when the agent resumes.`, 'Continue')
-        .then((c) => c && this.vs.commands.executeCommand('workbench.action.debug.continue'));
-    }
+    // A status bar message, not a notification: a toast would outlive the fault it announces.
+    if (pick.label !== 'kill') this.vs.window.setStatusBarMessage(`$(zap) Faultline: ${pick.label} armed in ${a.id}; it takes effect when the agent resumes (Continue)`, 20_000);
     return id;
   }
 

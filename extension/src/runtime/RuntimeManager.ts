@@ -172,19 +172,26 @@ export class RuntimeManager {
     this.connects.fire(client);
   }
 
+  /** Someone is already bringing a runtime back: a restart is scheduled or a start is under way. */
+  private get recovering(): boolean {
+    return this.restartTimer !== undefined || !!this.starting;
+  }
+
   /** One reconnect try: the runtime may have moved to another port after a restart. */
   private async reconnectOnce(): Promise<boolean> {
-    if (!this.wanted) return true;
+    if (!this.wanted || this.recovering) return true;
     const file = await readRuntimeFile(this.d.configFile);
+    // Our own runtime may have died while we read: its exit schedules the restart, not this.
+    if (!this.wanted || this.recovering || !this.reconnector.active) return true;
     if (file && processAlive(file.pid)) {
       await this.connect(file);
       return true;
     }
-    // An attached runtime that died is not restarted by its owner: start ours.
-    if (!this.owned && this.d.settings().restartOnExit && !this.starting) {
-      this.d.log.warn('the runtime we attached to is gone; starting our own');
+    // An attached runtime that died is not restarted by its owner: start one (or attach to whoever replaced it).
+    if (!this.owned && this.d.settings().restartOnExit) {
+      this.d.log.warn('the runtime we attached to is gone; starting one');
       this.file = undefined;
-      void this.start({ ...this.lastStart, spawnOnly: true }).catch((e) => this.d.log.error(`cannot start the runtime: ${(e as Error).message}`));
+      void this.start({ ...this.lastStart, spawnOnly: false }).catch((e) => this.d.log.error(`cannot start the runtime: ${(e as Error).message}`));
       return true;
     }
     return false;
@@ -220,8 +227,9 @@ export class RuntimeManager {
     this.setState('reconnecting');
     this.restartTimer = this.timers.setTimeout(() => {
       this.restartTimer = undefined;
-      if (!this.wanted) return;
-      this.start({ ...this.lastStart, spawnOnly: true }).catch((e) => {
+      if (!this.wanted || this.state === 'connected') return;
+      // Not spawnOnly: if someone else (a drill, `faultline up`) restarted it meanwhile, attach to theirs.
+      this.start({ ...this.lastStart, spawnOnly: false }).catch((e) => {
         this.d.log.error(`restart failed: ${(e as Error).message}`);
         // Exit code 2 is a bad config: restarting cannot help until the user edits it.
         if (e instanceof RuntimeStartError && e.exitCode === 2) {

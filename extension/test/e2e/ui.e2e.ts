@@ -177,7 +177,7 @@ test('Run Drill… from the palette: pick a shipped drill, see the verdict, open
   await shot('09-drill-report');
 });
 
-test('while debugging, the Call Stack menu injects a fault into the paused agent; it crashes once it resumes', async () => {
+test('while debugging: the Call Stack menu injects a fault into the paused agent (it crashes once it resumes); lenses arm a fault at a model call, shown after the line', async () => {
   // The Faultline view, to read the planner's restarts from (clicking its tab when it shows would hide it).
   const showFaultline = async () => {
     if (!(await row('root').isVisible().catch(() => false))) await page.locator('.activitybar .action-item a[aria-label^="Faultline"], .activitybar .action-item[aria-label^="Faultline"]').first().click();
@@ -224,7 +224,8 @@ test('while debugging, the Call Stack menu injects a fault into the paused agent
   assert.match((await page.locator('.quick-input-widget .quick-input-title').textContent()) ?? '', /paused agent planner/);
   await shot('12-inject-pick');
   await crash.click();
-  await page.locator('.notification-toast', { hasText: 'crash armed in planner' }).first().waitFor({ timeout: 15_000 });
+  await visible(page.locator('.statusbar-item', { hasText: 'crash armed in planner' }).first(), 'the armed message', 15_000);
+  await shot('12b-armed');
   // Resume without the breakpoint: the next message the planner takes meets the crash.
   await palette('Remove All Breakpoints');
   await page.keyboard.press('F5');
@@ -235,5 +236,29 @@ test('while debugging, the Call Stack menu injects a fault into the paused agent
   }, 60_000);
   assert.ok(after > before);
   await shot('13-after-resume');
+
+  // While debugging, lenses over the writer's model call arm a fault at that call; the line then
+  // shows the armed fault and the live breaker of the chain's first model; the lens clears it again.
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill('agents/writer.mjs');
+  await visible(page.locator('.quick-input-list .monaco-list-row', { hasText: 'writer.mjs' }).first(), 'writer.mjs in quick open', 10_000);
+  await page.keyboard.press('Enter');
+  const lens = (text: string | RegExp) => page.locator('.monaco-editor .codelens-decoration a', { hasText: text }).first();
+  await visible(lens(/^Block$/), 'the Block lens', 30_000);
+  await shot('14-lenses');
+  await lens(/^Block$/).click();
+  await visible(lens(/blackhole armed here/), 'the armed lens', 15_000);
+  const decoration = await until('the after-line decoration', () =>
+    page.evaluate(() => {
+      for (const el of Array.from(document.querySelectorAll('.monaco-editor .view-lines span'))) {
+        const c = getComputedStyle(el, '::after').content;
+        if (c && c.includes('armed')) return c;
+      }
+      return undefined;
+    }), 15_000);
+  assert.match(decoration, /⚡ blackhole armed · primary breaker (closed|open|half-open|isolated)/);
+  await shot('15-armed-decoration');
+  await lens(/blackhole armed here/).click();
+  await visible(lens(/^Block$/), 'the lenses again after clearing', 15_000);
   await page.keyboard.press('Shift+F5');
 });

@@ -4,6 +4,7 @@
  * extra agent that calls a dependency, for the dependency and CodeLens tests).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -152,6 +153,24 @@ describe('Faultline extension in a real VS Code', () => {
     notes.drillSummary = run.summary;
   });
 
+  it('Run Drill runs a drill that kills the runtime through `faultline drill`; the extension restarts the runtime and the drill holds', async () => {
+    const file = path.join(wsDir(), 'drills', 'runtime-kill.json');
+    if (!existsSync(file)) return;
+    const m = api.extension.manager!;
+    const pid = m.pid;
+    const run = await vscode.commands.executeCommand<DrillRun>('faultline.runDrill', file);
+    assert.ok(run, 'the command returned its run');
+    assert.equal(run.via, 'cli', 'a runtime-killing drill runs outside the runtime');
+    assert.equal(run.held, true, run.summary);
+    const report = JSON.parse(readFileSync(run.report, 'utf8'));
+    assert.equal(report.runner, 'cli');
+    assert.equal(report.runtimeRestarts?.[0]?.restartedBy, 'other', 'the extension, not the drill, restarted the runtime');
+    await until('connected to the new runtime', () => m.state === 'connected' && m.pid !== pid, 30_000);
+    assert.equal(m.ownsProcess, true, 'the extension owns the runtime it restarted');
+    await until('every agent running again', () => tree().filter((r) => r.node?.kind === 'agent').every((r) => (r.node as AgentStatus).state === 'running'), 30_000);
+    notes.runtimeKillDrill = run.summary;
+  });
+
   it('Start Chaos Monkey runs the runtime\'s monkey: agents restart while it runs, and stop once it is stopped', async () => {
     const restarts = () => (agentRow('scheduler')?.node as AgentStatus | undefined)?.restarts ?? 0;
     await until('scheduler running', () => (agentRow('scheduler')?.node as AgentStatus | undefined)?.state === 'running');
@@ -180,8 +199,11 @@ describe('Faultline extension in a real VS Code', () => {
     notes.chaos = { kills: stopped.kills, restarts: settled - before };
   });
 
-  it('Debug Runtime attaches the Node debugger to the agent processes; lenses show while debugging', async () => {
-    await vscode.commands.executeCommand('faultline.debugRuntime');
+  it('the contributed "faultline" launch configuration runs Debug Runtime: the Node debugger attaches to the agent processes; lenses show while debugging', async () => {
+    const runtimeBefore = api.extension.manager!.pid;
+    // What F5 on a launch.json entry of type "faultline" does (the UI tests run the palette command).
+    await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], { type: 'faultline', request: 'launch', name: 'Faultline: Debug Runtime', config: '${workspaceFolder}/faultline.config.json' });
+    assert.notEqual(api.extension.manager!.pid, runtimeBefore, 'the runtime restarted with --inspect-agents');
     const sessions = await until('debug sessions for the process agents', () => {
       const s = api.extension.debug.agentSessions;
       return s.has('planner') && s.has('researcher') && s;
@@ -238,6 +260,8 @@ describe('Faultline extension in a real VS Code', () => {
     assert.equal(fault.fault, 'crash');
     assert.equal(fault.target, 'planner');
     assert.equal(row()!.restarts, before.restarts, 'nothing happened while it is paused');
+    // The debug toolbar passes no arguments: the focused session is then the one meant, and it is the planner's.
+    assert.equal(api.extension.debug.agentOfSession(vscode.debug.activeDebugSession), 'planner');
     // Resume: the paused message finishes, the next one meets the crash.
     vscode.debug.removeBreakpoints([bp]);
     await frame.session.customRequest('continue', { threadId: frame.threadId });
@@ -321,5 +345,35 @@ describe('Faultline extension in a real VS Code', () => {
         return true;
       }
     }, 15_000);
+  });
+
+  it('attaches to a runtime already running (runtime.json), and lets go of it without stopping it', async () => {
+    const m = api.extension.manager!;
+    assert.equal(m.state, 'stopped');
+    const node = vscode.workspace.getConfiguration('faultline').get<string>('runtime.nodePath')!;
+    const cli = path.join(wsDir(), 'node_modules', 'faultline', 'bin', 'faultline.js');
+    const child = spawn(node, [cli, 'up', '--config', path.join(wsDir(), 'faultline.config.json'), '--no-live'], { cwd: wsDir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', () => {});
+    try {
+      await until('the listening line', () => /Faultline runtime listening on/.test(out), 30_000);
+      await vscode.commands.executeCommand('faultline.startRuntime');
+      assert.equal(m.state, 'connected');
+      assert.equal(m.ownsProcess, false, 'attached, not spawned');
+      assert.equal(m.pid, child.pid);
+      await until('the tree of that runtime', () => api.extension.model.snapshot.status?.runtime.pid === child.pid && tree().some((r) => r.label === 'planner'));
+      // What deactivate does: let go; a runtime the extension did not start keeps running.
+      await m.stop();
+      assert.equal(m.state, 'stopped');
+      await sleep(500);
+      assert.equal(child.exitCode, null, 'still running');
+      process.kill(child.pid!, 0);
+    } finally {
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });
