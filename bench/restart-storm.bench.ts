@@ -26,6 +26,9 @@ const counter = `export default {
   },
 };`;
 
+/** Progress on stderr: stdout carries only the JSON result. */
+const note = (s: string) => process.stderr.write(`restart-storm: ${s}\n`);
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 /** A bare supervisor: N children of the host script; on each exit, fork again at once. */
@@ -33,15 +36,22 @@ async function bareStorm(): Promise<{ firstMs: number; allMs: number }> {
   const script = hostScript();
   const start = () => {
     const c = fork(script, [], { execArgv: [], stdio: 'ignore', env: { ...process.env, FAULTLINE_HOST: '1' } });
-    return { c, ready: new Promise<number>((r) => c.once('message', () => r(performance.now()))) };
+    const k = { c, seen: false, ready: new Promise<number>((r) => c.once('message', () => { k.seen = true; r(performance.now()); })) };
+    return k;
   };
   let kids = Array.from({ length: N }, start);
   await Promise.all(kids.map((k) => k.ready));
   const t0 = performance.now();
-  const next = kids.map((k) => new Promise<{ c: ChildProcess; ready: Promise<number> }>((res) => k.c.once('exit', () => res(start()))));
+  const next = kids.map((k) => new Promise<{ c: ChildProcess; seen: boolean; ready: Promise<number> }>((res) => k.c.once('exit', () => res(start()))));
   for (const k of kids) k.c.kill('SIGKILL');
   kids = await Promise.all(next);
-  const times = await Promise.all(kids.map((k) => k.ready));
+  const times = await Promise.race([
+    Promise.all(kids.map((k) => k.ready)),
+    sleep(120_000).then(() => {
+      const stuck = kids.filter((k) => !k.seen);
+      throw new Error(`bare: ${stuck.length} children never became ready within 120 s: ${JSON.stringify(stuck.slice(0, 5).map((k) => ({ pid: k.c.pid, exit: k.c.exitCode, signal: k.c.signalCode, connected: k.c.connected })))}`);
+    }),
+  ]);
   for (const k of kids) k.c.kill('SIGKILL');
   await Promise.all(kids.map((k) => (k.c.exitCode === null && k.c.signalCode === null ? new Promise((r) => k.c.once('exit', r)) : null)));
   return { firstMs: Math.min(...times) - t0, allMs: Math.max(...times) - t0 };
@@ -103,19 +113,26 @@ const summary = (xs: { firstMs: number; allMs: number }[]) => ({
 // Bare and Faultline storms alternate, so each pair sees the same machine (others' load drifts).
 const bare: { firstMs: number; allMs: number }[] = [];
 const proc: Storm[] = [];
+note(`starting ${N} process agents`);
 const sys = await faultlineSystem('process');
 try {
   for (let r = 0; r < ROUNDS; r++) {
     bare.push(await bareStorm());
+    note(`round ${r + 1}: bare all ${round(bare[r].allMs, 0)} ms`);
     proc.push(await sys.storm());
+    note(`round ${r + 1}: faultline process all ${proc[r].allMs} ms`);
   }
 } finally {
   await sys.close();
 }
 const thread: Storm[] = [];
+note(`starting ${N} thread agents`);
 const tsys = await faultlineSystem('thread');
 try {
-  for (let r = 0; r < ROUNDS; r++) thread.push(await tsys.storm());
+  for (let r = 0; r < ROUNDS; r++) {
+    thread.push(await tsys.storm());
+    note(`round ${r + 1}: faultline thread all ${thread[r].allMs} ms`);
+  }
 } finally {
   await tsys.close();
 }
