@@ -27,22 +27,33 @@ export interface DrillRun {
   via: 'control' | 'cli';
 }
 
-/** The drill files of the workspace: `drills/*.json` and `*.drill.json`, each with its own name and description. */
-async function pickDrill(vs: VSCode): Promise<string | undefined> {
+/**
+ * The drill files of the workspace (`drills/*.json`, `*.drill.json`), each
+ * with its own name and description; drills written for another system than
+ * the running one (their `system`) come last, marked.
+ */
+async function pickDrill(vs: VSCode, system: string | undefined): Promise<string | undefined> {
   const found = await vs.workspace.findFiles('**/{drills/*.json,*.drill.json}', '**/{node_modules,.faultline}/**', 100);
   found.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
-  const items: (vscode.QuickPickItem & { file?: string })[] = [];
+  const ours: (vscode.QuickPickItem & { file?: string })[] = [];
+  const others: typeof ours = [];
   for (const u of found) {
-    let drill: { name?: unknown; description?: unknown } | undefined;
+    let drill: { name?: unknown; description?: unknown; system?: unknown } | undefined;
     try {
       drill = JSON.parse(await readFile(u.fsPath, 'utf8'));
     } catch {
       drill = undefined;
     }
     const description = typeof drill?.description === 'string' ? drill.description : drill ? undefined : '(not valid JSON)';
-    items.push({ label: drillName(drill, u.fsPath), description: vs.workspace.asRelativePath(u), detail: description, file: u.fsPath });
+    const foreign = system && typeof drill?.system === 'string' && drill.system !== system ? drill.system : undefined;
+    (foreign ? others : ours).push({
+      label: drillName(drill, u.fsPath),
+      description: `${vs.workspace.asRelativePath(u)}${foreign ? ` — for "${foreign}", not the running "${system}"` : ''}`,
+      detail: description,
+      file: u.fsPath,
+    });
   }
-  items.push({ label: '$(folder-opened) Choose a drill file…', file: undefined });
+  const items = [...ours, ...others, { label: '$(folder-opened) Choose a drill file…', file: undefined }];
   const pick = await vs.window.showQuickPick(items, { title: 'Run Drill: which drill?', matchOnDescription: true, matchOnDetail: true });
   if (!pick) return undefined;
   if (pick.file) return pick.file;
@@ -55,7 +66,7 @@ export function drillCommand(ctx: CommandContext): vscode.Disposable {
     const manager = ctx.manager();
     const client = clientOf(ctx);
     if (!manager) throw new NotConnectedError();
-    const file = given === undefined ? await pickDrill(vs) : typeof given === 'string' ? given : given.fsPath;
+    const file = given === undefined ? await pickDrill(vs, ctx.model.snapshot.status?.runtime.name) : typeof given === 'string' ? given : given.fsPath;
     if (!file) return undefined;
     let drill: unknown;
     try {

@@ -172,12 +172,13 @@ describe('Faultline extension in a real VS Code', () => {
   });
 
   it('Start Chaos Monkey runs the runtime\'s monkey: agents restart while it runs, and stop once it is stopped', async () => {
-    const restarts = () => (agentRow('scheduler')?.node as AgentStatus | undefined)?.restarts ?? 0;
-    await until('scheduler running', () => (agentRow('scheduler')?.node as AgentStatus | undefined)?.state === 'running');
+    // researcher sits under crew: its restarts count toward crew's intensity, not root's (which durable state keeps across runtime restarts).
+    const restarts = () => (agentRow('researcher')?.node as AgentStatus | undefined)?.restarts ?? 0;
+    await until('researcher running', () => (agentRow('researcher')?.node as AgentStatus | undefined)?.state === 'running');
     const before = restarts();
-    const started = await vscode.commands.executeCommand<ChaosStarted>('faultline.startChaos', { intervalMs: 1500, durationMs: 120_000, targets: 'scheduler', seed: 7 });
+    const started = await vscode.commands.executeCommand<ChaosStarted>('faultline.startChaos', { intervalMs: 1500, durationMs: 120_000, targets: 'researcher', seed: 7 });
     assert.equal(started?.mode, 'runtime', 'the runtime\'s own chaos monkey (chaos.start)');
-    assert.deepEqual(started.targets, ['scheduler']);
+    assert.deepEqual(started.targets, ['researcher']);
     assert.equal(started.seed, 7);
     assert.equal(api.extension.chaos.running, true);
     await until('the status bar says chaos', () => /\$\(bug\) chaos/.test(api.extension.statusBar.item.text));
@@ -188,7 +189,7 @@ describe('Faultline extension in a real VS Code', () => {
     assert.equal(api.extension.chaos.running, false);
     assert.equal((await api.extension.manager!.client!.call('chaos.status', {})).running, false, 'the runtime says it stopped');
     // Let a kill that was already under way finish, then nothing more may happen.
-    await until('scheduler running again', () => (agentRow('scheduler')?.node as AgentStatus | undefined)?.state === 'running', 30_000);
+    await until('researcher running again', () => (agentRow('researcher')?.node as AgentStatus | undefined)?.state === 'running', 30_000);
     await sleep(1500);
     await api.extension.model.refresh();
     const settled = restarts();
@@ -197,6 +198,13 @@ describe('Faultline extension in a real VS Code', () => {
     assert.equal(restarts(), settled, 'no restarts after Stop');
     assert.doesNotMatch(api.extension.statusBar.item.text, /chaos/);
     notes.chaos = { kills: stopped.kills, restarts: settled - before };
+    // A monkey whose time is up stops by itself, and the extension notices (the runtime logs its end).
+    const short = await vscode.commands.executeCommand<ChaosStarted>('faultline.startChaos', { intervalMs: 1000, durationMs: 1500, targets: 'researcher', seed: 9 });
+    assert.equal(short?.mode, 'runtime');
+    assert.equal(api.extension.chaos.running, true);
+    await until('the monkey done by itself', () => !api.extension.chaos.running, 30_000);
+    await until('the status bar without chaos', () => !/chaos/.test(api.extension.statusBar.item.text));
+    await until('researcher running again', () => (agentRow('researcher')?.node as AgentStatus | undefined)?.state === 'running', 30_000);
   });
 
   it('the contributed "faultline" launch configuration runs Debug Runtime: the Node debugger attaches to the agent processes; lenses show while debugging', async () => {
