@@ -90,7 +90,14 @@ export async function drillCommand(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const session = await open(values, killsRuntime(drill), say);
+  let session: Session;
+  try {
+    session = await open(values, killsRuntime(drill), say);
+  } catch (e) {
+    if (e instanceof NoRuntimeError || (e as Error).name === 'ConfigError') throw e;
+    err(`faultline drill: cannot start the runtime for the drill: ${(e as Error).message}`);
+    return 1;
+  }
   let journal: DrillJournal;
   const runner = new DrillRunner(session.target, drill, { runner: 'cli', progress: say });
   // Ctrl-C: stop the method and roll back (faults must not outlive the drill); twice: leave now.
