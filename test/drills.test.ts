@@ -177,6 +177,10 @@ describe('drills that fail, and bad drill files', () => {
     assert.deepEqual(r.journal!.method, []);
     assert.match(r.stdout, /did not hold BEFORE the method; nothing was injected/);
     assert.deepEqual((await rt.status()).tree.children.map((c) => (c as { pid: number }).pid), before.tree.children.map((c) => (c as { pid: number }).pid));
+    const other = await drill(write('other.json', { system: 'research-storm', steadyState: steady, method: [{ type: 'inject', fault: 'kill', target: '*' }] }), dir);
+    assert.equal(other.code, 1);
+    assert.equal(other.journal!.failedProbe, 'system "research-storm"');
+    assert.match(other.stdout, /this drill is for the system "research-storm", but the runtime runs "drills"/);
   });
 
   test('sends under a kill are accepted, then handled: none lost', async () => {

@@ -92,12 +92,12 @@ export class DrillRunner {
     this.say(`steady state ${when}:`);
     const probes: ProbeResult[] = [];
     if (when === 'before' && this.drill.system) {
-      const st = (await this.target.call('status', {})) as RuntimeStatus;
-      const r: ProbeResult = { name: `system "${this.drill.system}"`, type: 'system', held: st.runtime.name === this.drill.system, value: st.runtime.name, expected: this.drill.system, message: `the runtime runs "${st.runtime.name}"`, durationMs: 0, attempts: 1 };
+      const name = await this.target.call('status', {}).then((st: RuntimeStatus) => st.runtime.name, (e) => `(no status: ${(e as Error).message})`);
+      const r: ProbeResult = { name: `system "${this.drill.system}"`, type: 'system', held: name === this.drill.system, value: name, expected: this.drill.system, message: `the runtime runs "${name}"`, durationMs: 0, attempts: 1 };
       probes.push(r);
       this.say(`  ${r.held ? 'ok  ' : 'FAIL'} ${r.name}: ${r.message}`);
       if (!r.held) {
-        this.fail(r.name, `this drill is for the system "${this.drill.system}", but the runtime runs "${st.runtime.name}"`);
+        this.fail(r.name, `this drill is for the system "${this.drill.system}", but the runtime runs "${name}"`);
         return { held: false, probes };
       }
     }
@@ -149,6 +149,10 @@ export class DrillRunner {
             this.fail('the runtime is running', gone);
             break;
           }
+        }
+        if (this.interrupt.signal.aborted && status !== 'aborted') {
+          status = 'aborted';
+          this.fail('the method ran to its end', 'the drill was interrupted');
         }
         if (status === 'aborted') for (const x of [...this.loads, ...this.monkeys]) x.stop();
         await Promise.allSettled(this.background);
