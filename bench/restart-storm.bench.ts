@@ -16,6 +16,7 @@ import { benchRuntime, benchWorkspace, print, round, sleep, until } from './lib.
 
 const N = Number(process.env.AGENTS ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ASKS_PER_S = Number(process.env.ASKS_PER_S ?? 100);
 /** Optional overrides of the runtime section, to compare schedulings. */
 const RUNTIME = JSON.parse(process.env.RUNTIME ?? '{}') as Record<string, unknown>;
 const counter = `export default {
@@ -80,19 +81,19 @@ async function faultlineSystem(isolation: 'process' | 'thread') {
     const running = new Map<string, number>();
     const onState = (e: { agent: string; state: string }) => { if (e.state === 'running' && !running.has(e.agent)) running.set(e.agent, performance.now()); };
     rt.events.on('agent.state', onState);
-    // Asks throughout the storm, 100 a second round-robin: each must be answered.
+    // Asks throughout the storm, round-robin (ASKS_PER_S, default 100): each must be answered.
     const asks = { sent: 0, answered: 0, failed: 0 };
     const pending: Promise<unknown>[] = [];
-    const load = setInterval(() => {
+    const load = ASKS_PER_S > 0 && setInterval(() => {
       const id = ids[asks.sent++ % N];
       pending.push(count(id).then(() => asks.answered++, () => asks.failed++));
-    }, 10);
+    }, 1000 / ASKS_PER_S);
     const t0 = performance.now();
     const fired = await rt.faults.inject({ fault: 'kill', target: '*' });
     if (fired.fired !== N) throw new Error(`killed ${fired.fired} of ${N}`);
     await until(() => running.size === N, `all ${N} running again`, 120_000);
     const times = [...running.values()];
-    clearInterval(load);
+    if (load) clearInterval(load);
     rt.events.off('agent.state', onState);
     await Promise.all(pending);
     const read = (await Promise.all(ids.map((id) => rt.router.ask(id, { op: 'read' }, { timeoutMs: 60_000 })))) as { count: number }[];
@@ -147,6 +148,7 @@ print({
   unit: `ms from killing ${N} agents at once to the first / the last running again with state restored; median of ${ROUNDS} rounds (best in "best")`,
   agents: N,
   runtime: { spares: 2, maxConcurrentStarts: 2, ...RUNTIME },
+  asksPerSecondDuringStorms: ASKS_PER_S,
   baseline: { bareRefork: b, rounds: bare.map((x) => ({ firstMs: round(x.firstMs, 1), allMs: round(x.allMs, 1) })) },
   faultline: { process: { ...p, rounds: proc }, thread: { ...t, rounds: thread } },
   ratios: { processAllVsBare: allRatio, processAllVsBarePerRound: pairRatios, processAllVsBareBest: round(p.best.allMs / b.best.allMs) },
