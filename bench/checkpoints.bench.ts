@@ -12,14 +12,13 @@
  * pooled over the rounds. Prints one JSON object. Bounded: each run stops at
  * its put count or its time budget.
  */
+import { benchDir, quantile, stateOfSize } from './lib.ts';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import type { Checkpoint } from '@langchain/langgraph-checkpoint';
 import { SqliteCheckpointStore } from '../runtime/state/SqliteCheckpointStore.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 
 const AGENTS = 100;
 const ROUNDS = 3;
@@ -166,11 +165,6 @@ console.log(
 );
 
 // --- helpers ---
-/** The q-quantile (0..1) of a sample, in the sample's unit. */
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
 
 function summary(latenciesMs: number[]) {
   const s = [...latenciesMs].sort((a, b) => a - b);
@@ -182,19 +176,7 @@ function round(x: number, digits = 1): number {
   return Math.round(x * f) / f;
 }
 
-/** A temp directory removed when the process exits, also after a crash of the benchmark. */
-function benchDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
-/** A JSON state of about `bytes` bytes, different per agent and step like real states. */
-function stateOfSize(bytes: number, agent: number, step: number) {
-  const head = { agent, step, note: `agent ${agent} step ${step}` };
-  const room = Math.max(0, bytes - JSON.stringify({ ...head, history: [''] }).length);
-  return { ...head, history: ['x'.repeat(room)] };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

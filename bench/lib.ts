@@ -45,6 +45,26 @@ export async function until(check: () => boolean, what: string, timeoutMs = 20_0
   }
 }
 
+/** The q-quantile of sorted samples (nearest rank). */
+export function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** A temp directory removed when the process exits, also after a crash of the benchmark. */
+export function benchDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A JSON state of about `bytes` bytes, different per agent and step like real states. */
+export function stateOfSize(bytes: number, agent: number, step: number) {
+  const head = { agent, step, note: `agent ${agent} step ${step}` };
+  const room = Math.max(0, bytes - JSON.stringify({ ...head, history: [''] }).length);
+  return { ...head, history: ['x'.repeat(room)] };
+}
+
 export function print(result: unknown) {
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }

@@ -5,12 +5,11 @@
  * 100 agents with 20 checkpoints each, per state size. Contenders alternate
  * in rounds. Prints one JSON object.
  */
+import { benchDir, quantile, stateOfSize } from './lib.ts';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { SqliteCheckpointStore } from '../runtime/state/SqliteCheckpointStore.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 
 const AGENTS = 100;
 const PER_AGENT = 20;
@@ -86,27 +85,10 @@ console.log(
 );
 
 // --- helpers ---
-/** The q-quantile (0..1) of a sample, in the sample's unit. */
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
 
 function round(x: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
 
-/** A temp directory removed when the process exits, also after a crash of the benchmark. */
-function benchDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
-/** A JSON state of about `bytes` bytes, different per agent and step like real states. */
-function stateOfSize(bytes: number, agent: number, step: number) {
-  const head = { agent, step, note: `agent ${agent} step ${step}` };
-  const room = Math.max(0, bytes - JSON.stringify({ ...head, history: [''] }).length);
-  return { ...head, history: ['x'.repeat(room)] };
-}
