@@ -116,8 +116,14 @@ export class HostPool {
     });
   }
 
+  /**
+   * Spares to have ready or booting: the configured number, or one per
+   * expected restart in a storm. Not both: the configured spares serve the
+   * storm's first restarts, and are booted again once it has been worked
+   * through, rather than competing with it for the cores.
+   */
   private target(iso: Isolation): number {
-    return (iso === 'process' ? this.opts.spares : this.opts.threadSpares ?? 0) + this.anticipated[iso];
+    return Math.max(iso === 'process' ? this.opts.spares : this.opts.threadSpares ?? 0, this.anticipated[iso]);
   }
 
   /**
