@@ -14,8 +14,11 @@
  * the next one rather than starting yet another boot. While a storm is being
  * refilled the start cap widens to one more than the cores: boots are
  * CPU-bound, the warm spares already brought the first agents back, and a
- * boot waiting on I/O would otherwise leave a core idle (measured in
- * bench/restart-storm.bench.ts). Spares booted for a storm beyond the
+ * boot waiting on I/O would otherwise leave a core idle (in
+ * bench/restart-storm.bench.ts on 2 cores, caps of 2 to 5 brought 100
+ * processes back equally fast within the noise; 100 threads took ~2.9 s
+ * at 2, ~2.4 s at 3, ~2.1 s at 5, but 5 slowed the first process agent
+ * back from ~0.2 to ~0.3 s). Spares booted for a storm beyond the
  * configured number are killed when unused for a while.
  */
 import { availableParallelism } from 'node:os';
