@@ -2,14 +2,21 @@
  * ask round trip agent → agent through the runtime (A asks B; the runtime
  * routes both ways), against the same four messages relayed by a bare parent
  * with raw `process.send` (A → parent → B → parent → A). Target <= 1.5x.
+ *
+ * The runtime is `faultline up` from the built CLI, as a user runs it (logs,
+ * metrics and the durable inbox on). Rounds alternate between the bare relay
+ * and the runtime so that both see the same machine load; each figure is the
+ * median over rounds of each round's median.
  */
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { benchRuntime, benchWorkspace, print, round } from './lib.ts';
+import { benchUp, benchWorkspace, print, round } from './lib.ts';
 
 const N = Number(process.env.ASKS ?? 5000);
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
+
+type Round = { median: number; p99: number };
 
 const asker = `export default {
   async onMessage(m, ctx) {
@@ -25,30 +32,19 @@ const asker = `export default {
 };`;
 const answerer = `export default { onMessage: (m) => ({ i: m.i, text: 'pong pong pong pong' }) };`;
 
+/** A runtime with agents a and b under `isolation`; `run(n)` has a ask b n times. */
 async function throughRuntime(isolation: 'process' | 'thread') {
   const dir = benchWorkspace({ 'a.mjs': asker, 'b.mjs': answerer });
-  const { rt, close } = await benchRuntime(dir, {
+  const up = await benchUp(dir, {
     runtime: { spares: 0 },
     supervisor: { id: 'root', children: [{ agent: { id: 'a', module: 'agents/a.mjs', isolation } }, { agent: { id: 'b', module: 'agents/b.mjs', isolation } }] },
   });
-  try {
-    await rt.router.ask('a', { n: 500 }, { timeoutMs: 60_000 });
-    const runs: { median: number; p99: number }[] = [];
-    for (let r = 0; r < ROUNDS; r++) runs.push((await rt.router.ask('a', { n: N }, { timeoutMs: 120_000 })) as { median: number; p99: number });
-    return best(runs);
-  } finally {
-    await close();
-  }
+  const run = (n: number) => up.client.call('ask', { agent: 'a', message: { n }, timeoutMs: 120_000 }) as Promise<Round>;
+  return { run, close: up.close };
 }
 
-const best = (runs: { median: number; p99: number }[]) => {
-  runs.sort((x, y) => x.median - y.median);
-  const m = runs[runs.length >> 1];
-  return { medianUs: round(m.median, 1), p99Us: round(m.p99, 1) };
-};
-
 /** The bare relay: two children and a parent forwarding raw messages. */
-async function bareRelay() {
+function bareRelay() {
   const dir = benchWorkspace({});
   const a = path.join(dir, 'a.cjs');
   const b = path.join(dir, 'b.cjs');
@@ -65,28 +61,43 @@ async function bareRelay() {
   const ca = fork(a, [], { execArgv: [] });
   const cb = fork(b, [], { execArgv: [] });
   cb.on('message', (m) => ca.send(m));
-  const run = (n: number) => new Promise<{ median: number; p99: number }>((resolve) => {
+  const run = (n: number) => new Promise<Round>((resolve) => {
     const on = (m: any) => {
       if (m.done) { ca.off('message', on); resolve(m.done); } else cb.send(m);
     };
     ca.on('message', on);
     ca.send({ start: n });
   });
-  await run(500);
-  const runs = [];
-  for (let r = 0; r < ROUNDS; r++) runs.push(await run(N));
-  ca.kill('SIGKILL');
-  cb.kill('SIGKILL');
-  return best(runs);
+  const close = async () => {
+    ca.kill('SIGKILL');
+    cb.kill('SIGKILL');
+  };
+  return { run, close };
 }
 
-const bare = await bareRelay();
-const proc = await throughRuntime('process');
-const thread = await throughRuntime('thread');
+const medianOf = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+const summary = (rounds: Round[]) => ({
+  medianUs: round(medianOf(rounds.map((r) => r.median)), 1),
+  p99Us: round(medianOf(rounds.map((r) => r.p99)), 1),
+  roundMediansUs: rounds.map((r) => round(r.median, 1)),
+});
+
+const contenders = { bare: bareRelay(), process: await throughRuntime('process'), thread: await throughRuntime('thread') };
+const rounds: Record<keyof typeof contenders, Round[]> = { bare: [], process: [], thread: [] };
+try {
+  for (const c of Object.values(contenders)) await c.run(500); // warm-up
+  for (let r = 0; r < ROUNDS; r++) for (const [name, c] of Object.entries(contenders)) rounds[name as keyof typeof contenders].push(await c.run(N));
+} finally {
+  for (const c of Object.values(contenders)) await c.close();
+}
+const bare = summary(rounds.bare);
+const proc = summary(rounds.process);
+const thread = summary(rounds.thread);
 print({
   benchmark: 'ask-round-trip',
-  unit: 'µs per ask, agent → agent, median of the median over rounds',
+  unit: 'µs per ask, agent → agent; median over interleaved rounds of each round’s median',
   asksPerRound: N,
+  rounds: ROUNDS,
   baseline: { rawProcessSendRelay: bare },
   faultline: { process: proc, thread },
   ratios: { processVsRaw: round(proc.medianUs / bare.medianUs), threadVsRaw: round(thread.medianUs / bare.medianUs) },

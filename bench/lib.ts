@@ -1,7 +1,11 @@
 /** Shared pieces of the benchmark programs: statistics, workspaces, an in-process runtime. */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RuntimeClient } from '../runtime/cli/client.ts';
+import { agentsOf } from '../runtime/protocol/status.ts';
 import { resolveConfig } from '../runtime/config/load.ts';
 import { Runtime } from '../runtime/Runtime.ts';
 
@@ -67,4 +71,35 @@ export function stateOfSize(bytes: number, agent: number, step: number) {
 
 export function print(result: unknown) {
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
+
+/**
+ * Starts `faultline up` from the built CLI in `dir` (as a user runs it), with
+ * `config` written to faultline.config.json; resolves once every agent runs.
+ */
+export async function benchUp(dir: string, config: Record<string, unknown>, bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'faultline.js')) {
+  writeFileSync(path.join(dir, 'faultline.config.json'), JSON.stringify({ name: 'bench', ...config }));
+  const proc = spawn(process.execPath, [bin, 'up', '--no-live'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  await until(() => /listening on/.test(out) || proc.exitCode !== null, 'faultline up to listen');
+  if (proc.exitCode !== null) throw new Error(`faultline up exited:\n${out}`);
+  const client = await RuntimeClient.connect(JSON.parse(readFileSync(path.join(dir, '.faultline', 'runtime.json'), 'utf8')));
+  for (;;) {
+    const agents = agentsOf((await client.call('status', {})).tree);
+    if (agents.every((a) => a.state === 'running')) break;
+    await sleep(20);
+  }
+  return {
+    client,
+    pid: proc.pid!,
+    async close() {
+      client.close();
+      proc.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

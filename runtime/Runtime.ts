@@ -153,11 +153,12 @@ export class Runtime {
       maxDeliveries: o.config.runtime.maxDeliveries,
       resolveModule,
       handleRequest: (agent, op, args) => this.hostRequest(agent, op, args),
+      ask: (agent, args, settle) => this.router.askThen(args.agent, args.message, { timeoutMs: args.timeoutMs, from: agent }, settle),
       complete: (id, result) => this.router.complete(id, result),
       handled: (agent, e, ok, errorType) => {
         const m = e.message as { type?: unknown; op?: unknown } | null;
         const task = typeof m?.type === 'string' ? m.type : typeof m?.op === 'string' ? m.op : e.kind;
-        this.obs.messageHandled({ agent, task, latencyMs: Date.now() - e.at, ok, errorCategory: errorType, targetMs: this.router.timeoutOf(e.id) });
+        this.obs.messageHandled({ agent, task, latencyMs: Date.now() - e.at, ok, errorCategory: errorType, targetMs: e.timeoutMs });
       },
       unresponsive: (agent) => this.obs.agentUnresponsive(agent, true),
       emitState: (e) => this.emit('agent.state', e),
@@ -354,20 +355,24 @@ export class Runtime {
     this.router.failAgent(id, new AgentUnavailableError(id, 'stopped', 'stopped on request'));
   }
 
-  private async hostRequest(agent: string, op: HostOp, args: any): Promise<unknown> {
-    switch (op) {
-      case 'send':
-        await this.router.send(args.agent, args.message, agent);
-        return { accepted: true };
-      case 'ask':
-        return this.router.ask(args.agent, args.message, { timeoutMs: args.timeoutMs, from: agent });
-      case 'checkpoint':
-        return this.store.put({ agent, version: args.version, state: args.state, kind: 'full' });
-      default: {
-        const h = this.hostOps.get(op);
-        if (!h) throw new Error(`ctx.${op}() is not available: no dependencies are configured in ${path.basename(this.config.file || 'the config')}`);
-        return h(agent, args);
+  /** ctx operations of an agent. Not `async`: an ask is on every message's hot path, and its promise is passed on as it is. */
+  private hostRequest(agent: string, op: HostOp, args: any): Promise<unknown> {
+    try {
+      switch (op) {
+        case 'ask':
+          return this.router.ask(args.agent, args.message, { timeoutMs: args.timeoutMs, from: agent });
+        case 'send':
+          return this.router.send(args.agent, args.message, agent).then(() => ({ accepted: true }));
+        case 'checkpoint':
+          return this.store.put({ agent, version: args.version, state: args.state, kind: 'full' });
+        default: {
+          const h = this.hostOps.get(op);
+          if (!h) throw new Error(`ctx.${op}() is not available: no dependencies are configured in ${path.basename(this.config.file || 'the config')}`);
+          return Promise.resolve(h(agent, args));
+        }
       }
+    } catch (e) {
+      return Promise.reject(e);
     }
   }
 

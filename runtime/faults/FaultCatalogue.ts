@@ -39,6 +39,9 @@ const num = (v: unknown, name: string, min: number, max: number, dflt?: number):
   return n;
 };
 
+/** What `beforeDeliver` returns while no fault is active. */
+const NO_DELIVERY_FAULT = Object.freeze({ delayMs: 0, crash: false });
+
 export class FaultCatalogue {
   private active = new Map<string, ActiveFault>();
   private timers = new Map<string, NodeJS.Timeout>();
@@ -159,6 +162,7 @@ export class FaultCatalogue {
 
   /** Called before a message goes to an agent: a handling delay, or an injected crash. */
   beforeDeliver(agent: string): { delayMs: number; crash: boolean } {
+    if (this.active.size === 0) return NO_DELIVERY_FAULT;
     let delayMs = 0;
     let crash = false;
     for (const f of this.matching('slow', agent)) if (this.fire(f)) delayMs = Math.max(delayMs, Number(f.params.ms));

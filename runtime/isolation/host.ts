@@ -45,10 +45,6 @@ function request(op: HostOp, args: unknown): Promise<any> {
   return new Promise<any>((resolve, reject) => {
     pending.set(id, { resolve, reject });
     send({ t: 'req', id, op, args });
-  }).catch((e: Error) => {
-    // A crash fault aimed at this call site: the agent dies here, even if its code would catch the error.
-    if (e.name === 'InjectedCrash') exitSoon(1);
-    throw e;
   });
 }
 
@@ -113,6 +109,8 @@ async function afterCall<T>(reply: Promise<T>): Promise<T> {
 function stateToStore(): { state: unknown; kind: 'full' | 'summary' } | undefined {
   if (!ctx || spec?.checkpoint === 'manual') return undefined;
   let json = JSON.stringify(ctx.state ?? null);
+  // Unchanged since it was stored (and compacted then): nothing to write.
+  if (json === storedJson) return undefined;
   let kind: 'full' | 'summary' = 'full';
   const c = compactState(ctx.state, { thresholds: spec?.summarize, summarize: agent?.summarize, bytes: json.length });
   if (c.summarized) {
@@ -225,7 +223,11 @@ onMessage((m: ToHost) => {
       if (!p) break;
       pending.delete(m.id);
       if (m.ok) p.resolve(m.value);
-      else p.reject(rebuild(m.error));
+      else {
+        // A crash fault aimed at this call site: the agent dies here, even if its code would catch the error.
+        if (m.error.type === 'InjectedCrash') exitSoon(1);
+        p.reject(rebuild(m.error));
+      }
       break;
     }
     case 'stop':

@@ -16,17 +16,22 @@ export interface Envelope {
   at: number;
   /** Times it was handed to the agent and the agent died before finishing. */
   deliveries: number;
+  /** For an ask: how long its asker waits for the reply (the message's SLA target). */
+  timeoutMs?: number;
 }
 
 export interface Mailbox {
   readonly agent: string;
-  /** Stores a message; resolves once it is stored (durably, for a durable inbox). */
-  put(e: Omit<Envelope, 'deliveries'>): Promise<void>;
+  /**
+   * Stores a message; resolves once it is stored (durably, for a durable
+   * inbox). Returns nothing when the message was stored at once (in memory).
+   */
+  put(e: Omit<Envelope, 'deliveries'>): Promise<void> | void;
   /** The oldest message not yet acknowledged. */
   peek(): Envelope | undefined;
   /** Marks the head as handed to the agent (counts deliveries). */
   delivering(id: string): void;
-  /** Removes a handled (or cancelled, or dead-lettered) message. */
+  /** Removes a handled (or cancelled, or dead-lettered) message; returns nothing when it was removed at once. */
   ack(id: string): Promise<void> | void;
   readonly size: number;
 }
@@ -38,7 +43,7 @@ export interface MailboxFactory {
 export class MemoryMailbox implements Mailbox {
   private items: Envelope[] = [];
   constructor(readonly agent: string) {}
-  async put(e: Omit<Envelope, 'deliveries'>) {
+  put(e: Omit<Envelope, 'deliveries'>): void {
     this.items.push({ ...e, deliveries: 0 });
   }
   peek() {

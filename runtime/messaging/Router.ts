@@ -21,11 +21,12 @@ export interface RouterOptions {
   defaultTimeoutMs: number;
 }
 
+/** How an ask ends: the reply, or the error its asker gets. */
+export type AskResult = { ok: true; value: unknown } | { ok: false; error: Error };
+
 interface Waiter {
   agent: string;
-  timeoutMs: number;
-  resolve(v: unknown): void;
-  reject(e: Error): void;
+  settle(result: AskResult): void;
   timer: NodeJS.Timeout;
 }
 
@@ -59,40 +60,54 @@ export class Router {
   }
 
   /** Asks and waits for the reply, or rejects with `AgentTimeoutError` after `timeoutMs`. */
-  async ask(to: string, message: unknown, opts: { timeoutMs?: number; from?: string } = {}): Promise<unknown> {
-    const a = this.target(to, true);
+  ask(to: string, message: unknown, opts: { timeoutMs?: number; from?: string } = {}): Promise<unknown> {
+    return new Promise((resolve, reject) => this.askThen(to, message, opts, (r) => (r.ok ? resolve(r.value) : reject(r.error))));
+  }
+
+  /**
+   * `ask` with a callback, called once with the reply or the error. The hot
+   * path of an ask between agents: the reply goes back to the asking agent in
+   * the turn its answer arrives, and a message the mailbox stores at once
+   * (asks are kept in memory) is delivered in the turn it was asked.
+   */
+  askThen(to: string, message: unknown, opts: { timeoutMs?: number; from?: string }, settle: (r: AskResult) => void): void {
+    let a: Routable;
+    try {
+      a = this.target(to, true);
+    } catch (e) {
+      return settle({ ok: false, error: e as Error });
+    }
     const timeoutMs = opts.timeoutMs ?? this.o.defaultTimeoutMs;
     const id = this.nextId();
-    const reply = new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(id);
-        this.o.agent(to)?.cancel(id);
-        reject(new AgentTimeoutError(to, timeoutMs));
-      }, timeoutMs);
-      this.waiters.set(id, { agent: to, timeoutMs, resolve, reject, timer });
-    });
+    const timer = setTimeout(() => {
+      this.waiters.delete(id);
+      this.o.agent(to)?.cancel(id);
+      settle({ ok: false, error: new AgentTimeoutError(to, timeoutMs) });
+    }, timeoutMs);
+    this.waiters.set(id, { agent: to, settle, timer });
+    let stored: Promise<void> | void;
     try {
-      await this.o.mailbox(to).put({ id, kind: 'ask', message, from: opts.from, at: Date.now() });
+      stored = this.o.mailbox(to).put({ id, kind: 'ask', message, from: opts.from, at: Date.now(), timeoutMs });
     } catch (e) {
-      this.fail(id, e as Error);
+      stored = Promise.reject(e);
     }
-    a.deliver();
-    return reply;
+    if (!stored) return a.deliver();
+    stored.then(
+      () => a.deliver(),
+      (e: Error) => {
+        this.fail(id, e);
+        a.deliver();
+      },
+    );
   }
 
   /** The agent finished a message: settle its asker, if any is still waiting. */
-  complete(id: string, result: { ok: true; value: unknown } | { ok: false; error: Error }) {
+  complete(id: string, result: AskResult) {
     const w = this.waiters.get(id);
     if (!w) return;
     this.waiters.delete(id);
     clearTimeout(w.timer);
-    if (result.ok) w.resolve(result.value);
-    else w.reject(result.error);
-  }
-
-  /** The timeout of a pending ask (its SLA target), if one waits for this envelope. */
-  timeoutOf(id: string): number | undefined {
-    return this.waiters.get(id)?.timeoutMs;
+    w.settle(result);
   }
 
   fail(id: string, error: Error) {

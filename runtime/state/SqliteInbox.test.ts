@@ -26,7 +26,7 @@ test('a put is acknowledged only once its row is on disk, and peek keeps arrival
   const s = new SqliteCheckpointStore(f);
   const box = s.inboxes().open('writer');
   const onDiskAtAck: string[][] = [];
-  await Promise.all(['m1', 'm2', 'm3'].map((id) => box.put(msg(id)).then(() => onDiskAtAck.push(rowsOnDisk(f, 'writer')))));
+  await Promise.all(['m1', 'm2', 'm3'].map((id) => Promise.resolve(box.put(msg(id))).then(() => onDiskAtAck.push(rowsOnDisk(f, 'writer')))));
   for (const seen of onDiskAtAck) assert.deepEqual(seen, ['m1', 'm2', 'm3']);
   assert.equal(box.size, 3);
   assert.deepEqual(box.peek(), { ...msg('m1'), deliveries: 0 });
@@ -77,7 +77,7 @@ test('a message id already waiting is refused, so an ack can never remove the wr
   const s = new SqliteCheckpointStore(file());
   const box = s.inboxes().open('w');
   await box.put(msg('m1'));
-  await assert.rejects(box.put(msg('m1')), { name: 'DuplicateMessageIdError' });
+  await assert.rejects(Promise.resolve(box.put(msg('m1'))), { name: 'DuplicateMessageIdError' });
   assert.equal(box.size, 1);
   await s.close();
 });
@@ -95,8 +95,8 @@ test('a put the database refuses is rejected and leaves no trace; a failed ack p
   process.on('unhandledRejection', onUnhandled);
   const other = new Database(f);
   other.prepare('BEGIN IMMEDIATE').run();
-  await assert.rejects(box.put(msg('m3')), /busy|locked/i);
-  await assert.rejects(box.ack('m1'), /busy|locked/i);
+  await assert.rejects(Promise.resolve(box.put(msg('m3'))), /busy|locked/i);
+  await assert.rejects(Promise.resolve(box.ack('m1')), /busy|locked/i);
   await assert.rejects(s.put({ agent: 'w', version: 1, state: 1, ack: 'm2' }), /busy|locked/i);
   // The runtime acks without waiting; a failure must not become an unhandled rejection.
   void box.ack('m2');

@@ -78,12 +78,12 @@ export class SqliteInbox implements Mailbox {
     }
   }
 
-  /** Stores a message; resolves once its row has committed. */
-  put(e: Omit<Envelope, 'deliveries'>): Promise<void> {
-    if (this.items.some((x) => x.env.id === e.id)) return Promise.reject(new DuplicateMessageIdError(this.agent, e.id));
+  /** Stores a message; resolves once its row has committed. An ask is kept in memory at once and returns nothing. */
+  put(e: Omit<Envelope, 'deliveries'>): Promise<void> | void {
+    if (this.indexOf(e.id) >= 0) return Promise.reject(new DuplicateMessageIdError(this.agent, e.id));
     if (e.kind === 'ask') {
       this.items.push({ env: { ...e, deliveries: 0 }, memory: true });
-      return Promise.resolve();
+      return;
     }
     let message: string;
     try {
@@ -116,9 +116,14 @@ export class SqliteInbox implements Mailbox {
     return this.items[0]?.env;
   }
 
+  /** Where a message is in the mirror; usually the head, the one being handled. */
+  private indexOf(id: string): number {
+    return this.items[0]?.env.id === id ? 0 : this.items.findIndex((x) => x.env.id === id);
+  }
+
   /** Counts a delivery; durable with the next commit (a lost count only errs toward one more delivery). */
   delivering(id: string): void {
-    const entry = this.items.find((x) => x.env.id === id);
+    const entry = this.items[this.indexOf(id)];
     if (!entry) return;
     entry.env.deliveries++;
     if (entry.memory) return;
@@ -135,13 +140,14 @@ export class SqliteInbox implements Mailbox {
    * resolves. Acknowledging an unknown (or already acknowledged) id is a no-op.
    * If the delete fails the message is back at its place and the promise
    * rejects; a caller that does not wait (`void box.ack(id)`) gets no
-   * unhandled rejection, the failure goes to `onWriteError`.
+   * unhandled rejection, the failure goes to `onWriteError`. An ask (kept in
+   * memory only) is removed at once and nothing is returned.
    */
-  ack(id: string): Promise<void> {
-    const i = this.items.findIndex((x) => x.env.id === id);
+  ack(id: string): Promise<void> | void {
+    const i = this.indexOf(id);
     if (i >= 0 && this.items[i].memory) {
       this.items.splice(i, 1);
-      return Promise.resolve();
+      return;
     }
     const taken = this.take(id);
     if (!taken) return Promise.resolve();
@@ -165,7 +171,7 @@ export class SqliteInbox implements Mailbox {
    * @internal
    */
   take(id: string): { apply: () => void; restore: () => void } | undefined {
-    const i = this.items.findIndex((x) => x.env.id === id);
+    const i = this.indexOf(id);
     if (i < 0) return undefined;
     const [entry] = this.items.splice(i, 1);
     return {

@@ -12,6 +12,7 @@ import type { FromHost, HostOp } from '../isolation/hostProtocol.ts';
 import type { HostExit, HostHandle } from '../isolation/HostHandle.ts';
 import type { HostPool } from '../isolation/HostPool.ts';
 import type { Envelope, Mailbox } from '../messaging/Mailbox.ts';
+import type { AskResult } from '../messaging/Router.ts';
 import type { CheckpointStore } from '../state/CheckpointStore.ts';
 import { AgentHandlerError, AgentUnavailableError, MessageDeadLetteredError, serializeError, type SerializedError } from '../errors.ts';
 import { agentMachine, displayState, startMachine, type Clock } from './machines.ts';
@@ -25,6 +26,13 @@ export interface AgentRecord {
   lastError?: LastError;
 }
 
+/** What an agent's ctx.ask sends. */
+export interface AskArgs {
+  agent: string;
+  message: unknown;
+  timeoutMs?: number;
+}
+
 export interface AgentEnv {
   clock: Clock;
   pool: HostPool;
@@ -36,8 +44,10 @@ export interface AgentEnv {
   resolveModule(spec: AgentSpec): Promise<string>;
   /** ctx operations: send, ask, call, model, health, checkpoint. */
   handleRequest(agent: string, op: HostOp, args: unknown): Promise<unknown>;
+  /** ctx.ask, with a callback: called once with the reply or the error. */
+  ask?(agent: string, args: AskArgs, settle: (r: AskResult) => void): void;
   /** A message finished: reply or error for its asker. */
-  complete(envelopeId: string, result: { ok: true; value: unknown } | { ok: false; error: Error }): void;
+  complete(envelopeId: string, result: AskResult): void;
   /** A message was handled (for metrics): its envelope and outcome. */
   handled?(agent: string, envelope: Envelope, ok: boolean, errorType?: string): void;
   /** Heartbeats stopped: the agent is about to be killed. */
@@ -274,17 +284,19 @@ export class AgentNode implements Child {
         this.inflight = undefined;
         if (id === undefined) break;
         const envelope = this.mailbox.peek();
-        if (envelope && envelope.id === id) this.env.handled?.(this.id, envelope, m.ok, m.ok ? undefined : m.error.type);
         if (m.ok) {
           // The reply goes out once the state and the message's removal are durable, in one transaction.
           const stored = m.state !== undefined ? this.env.store.put({ agent: this.id, version: this.version, state: m.state, kind: m.kind ?? 'full', ack: id }) : this.mailbox.ack(id);
-          Promise.resolve(stored).then(
-            () => this.env.complete(id, { ok: true, value: m.value }),
-            (e) => {
-              this.env.log('error', `cannot store ${this.id}'s checkpoint: ${(e as Error).message}`, { agent: this.id, msgId: id, err: serializeError(e) });
-              this.env.complete(id, { ok: false, error: e as Error });
-            },
-          );
+          if (!stored) this.env.complete(id, { ok: true, value: m.value }); // an ask with no state change: nothing to wait for
+          else {
+            stored.then(
+              () => this.env.complete(id, { ok: true, value: m.value }),
+              (e) => {
+                this.env.log('error', `cannot store ${this.id}'s checkpoint: ${(e as Error).message}`, { agent: this.id, msgId: id, err: serializeError(e) });
+                this.env.complete(id, { ok: false, error: e as Error });
+              },
+            );
+          }
         } else {
           void this.mailbox.ack(id);
           const err = new AgentHandlerError(this.id, m.error.type, m.error.message);
@@ -294,9 +306,16 @@ export class AgentNode implements Child {
           this.env.log('error', `agent ${this.id} threw while handling a message: ${m.error.type}: ${m.error.message}`, { agent: this.id, msgId: id, err: m.error });
         }
         if (!(m.ok === false && m.crash)) this.deliver();
+        // Metrics last: the reply and the next message are on their way already.
+        if (envelope && envelope.id === id) this.env.handled?.(this.id, envelope, m.ok, m.ok ? undefined : m.error.type);
         break;
       }
       case 'req':
+        if (m.op === 'ask' && this.env.ask) {
+          // The hot path between agents: the reply is sent in the turn it arrives.
+          this.env.ask(this.id, m.args as AskArgs, (r) => host.send(r.ok ? { t: 'res', id: m.id, ok: true, value: r.value === undefined ? null : r.value } : { t: 'res', id: m.id, ok: false, error: serializeError(r.error) }));
+          break;
+        }
         this.env.handleRequest(this.id, m.op, m.args).then(
           (value) => host.send({ t: 'res', id: m.id, ok: true, value: value === undefined ? null : value }),
           (e) => host.send({ t: 'res', id: m.id, ok: false, error: serializeError(e) }),
