@@ -3,7 +3,10 @@
  * the threads). Measured from the kill to the first and to the last agent
  * running again with its state restored (the `agent.state` → running event
  * comes after the restore), against a bare supervisor that re-forks 100
- * children of the same host script at once, in this run. Each round kills
+ * children of the same host script at once, in this run. Faultline is
+ * `faultline up` from the built CLI, driven through the control channel as
+ * a user's tools drive it; the bare supervisor is a process of its own
+ * that does nothing but fork. Each round kills
  * the Faultline agents twice: with no traffic, like the bare supervisor
  * (the time target), and while 100 asks a second arrive (every one must be
  * answered: the lost-messages target). After each storm every agent is
@@ -11,10 +14,12 @@
  * Targets: process first <= 0.5 s and all <= 1.0x bare; thread all <= 3 s;
  * 0 lost messages.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { hostScript } from '../runtime/isolation/paths.ts';
 import { agentsOf } from '../runtime/protocol/status.ts';
-import { benchRuntime, benchWorkspace, print, round, sleep, until } from './lib.ts';
+import { benchDir, benchUp, benchWorkspace, print, round, sleep, until } from './lib.ts';
 
 const N = Number(process.env.AGENTS ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -34,55 +39,72 @@ const note = (s: string) => process.stderr.write(`restart-storm: ${s}\n`);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
-/** A bare supervisor: N children of the host script; on each exit, fork again at once. */
-async function bareStorm(): Promise<{ firstMs: number; allMs: number }> {
-  const script = hostScript();
-  const start = () => {
-    const c = fork(script, [], { execArgv: [], stdio: 'ignore', env: { ...process.env, FAULTLINE_HOST: '1' } });
-    const k = { c, seen: false, ready: new Promise<number>((r) => c.once('message', () => { k.seen = true; r(performance.now()); })) };
-    return k;
-  };
-  let kids = Array.from({ length: N }, start);
-  await Promise.all(kids.map((k) => k.ready));
+/**
+ * A bare supervisor in a process of its own, as small as a supervisor can
+ * be: N children of the agent host script; on each exit it forks again at
+ * once. Told to storm, it kills every child and reports when the last
+ * replacement is ready.
+ */
+const BARE = `
+import { fork } from 'node:child_process';
+const [script, n] = [process.argv[2], Number(process.argv[3])];
+const start = () => {
+  const c = fork(script, [], { execArgv: [], stdio: 'ignore', env: { ...process.env, FAULTLINE_HOST: '1' } });
+  return { c, ready: new Promise((r) => c.once('message', () => r(performance.now()))) };
+};
+let kids = Array.from({ length: n }, start);
+await Promise.all(kids.map((k) => k.ready));
+process.send('ready');
+process.on('message', async (m) => {
+  if (m === 'stop') { for (const k of kids) k.c.kill('SIGKILL'); process.exit(0); }
   const t0 = performance.now();
-  const next = kids.map((k) => new Promise<{ c: ChildProcess; seen: boolean; ready: Promise<number> }>((res) => k.c.once('exit', () => res(start()))));
+  const next = kids.map((k) => new Promise((res) => k.c.once('exit', () => res(start()))));
   for (const k of kids) k.c.kill('SIGKILL');
   kids = await Promise.all(next);
-  const times = await Promise.race([
-    Promise.all(kids.map((k) => k.ready)),
-    sleep(120_000).then(() => {
-      const stuck = kids.filter((k) => !k.seen);
-      throw new Error(`bare: ${stuck.length} children never became ready within 120 s: ${JSON.stringify(stuck.slice(0, 5).map((k) => ({ pid: k.c.pid, exit: k.c.exitCode, signal: k.c.signalCode, connected: k.c.connected })))}`);
-    }),
-  ]);
-  for (const k of kids) k.c.kill('SIGKILL');
-  await Promise.all(kids.map((k) => (k.c.exitCode === null && k.c.signalCode === null ? new Promise((r) => k.c.once('exit', r)) : null)));
-  return { firstMs: Math.min(...times) - t0, allMs: Math.max(...times) - t0 };
+  const times = await Promise.all(kids.map((k) => k.ready));
+  process.send({ firstMs: Math.min(...times) - t0, allMs: Math.max(...times) - t0 });
+});
+`;
+
+async function bareSupervisor() {
+  const file = path.join(benchDir('faultline-bench-bare-'), 'bare.mjs');
+  writeFileSync(file, BARE);
+  const p = fork(file, [hostScript(), String(N)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise((r) => p.once('message', r));
+  return {
+    storm: () => new Promise<{ firstMs: number; allMs: number }>((r) => { p.once('message', (m) => r(m as { firstMs: number; allMs: number })); p.send('storm'); }),
+    close: () => new Promise<void>((r) => { p.once('exit', () => r()); p.send('stop'); }),
+  };
 }
 
 type Storm = { firstMs: number; allMs: number; restoredOk: boolean; asks: { sent: number; answered: number; failed: number } };
 
-/** A runtime with N agents, and a function that runs one storm on it. */
+/** `faultline up` (the built CLI) with N agents, and a function that runs one storm on it through the control channel. */
 async function faultlineSystem(isolation: 'process' | 'thread') {
   const dir = benchWorkspace({ 'counter.mjs': counter });
   const children = Array.from({ length: N }, (_, i) => ({ agent: { id: `a${String(i).padStart(3, '0')}`, module: 'agents/counter.mjs', isolation } }));
-  const { rt, close } = await benchRuntime(dir, {
-    // A long heartbeat timeout: the bare storms run beside these agents and starve them of CPU for
-    // seconds; agents killed as unresponsive then would not be there to kill in the next storm.
+  const up = await benchUp(dir, {
+    // A long heartbeat timeout: a storm starves agents of CPU for seconds; agents killed as
+    // unresponsive then would not be there to kill in the next storm.
     runtime: { askTimeoutMs: 60_000, heartbeat: { intervalMs: 1000, timeoutMs: 60_000 }, ...RUNTIME },
     supervisor: { id: 'root', intensity: 10_000, backoff: { baseMs: 0, maxMs: 0, jitter: 0, resetAfterMs: 0 }, children },
   });
+  const { client } = up;
+  await client.call('subscribe', { events: ['agent.state'] });
   const ids = children.map((c) => c.agent.id);
   /** What each agent's count must read: one per answered `count` ask, kept across kills by its checkpoints. */
   const expected = new Map(ids.map((id) => [id, 0]));
-  const count = (id: string) => rt.router.ask(id, { op: 'count' }, { timeoutMs: 60_000 }).then(() => expected.set(id, expected.get(id)! + 1));
+  const ask = (id: string, op: string) => client.call('ask', { agent: id, message: { op }, timeoutMs: 60_000 }, 90_000) as Promise<{ count: number }>;
+  const count = (id: string) => ask(id, 'count').then(() => expected.set(id, expected.get(id)! + 1));
   await Promise.all(ids.map(count));
   async function storm(asksPerS: number): Promise<Storm> {
-    await until(() => agentsOf(rt.status().tree).every((a) => a.state === 'running'), 'all running before the storm', 60_000);
+    const status = await client.call('status', {});
+    if (!agentsOf(status.tree).every((a) => a.state === 'running')) throw new Error('not every agent runs before the storm');
     await sleep(1000); // spares refill, as between real incidents
     const running = new Map<string, number>();
-    const onState = (e: { agent: string; state: string }) => { if (e.state === 'running' && !running.has(e.agent)) running.set(e.agent, performance.now()); };
-    rt.events.on('agent.state', onState);
+    const events = client.onEvent((method, e: { agent: string; state: string }) => {
+      if (method === 'agent.state' && e.state === 'running' && !running.has(e.agent)) running.set(e.agent, performance.now());
+    });
     // Asks throughout the storm, round-robin: each must be answered.
     const asks = { sent: 0, answered: 0, failed: 0 };
     const pending: Promise<unknown>[] = [];
@@ -91,19 +113,19 @@ async function faultlineSystem(isolation: 'process' | 'thread') {
       pending.push(count(id).then(() => asks.answered++, () => asks.failed++));
     }, 1000 / asksPerS);
     const t0 = performance.now();
-    const fired = await rt.faults.inject({ fault: 'kill', target: '*' });
-    if (fired.fired !== N) throw new Error(`killed ${fired.fired} of ${N}`);
+    const fired = await client.call('inject', { fault: 'kill', target: '*' });
+    if ((fired as { fired?: number }).fired !== N) throw new Error(`killed ${(fired as { fired?: number }).fired} of ${N}`);
     await until(() => running.size === N, `all ${N} running again`, 120_000);
     const times = [...running.values()];
     if (load) clearInterval(load);
-    rt.events.off('agent.state', onState);
+    events.dispose();
     await Promise.all(pending);
-    const read = (await Promise.all(ids.map((id) => rt.router.ask(id, { op: 'read' }, { timeoutMs: 60_000 })))) as { count: number }[];
+    const read = await Promise.all(ids.map((id) => ask(id, 'read')));
     const wrong = ids.filter((id, i) => read[i].count !== expected.get(id));
     if (wrong.length) throw new Error(`state not restored for ${wrong.length} agents, e.g. ${wrong[0]}: ${read[ids.indexOf(wrong[0])].count} != ${expected.get(wrong[0])}`);
     return { firstMs: round(Math.min(...times) - t0, 1), allMs: round(Math.max(...times) - t0, 1), restoredOk: true, asks };
   }
-  return { storm, close };
+  return { storm, close: up.close };
 }
 
 const min = (xs: number[]) => Math.min(...xs);
@@ -121,15 +143,17 @@ const idle: Storm[] = [];
 const loaded: Storm[] = [];
 note(`starting ${N} process agents`);
 const sys = await faultlineSystem('process');
+const bareSup = await bareSupervisor();
 try {
   for (let r = 0; r < ROUNDS; r++) {
-    bare.push(await bareStorm());
+    bare.push(await bareSup.storm());
     idle.push(await sys.storm(0));
     loaded.push(await sys.storm(ASKS_PER_S));
     note(`round ${r + 1}: all back after: bare ${round(bare[r].allMs, 0)} ms, faultline ${idle[r].allMs} ms, under load ${loaded[r].allMs} ms`);
   }
 } finally {
   await sys.close();
+  await bareSup.close();
 }
 const thread: Storm[] = [];
 note(`starting ${N} thread agents`);

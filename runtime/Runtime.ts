@@ -55,6 +55,9 @@ export interface RuntimeOptions {
 /** Emitted when the runtime has stopped; `code` is the exit code the process should use. */
 export interface RuntimeStopped { code: number; reason: string }
 
+/** How often a supervisor's restart window is written, at most. */
+const HISTORY_SAVE_MS = 100;
+
 export class Runtime {
   readonly config: ResolvedConfig;
   readonly stateDir: string;
@@ -179,7 +182,7 @@ export class Runtime {
       },
       emitState: (e) => this.emit('supervisor.state', e),
       onRestart: (child, supervisor) => this.obs.restart(child, supervisor),
-      onHistory: (supervisor, history) => void this.store.putMeta(`supervisor:${supervisor}`, history).catch(() => undefined),
+      onHistory: (supervisor, history) => this.saveHistory(supervisor, history),
       initialHistory: (supervisor) => this.supervisorHistory.get(supervisor),
       onEscalate: (supervisor) => this.obs.escalation(supervisor),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
@@ -194,6 +197,27 @@ export class Runtime {
 
   /** Restart windows from the previous run, read at start. */
   private readonly supervisorHistory = new Map<string, number[]>();
+  /** Restart windows not yet written, by supervisor: the latest only. */
+  private readonly unsavedHistory = new Map<string, number[]>();
+  private historyTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Keeps a supervisor's restart window across runtime restarts. Written at
+   * most every HISTORY_SAVE_MS, the latest window only: in a restart storm a
+   * write per restart would sit on the path of every restart.
+   */
+  private saveHistory(supervisor: string, history: number[]) {
+    this.unsavedHistory.set(supervisor, history);
+    this.historyTimer ??= setTimeout(() => this.flushHistory(), HISTORY_SAVE_MS);
+  }
+
+  private flushHistory(): Promise<unknown> {
+    clearTimeout(this.historyTimer);
+    this.historyTimer = undefined;
+    const writes = [...this.unsavedHistory].map(([supervisor, history]) => this.store.putMeta(`supervisor:${supervisor}`, history).catch(() => undefined));
+    this.unsavedHistory.clear();
+    return Promise.all(writes);
+  }
 
   /**
    * The latest valid checkpoint of an agent. Corrupt ones are skipped: each
@@ -422,6 +446,7 @@ export class Runtime {
       clearInterval(this.metricsTimer);
       await this.root.stop('runtime stopping');
       this.pool.close();
+      await this.flushHistory();
       if (this.o.writeRuntimeFile !== false) removeRuntimeFile(this.stateDir, process.pid);
       await this.control?.close();
       await this.deps?.close();
