@@ -41,7 +41,7 @@ test('each injected action fails the way the real failure does', async () => {
   try {
     const expect: [FaultAction, new (...a: never[]) => Error][] = [
       [{ type: 'timeout' }, DependencyTimeoutError],
-      [{ type: 'blackhole' }, DependencyTimeoutError],
+      [{ type: 'blackhole' }, DependencyNetworkError],
       [{ type: 'stream-cut' }, DependencyNetworkError],
       [{ type: 'malformed' }, MalformedResponseError],
       [{ type: 'latency', ms: 600 }, DependencyTimeoutError],
@@ -51,6 +51,7 @@ test('each injected action fails the way the real failure does', async () => {
       const e = await h.gw.chat('dep', ask()).catch((x) => x);
       const cause = e instanceof RetriesExhaustedError ? e.cause : e;
       assert.ok(cause instanceof cls, `${action.type}: ${e}`);
+      if (action.type === 'blackhole') assert.equal((cause as DependencyNetworkError).code, 'ECONNREFUSED', 'a blocked network refuses the connection');
     }
     h.gw.setFaultHook(() => ({ type: 'slow-first-token', ms: 5 }));
     assert.equal((await h.gw.chat('dep', ask('slow'))).content, 'echo: slow');

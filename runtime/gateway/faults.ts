@@ -5,7 +5,7 @@
  * as to a real failure; the dependency itself is not contacted for
  * error-type actions.
  */
-import { ContentFilterError, DependencyHttpError, DependencyNetworkError, DependencyTimeoutError, MalformedResponseError } from './errors.ts';
+import { ContentFilterError, DependencyHttpError, DependencyNetworkError, MalformedResponseError } from './errors.ts';
 import { isRetryableStatus } from './classify.ts';
 import type { Clock } from './clock.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
@@ -15,9 +15,9 @@ export type FaultAction =
   | { type: 'error'; status: number; retryAfter?: number }
   /** Delay the attempt by `ms`, then make it. */
   | { type: 'latency'; ms: number }
-  /** Fail the attempt at once as if its timeout had fired. */
+  /** The attempt hangs: it never answers, and its own timeout ends it. */
   | { type: 'timeout' }
-  /** The attempt never answers: its own timeout ends it. */
+  /** The dependency cannot be reached: the connection is refused at once (the network to it is blocked). */
   | { type: 'blackhole' }
   /** The model refuses on content grounds. */
   | { type: 'content-filter' }
@@ -44,9 +44,9 @@ export function withFault<T>(fault: FaultAction, dep: ResolvedDependency, clock:
       return Promise.reject(new DependencyHttpError(dep.id, status, isRetryableStatus(status, dep.classifier), retryAfterMs, 'injected fault'));
     }
     case 'timeout':
-      return Promise.reject(new DependencyTimeoutError(dep.id, dep.timeoutMs));
-    case 'blackhole':
       return new Promise<T>(() => undefined);
+    case 'blackhole':
+      return Promise.reject(new DependencyNetworkError(dep.id, 'ECONNREFUSED', 'injected fault: connection refused'));
     case 'content-filter':
       return Promise.reject(new ContentFilterError(dep.id, 'injected fault'));
     case 'stream-cut':

@@ -43,8 +43,8 @@ export const FAULT_KINDS: FaultKind[] = [
   { fault: 'crash-loop', target: 'agent', label: 'Crash loop', detail: 'the agent crashes right after each start', params: [DURATION] },
   { fault: 'error', target: 'dependency', label: 'Error', detail: 'calls fail with an HTTP status', params: [{ name: 'status', prompt: 'Which status?', choices: ERROR_STATUSES }, { name: 'rate', prompt: 'Share of calls that fail (0..1)', number: true, default: '1', optional: true }, DURATION] },
   { fault: 'latency', target: 'dependency', label: 'Latency', detail: 'calls take longer', params: [{ name: 'ms', prompt: 'Added latency (ms)', number: true, default: '2000' }, DURATION] },
-  { fault: 'timeout', target: 'dependency', label: 'Timeout', detail: 'calls never answer within their timeout', params: [DURATION] },
-  { fault: 'blackhole', target: 'dependency', label: 'Block (blackhole)', detail: 'the dependency is unreachable', params: [DURATION] },
+  { fault: 'timeout', target: 'dependency', label: 'Timeout', detail: 'calls hang until their timeout ends them', params: [DURATION] },
+  { fault: 'blackhole', target: 'dependency', label: 'Block (blackhole)', detail: 'connections to the dependency are refused (its network is blocked)', params: [DURATION] },
 ];
 
 export function faultKind(fault: string): FaultKind | undefined {
