@@ -32,7 +32,7 @@ interface CheckpointRow {
   payload: string | Uint8Array;
 }
 
-type StatementName = 'insert' | 'prune' | 'newestRow' | 'older' | 'all' | 'newest' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal';
+type StatementName = 'insert' | 'insertNext' | 'prune' | 'newestRow' | 'older' | 'all' | 'newest' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal';
 
 // Sorts after every ISO timestamp: with no age limit, age never keeps a row.
 const NEVER_YOUNG = '\uffff';
@@ -50,6 +50,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   private readonly maxAgeMs: number;
   private readonly now: () => number;
   private lastSeq = new Map<string, number>();
+  private isoAt = { ms: NaN, iso: '' };
   private fallbacks = new Listeners<FallbackEvent>();
   private writeErrors = new Listeners<WriteErrorEvent>();
   private boxes: SqliteInboxes | undefined;
@@ -81,6 +82,8 @@ export class SqliteCheckpointStore implements CheckpointStore {
          VALUES (?, max(?, coalesce((SELECT max(seq) FROM checkpoints WHERE agent = ?), 0)) + 1, ?, ?, ?, ?, ?, ?, ?)
          RETURNING seq`,
       ),
+      // Once this store has written an agent's newest seq it knows the next one: no lookup.
+      insertNext: db.prepare('INSERT INTO checkpoints (agent, seq, version, runtime_version, time, kind, size, checksum, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       prune: db.prepare('DELETE FROM checkpoints WHERE agent = ? AND seq <= ? AND time < ?'),
       newestRow: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? ORDER BY seq DESC LIMIT 1`),
       older: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? AND seq < ? ORDER BY seq DESC`),
@@ -107,14 +110,12 @@ export class SqliteCheckpointStore implements CheckpointStore {
     const checksum = checksumOf(payload);
     const size = Buffer.byteLength(payload);
     const now = this.now();
-    const time = new Date(now).toISOString();
+    const time = this.iso(now);
     const youngFrom = this.maxAgeMs > 0 ? new Date(now - this.maxAgeMs).toISOString() : NEVER_YOUNG;
     const kind = c.kind ?? 'full';
     const taken = c.ack === undefined ? undefined : this.inboxes().open(c.agent).take(c.ack);
     const written = this.sdb.writer.enqueue(() => {
-      const floor = this.lastSeq.get(c.agent) ?? 0;
-      const { seq } = this.s.insert.get(c.agent, floor, c.agent, c.version, this.runtimeVersion, time, kind, size, checksum, payload) as { seq: number };
-      this.lastSeq.set(c.agent, seq);
+      const seq = this.insert(c.agent, c.version, time, kind, size, checksum, payload);
       // The row just inserted is valid and within the kept window, so the
       // newest valid checkpoint always survives the pruning.
       this.s.prune.run(c.agent, seq - this.retain, youngFrom);
@@ -129,6 +130,30 @@ export class SqliteCheckpointStore implements CheckpointStore {
       taken.restore();
       throw e;
     });
+  }
+
+  /** Inserts a checkpoint row (inside a write); returns its seq. */
+  private insert(agent: string, version: number, time: string, kind: CheckpointKind, size: number, checksum: string, payload: string): number {
+    const last = this.lastSeq.get(agent);
+    let seq: number | undefined;
+    if (last !== undefined) {
+      try {
+        this.s.insertNext.run(agent, last + 1, version, this.runtimeVersion, time, kind, size, checksum, payload);
+        seq = last + 1;
+      } catch (e) {
+        // Someone else wrote this agent's next seq (another process on the same file): look it up.
+        if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw e;
+      }
+    }
+    seq ??= (this.s.insert.get(agent, last ?? 0, agent, version, this.runtimeVersion, time, kind, size, checksum, payload) as { seq: number }).seq;
+    this.lastSeq.set(agent, seq);
+    return seq;
+  }
+
+  /** An ISO timestamp, kept for the millisecond it names: puts that arrive together share one. */
+  private iso(ms: number): string {
+    if (this.isoAt.ms !== ms) this.isoAt = { ms, iso: new Date(ms).toISOString() };
+    return this.isoAt.iso;
   }
 
   async latest(agent: string): Promise<Restored | null> {
