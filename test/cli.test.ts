@@ -44,6 +44,7 @@ describe('without a runtime', () => {
       [{ name: 'x', supervisor: { id: 'root', intensity: -1, children: [] } }, /\$\.supervisor\.intensity: /],
       [{ name: 'x', supervisor: { id: 'root', children: [{ agent: { id: 'a', module: 'a.mjs', restart: 'sometimes' } }] } }, /\$\.supervisor\.children\[0\]\.agent\.restart: /],
       [{ name: 'x', supervisr: {} }, /\$\.supervisr: unknown key|\$\.supervisor: /],
+      [{ name: 'x', checkpoints: { summarize: { model: 'nope' } }, supervisor: { id: 'root', children: [probe('a')] } }, /\$\.checkpoints\.summarize\.model: "nope" is not a model chain or a dependency/],
       ['{ "name": ', /\$: not valid JSON/],
     ];
     for (const [config, re] of cases) {

@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startMockModel } from '../runtime/mockModel/MockModelServer.ts';
 import { cli, probe, stateOf, up, workspace } from './helpers/runtime.ts';
@@ -126,6 +126,41 @@ describe('durable state', () => {
       assert.ok(list.length <= 20, 'retention keeps the last 20');
     } finally {
       await rt.stop();
+    }
+  });
+
+  test('with a model named for summaries, the entries dropped are summarized by it; when it fails, truncated', async () => {
+    const model = await startMockModel({ model: 'm' });
+    const dir = workspace({ name: 'summaries', dependencies: { m: { kind: 'model', url: model.url, model: 'm', retry: { maxAttempts: 1 } } }, models: { chat: ['m'] }, checkpoints: { summarize: { maxEntries: 6, keepLast: 3, model: 'chat' } }, supervisor: { id: 'root', children: [probe('h')] } });
+    const rt = await up(dir);
+    type Entry = { n?: number; summary?: { truncated: number; text?: string } };
+    const append = (n: number) => rt.client.call('ask', { agent: 'h', message: { op: 'append', n, text: `entry ${n}` }, timeoutMs: 20_000 });
+    const history = async () => (await rt.client.call('ask', { agent: 'h', message: { op: 'history' } })) as Entry[];
+    try {
+      await rt.until(running, 'running');
+      for (let n = 0; n < 7; n++) await append(n);
+      const summarized = await history();
+      assert.equal(summarized.length, 4, 'the last 3 entries behind one marker');
+      assert.equal(summarized[0].summary?.truncated, 4);
+      assert.match(summarized[0].summary?.text ?? '', /^echo: .*"n":0.*"n":3/s, 'the marker holds what the model made of the 4 entries dropped');
+      assert.deepEqual(summarized.slice(1).map((e) => e.n), [4, 5, 6]);
+      assert.equal(model.stats().chat, 1);
+      const list = (await rt.client.call('checkpoints', { agent: 'h' })) as { kind: string }[];
+      assert.equal(list.at(-1)?.kind, 'summary');
+
+      // The model is down: the history is truncated instead, the agent runs on, the earlier summary stays.
+      await rt.client.call('inject', { fault: 'error', target: 'm', params: { status: 500 } });
+      for (let n = 7; n < 11; n++) await append(n);
+      const truncated = await history();
+      assert.equal(truncated[0].summary?.truncated, 8);
+      assert.equal(truncated[0].summary?.text, summarized[0].summary?.text);
+      assert.deepEqual(truncated.slice(1).map((e) => e.n), [8, 9, 10]);
+      assert.equal((await rt.agent('h')).restarts, 0);
+      const logs = readFileSync(path.join(dir, '.faultline', 'logs', 'runtime.log'), 'utf8');
+      assert.match(logs, /summarizing h's history through \\"chat\\" failed .*truncating it instead/, 'the fallback is logged');
+    } finally {
+      await rt.stop();
+      await model.close();
     }
   });
 

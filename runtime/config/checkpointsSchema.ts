@@ -6,6 +6,11 @@ export const summarizeSchema = z
     maxBytes: z.number().int().min(1_024).max(64 * 1_048_576).optional().describe("Compact an agent's state when its JSON passes this many bytes (default 65536)"),
     maxEntries: z.number().int().min(1).max(1_000_000).optional().describe('Compact when a "history" or "messages" array passes this many entries (default 200)'),
     keepLast: z.number().int().min(0).max(1_000_000).optional().describe('Entries the default compaction keeps of each such array, behind a summary marker (default 50)'),
+    model: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A model chain (or model dependency) that summarizes the entries the default compaction drops; the summary is kept in the marker. Without it, or when the model fails, the marker only counts them'),
   })
   .strict();
 

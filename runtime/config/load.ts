@@ -162,6 +162,11 @@ export function resolveConfig(json: unknown, file: string): ResolvedConfig {
       if (!(dep in deps)) problems.push(`${jsonPath(['models', chain, i])}: "${dep}" is not a dependency (known: ${Object.keys(deps).join(', ') || 'none'})`);
     });
   }
+  const summaryModel = cfg.checkpoints?.summarize?.model;
+  if (summaryModel !== undefined && !(summaryModel in (cfg.models ?? {})) && !(summaryModel in deps)) {
+    const known = [...Object.keys(cfg.models ?? {}), ...Object.keys(deps)];
+    problems.push(`$.checkpoints.summarize.model: "${summaryModel}" is not a model chain or a dependency (known: ${known.join(', ') || 'none'})`);
+  }
   if (problems.length) throw new ConfigError(file, problems);
 
   return {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { AgentDefinition, AgentContext, AgentLogger } from '../sdk.ts';
 import type { AgentLoadSpec, FromHost, HostOp, RestoredState, ToHost } from './hostProtocol.ts';
 import { serializeError, type SerializedError } from '../errors.ts';
-import { compactState } from '../state/summarize.ts';
+import { needsSummary, summarizeHistory, truncateHistory } from '../state/summarize.ts';
 
 type Send = (m: FromHost) => void;
 
@@ -106,22 +106,58 @@ async function afterCall<T>(reply: Promise<T>): Promise<T> {
 }
 
 /** The state to store with a handled message's acknowledgement, summarized when it grew too large; undefined when unchanged. */
-function stateToStore(): { state: unknown; kind: 'full' | 'summary' } | undefined {
+async function stateToStore(): Promise<{ state: unknown; kind: 'full' | 'summary' } | undefined> {
   if (!ctx || spec?.checkpoint === 'manual') return undefined;
   let json = JSON.stringify(ctx.state ?? null);
   // Unchanged since it was stored (and compacted then): nothing to write.
   if (json === storedJson) return undefined;
   let kind: 'full' | 'summary' = 'full';
-  const c = compactState(ctx.state, { thresholds: spec?.summarize, summarize: agent?.summarize, bytes: json.length });
-  if (c.summarized) {
-    ctx.state = c.state;
-    json = JSON.stringify(c.state ?? null);
+  if (needsSummary(ctx.state, spec?.summarize, json.length)) {
+    ctx.state = await compacted(ctx.state);
+    json = JSON.stringify(ctx.state ?? null);
     kind = 'summary';
   }
   if (json === storedJson) return undefined;
   storedJson = json;
   return { state: JSON.parse(json), kind };
 }
+
+/**
+ * A state past its thresholds, compacted: by the module's `summarize`, else
+ * by the model the config names for summaries, else (or when that model
+ * fails) by a marked truncation.
+ */
+async function compacted(state: unknown): Promise<unknown> {
+  const thresholds = spec?.summarize ?? {};
+  if (agent?.summarize) return agent.summarize(state);
+  const model = thresholds.model;
+  if (!model) return truncateHistory(state, thresholds);
+  try {
+    return await summarizeHistory(state, thresholds, async (dropped, previous) => {
+      const reply = (await request('model', { chain: model, request: summaryRequest(dropped, previous), point: 'faultline:summarize' })) as { content?: unknown };
+      if (typeof reply?.content !== 'string' || !reply.content.trim()) throw new Error('the model returned no summary text');
+      return reply.content.trim();
+    });
+  } catch (e) {
+    send({ t: 'log', level: 'warn', msg: `summarizing ${spec?.id}'s history through "${model}" failed (${(e as Error).message}); truncating it instead`, fields: { model } });
+    return truncateHistory(state, thresholds);
+  }
+}
+
+/** What the summarizing model is asked: the earlier summary, then the entries dropped (the newest, when they are many). */
+function summaryRequest(dropped: unknown[], previous: string | undefined) {
+  let entries = dropped.map((e) => JSON.stringify(e)).join('\n');
+  if (entries.length > SUMMARY_INPUT_CHARS) entries = entries.slice(-SUMMARY_INPUT_CHARS);
+  return {
+    messages: [
+      { role: 'system' as const, content: "You compact an agent's history so its checkpoint stays small. Summarize the entries below in a few sentences: keep facts, decisions and open tasks. Reply with the summary only." },
+      { role: 'user' as const, content: `${previous ? `Summary of what came before: ${previous}\n\n` : ''}Entries, oldest first:\n${entries}` },
+    ],
+  };
+}
+
+/** The most of the dropped entries sent to the summarizing model. */
+const SUMMARY_INPUT_CHARS = 16_000;
 
 function startHeartbeat(ms: number) {
   clearInterval(hbTimer);
@@ -179,7 +215,7 @@ async function pump() {
     try {
       if (m.fault === 'crash') throw Object.assign(new Error('injected crash (crash fault)'), { name: 'InjectedFault' });
       const value = await agent.onMessage(m.message, ctx, { kind: m.kind, from: m.from });
-      const stored = stateToStore();
+      const stored = await stateToStore();
       send({ t: 'done', id: m.id, ok: true, value: value === undefined ? null : value, ...(stored ? { state: stored.state, kind: stored.kind } : {}) });
     } catch (e) {
       // Let it crash: the handler's state may be half-changed, so the asker gets

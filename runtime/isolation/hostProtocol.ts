@@ -21,7 +21,7 @@ export interface AgentLoadSpec {
    */
   checkpoint: 'message' | 'call' | 'manual';
   /** When a state grows past these, it is summarized before it is checkpointed. */
-  summarize?: { maxBytes?: number; maxEntries?: number; keepLast?: number };
+  summarize?: { maxBytes?: number; maxEntries?: number; keepLast?: number; model?: string };
 }
 
 export interface RestoredState {

@@ -1,7 +1,7 @@
 /** The default summarization: when it runs, what it keeps, what it marks. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compactState, isSummaryMarker, jsonBytes, needsSummary, truncateHistory } from './summarize.ts';
+import { compactState, isSummaryMarker, jsonBytes, needsSummary, summarizeHistory, truncateHistory } from './summarize.ts';
 
 const entries = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ i: from + i }));
 
@@ -75,4 +75,35 @@ test('states without histories: non-objects and unknown fields are left alone', 
   for (const s of [null, 42, 'text', [1, 2, 3], { items: entries(500) }]) {
     assert.deepEqual(truncateHistory(s, { keepLast: 1 }), s);
   }
+});
+
+test('with a summarizer, the dropped entries are summarized into the marker, and the summary carries forward', async () => {
+  const calls: { dropped: unknown[]; previous: string | undefined }[] = [];
+  const summarizer = async (dropped: unknown[], previous: string | undefined) => {
+    calls.push({ dropped, previous });
+    return `${previous ? `${previous} + ` : ''}${dropped.length} entries`;
+  };
+  const state = { history: Array.from({ length: 10 }, (_, n) => ({ n })) };
+  const once = await summarizeHistory(state, { keepLast: 3 }, summarizer);
+  assert.deepEqual(once.history[0], { summary: { truncated: 7, text: '7 entries' } });
+  assert.deepEqual(once.history.slice(1), [{ n: 7 }, { n: 8 }, { n: 9 }]);
+  assert.deepEqual(calls[0].dropped, state.history.slice(0, 7), 'the oldest entries, oldest first');
+  assert.equal(state.history.length, 10, 'the input is not modified');
+  const twice = await summarizeHistory({ history: [...once.history, { n: 10 }, { n: 11 }] }, { keepLast: 3 }, summarizer);
+  assert.deepEqual(twice.history[0], { summary: { truncated: 9, text: '7 entries + 2 entries' } });
+  assert.equal(calls[1].previous, '7 entries', 'the model sees the summary so far');
+});
+
+test('a summarized chat keeps a system message that carries the summary', async () => {
+  const messages = Array.from({ length: 6 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `m${i}` }));
+  const out = await summarizeHistory({ messages }, { keepLast: 2 }, async () => 'they said hello');
+  assert.deepEqual(out.messages[0], { role: 'system', content: '[Summary of 4 earlier messages] they said hello', summary: { truncated: 4, text: 'they said hello' } });
+  // A later plain truncation keeps the summary it had.
+  const later = truncateHistory({ messages: [...out.messages, { role: 'user', content: 'm6' }, { role: 'assistant', content: 'm7' }] }, { keepLast: 2 });
+  assert.deepEqual((later.messages[0] as { summary?: unknown }).summary, { truncated: 6, text: 'they said hello' });
+});
+
+test('a failing summarizer rejects, so the caller can fall back to truncation', async () => {
+  const state = { history: Array.from({ length: 10 }, (_, n) => ({ n })) };
+  await assert.rejects(summarizeHistory(state, { keepLast: 3 }, async () => { throw new Error('model down'); }), /model down/);
 });

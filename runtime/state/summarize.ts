@@ -14,16 +14,23 @@ export interface SummarizeThresholds {
   maxEntries?: number;
   /** Entries the default truncation keeps of each such array (default 50). */
   keepLast?: number;
+  /**
+   * A model chain (or model dependency): the entries dropped are summarized
+   * by it, and the summary is kept in the marker. Without one, or when the
+   * model fails, the marker only counts what was dropped.
+   */
+  model?: string;
 }
 
-export const DEFAULT_THRESHOLDS: Required<SummarizeThresholds> = { maxBytes: 65_536, maxEntries: 200, keepLast: 50 };
+export const DEFAULT_THRESHOLDS: Required<Omit<SummarizeThresholds, 'model'>> = { maxBytes: 65_536, maxEntries: 200, keepLast: 50 };
 
 /** Array fields the default truncation compacts, at any depth of plain objects. */
 export const HISTORY_FIELDS: readonly string[] = ['history', 'messages'];
 
 /** Stands at the head of a truncated array in place of the entries dropped. */
 export interface SummaryMarker {
-  summary: { truncated: number };
+  /** `text`: what the model made of the entries dropped, when a model summarizes. */
+  summary: { truncated: number; text?: string };
   /** Present when the array holds chat messages, so the array stays a valid chat. */
   role?: 'system';
   content?: string;
@@ -115,11 +122,56 @@ function truncateArray(arr: unknown[], keep: number): unknown[] {
   if (entries.length <= keep) return arr;
   const kept = keep === 0 ? [] : entries.slice(-keep);
   const truncated = (marker?.summary.truncated ?? 0) + entries.length - kept.length;
-  return [makeMarker(truncated, entries), ...kept];
+  // A model's summary of what came before stays; the count says how much more was dropped.
+  return [makeMarker(truncated, entries, marker?.summary.text), ...kept];
 }
 
-function makeMarker(truncated: number, entries: unknown[]): SummaryMarker {
+function makeMarker(truncated: number, entries: unknown[], text?: string): SummaryMarker {
   const chat = entries.some((e) => isPlainObject(e) && typeof e.role === 'string' && typeof e.content === 'string');
-  if (!chat) return { summary: { truncated } };
-  return { role: 'system', content: `[${truncated} earlier messages were truncated to keep the checkpoint small]`, summary: { truncated } };
+  const summary = text === undefined ? { truncated } : { truncated, text };
+  if (!chat) return { summary };
+  const content = text === undefined ? `[${truncated} earlier messages were truncated to keep the checkpoint small]` : `[Summary of ${truncated} earlier messages] ${text}`;
+  return { role: 'system', content, summary };
+}
+
+/**
+ * Summarizes what a history drops: `dropped` oldest first, and the summary
+ * of what was dropped before, if any. Resolves to the new summary's text.
+ */
+export type HistorySummarizer = (dropped: unknown[], previous: string | undefined) => Promise<string>;
+
+/**
+ * Like `truncateHistory`, but the entries each array drops are summarized
+ * (by a model, through `summarizer`) and the marker keeps that summary, so
+ * an agent that reads its own history still knows what came before. Rejects
+ * when the summarizer fails; the caller falls back to `truncateHistory`.
+ * While the result is still over `maxBytes`, it is truncated further (the
+ * summary text stays).
+ */
+export async function summarizeHistory<S>(state: S, thresholds: SummarizeThresholds, summarizer: HistorySummarizer): Promise<S> {
+  const t = { ...DEFAULT_THRESHOLDS, ...thresholds };
+  const keep = Math.max(0, Math.floor(t.keepLast));
+  const out = (await summarizeAt(state, keep, 0, summarizer)) as S;
+  return jsonBytes(out) > t.maxBytes ? truncateHistory(out, thresholds) : out;
+}
+
+async function summarizeAt(x: unknown, keep: number, depth: number, summarizer: HistorySummarizer): Promise<unknown> {
+  if (!isPlainObject(x) || depth > MAX_DEPTH) return x;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(x)) {
+    const nv = HISTORY_FIELDS.includes(k) && Array.isArray(v) ? await summarizeArray(v, keep, summarizer) : await summarizeAt(v, keep, depth + 1, summarizer);
+    if (nv !== v) (out ??= { ...x })[k] = nv;
+  }
+  return out ?? x;
+}
+
+async function summarizeArray(arr: unknown[], keep: number, summarizer: HistorySummarizer): Promise<unknown[]> {
+  const marker = isSummaryMarker(arr[0]) ? arr[0] : undefined;
+  const entries = marker ? arr.slice(1) : arr;
+  if (entries.length <= keep) return arr;
+  const kept = keep === 0 ? [] : entries.slice(-keep);
+  const dropped = entries.slice(0, entries.length - kept.length);
+  const text = await summarizer(dropped, marker?.summary.text);
+  const truncated = (marker?.summary.truncated ?? 0) + dropped.length;
+  return [makeMarker(truncated, entries, text), ...kept];
 }

@@ -66,7 +66,7 @@ export interface AgentEnv {
   /** Agents run under the debugger: one paused at a breakpoint is not hung, so no heartbeat or start timeouts. */
   debugging?: boolean;
   /** Summarization thresholds handed to hosts. */
-  summarize?: { maxBytes?: number; maxEntries?: number; keepLast?: number };
+  summarize?: { maxBytes?: number; maxEntries?: number; keepLast?: number; model?: string };
   /** Reads the latest valid checkpoint (falling back past corrupt ones, counted and alerted). */
   restore(agent: string): Promise<{ state: unknown; version: number; seq: number } | null>;
   /** Injected faults that act on delivery and start. */
