@@ -14,7 +14,7 @@ import path from 'node:path';
 import { benchUp, benchWorkspace, print, round } from './lib.ts';
 
 const N = Number(process.env.ASKS ?? 5000);
-const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const ROUNDS = Number(process.env.ROUNDS ?? 11);
 
 type Round = { median: number; p99: number };
 

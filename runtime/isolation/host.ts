@@ -105,21 +105,29 @@ async function afterCall<T>(reply: Promise<T>): Promise<T> {
   return value;
 }
 
-/** The state to store with a handled message's acknowledgement, summarized when it grew too large; undefined when unchanged. */
-async function stateToStore(): Promise<{ state: unknown; kind: 'full' | 'summary' } | undefined> {
+type Stored = { state: unknown; kind: 'full' | 'summary' } | undefined;
+
+/**
+ * The state to store with a handled message's acknowledgement, summarized
+ * when it grew too large; undefined when unchanged. Synchronous unless it
+ * has to be summarized: it runs after every message.
+ */
+function stateToStore(): Stored | Promise<Stored> {
   if (!ctx || spec?.checkpoint === 'manual') return undefined;
-  let json = JSON.stringify(ctx.state ?? null);
+  const json = JSON.stringify(ctx.state ?? null);
   // Unchanged since it was stored (and compacted then): nothing to write.
   if (json === storedJson) return undefined;
-  let kind: 'full' | 'summary' = 'full';
-  if (needsSummary(ctx.state, spec?.summarize, json.length)) {
-    ctx.state = await compacted(ctx.state);
-    json = JSON.stringify(ctx.state ?? null);
-    kind = 'summary';
-  }
+  if (needsSummary(ctx.state, spec?.summarize, json.length)) return summarized();
+  storedJson = json;
+  return { state: JSON.parse(json), kind: 'full' };
+}
+
+async function summarized(): Promise<Stored> {
+  ctx!.state = await compacted(ctx!.state);
+  const json = JSON.stringify(ctx!.state ?? null);
   if (json === storedJson) return undefined;
   storedJson = json;
-  return { state: JSON.parse(json), kind };
+  return { state: JSON.parse(json), kind: 'summary' };
 }
 
 /**
@@ -214,9 +222,17 @@ async function pump() {
     const m = queue.shift()!;
     try {
       if (m.fault === 'crash') throw Object.assign(new Error('injected crash (crash fault)'), { name: 'InjectedFault' });
-      const value = await agent.onMessage(m.message, ctx, { kind: m.kind, from: m.from });
-      const stored = await stateToStore();
-      send({ t: 'done', id: m.id, ok: true, value: value === undefined ? null : value, ...(stored ? { state: stored.state, kind: stored.kind } : {}) });
+      // A handler that answers at once is not awaited: no extra turn per message.
+      let value: unknown = agent.onMessage(m.message, ctx, { kind: m.kind, from: m.from });
+      if (isThenable(value)) value = await value;
+      let stored = stateToStore();
+      if (stored instanceof Promise) stored = await stored;
+      const done: Extract<FromHost, { t: 'done'; ok: true }> = { t: 'done', id: m.id, ok: true, value: value === undefined ? null : value };
+      if (stored) {
+        done.state = stored.state;
+        done.kind = stored.kind;
+      }
+      send(done);
     } catch (e) {
       // Let it crash: the handler's state may be half-changed, so the asker gets
       // the error and the supervisor restarts the agent from its last checkpoint.
@@ -226,6 +242,10 @@ async function pump() {
     }
   }
   busy = false;
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }
 
 function exitSoon(code: number) {

@@ -79,20 +79,22 @@ export class Router {
     }
     const timeoutMs = opts.timeoutMs ?? this.o.defaultTimeoutMs;
     const id = this.nextId();
-    const timer = setTimeout(() => {
-      this.waiters.delete(id);
-      this.o.agent(to)?.cancel(id);
-      settle({ ok: false, error: new AgentTimeoutError(to, timeoutMs) });
-    }, timeoutMs);
-    this.waiters.set(id, { agent: to, settle, timer });
     let stored: Promise<void> | void;
     try {
       stored = this.o.mailbox(to).put({ id, kind: 'ask', message, from: opts.from, at: Date.now(), timeoutMs });
     } catch (e) {
       stored = Promise.reject(e);
     }
-    if (!stored) return a.deliver();
-    stored.then(
+    // Stored at once: the message is on its way before the bookkeeping (its
+    // reply cannot arrive before this turn ends).
+    if (!stored) a.deliver();
+    const timer = setTimeout(() => {
+      this.waiters.delete(id);
+      this.o.agent(to)?.cancel(id);
+      settle({ ok: false, error: new AgentTimeoutError(to, timeoutMs) });
+    }, timeoutMs);
+    this.waiters.set(id, { agent: to, settle, timer });
+    stored?.then(
       () => a.deliver(),
       (e: Error) => {
         this.fail(id, e);
@@ -106,8 +108,8 @@ export class Router {
     const w = this.waiters.get(id);
     if (!w) return;
     this.waiters.delete(id);
-    clearTimeout(w.timer);
     w.settle(result);
+    clearTimeout(w.timer);
   }
 
   fail(id: string, error: Error) {

@@ -8,7 +8,7 @@ import type { Actor } from 'xstate';
 import type { AgentSpec } from '../config/load.ts';
 import type { AgentStatus, LastError, NodeState } from '../protocol/status.ts';
 import type { AgentStateEvent } from '../protocol/events.ts';
-import type { FromHost, HostOp } from '../isolation/hostProtocol.ts';
+import type { FromHost, HostOp, ToHost } from '../isolation/hostProtocol.ts';
 import type { HostExit, HostHandle } from '../isolation/HostHandle.ts';
 import type { HostPool } from '../isolation/HostPool.ts';
 import type { Envelope, Mailbox } from '../messaging/Mailbox.ts';
@@ -336,13 +336,16 @@ export class AgentNode implements Child {
     this.deliveryCount = ++AgentNode.deliverySeq;
     const host = this.host;
     const fault = this.env.faults?.beforeDeliver(this.id);
-    const send = () => {
-      if (this.host !== host || this.inflight !== e.id) return;
-      this.mailbox.delivering(e.id);
-      if (!host.send({ t: 'msg', id: 0, kind: e.kind, message: e.message, from: e.from, ...(fault?.crash ? { fault: 'crash' as const } : {}) })) this.inflight = undefined;
-    };
-    if (fault?.delayMs) setTimeout(send, fault.delayMs).unref();
-    else send();
+    if (fault?.delayMs) setTimeout(() => this.handOver(host, e, fault.crash), fault.delayMs).unref();
+    else this.handOver(host, e, fault?.crash ?? false);
+  }
+
+  private handOver(host: HostHandle, e: Envelope, crash: boolean) {
+    if (this.host !== host || this.inflight !== e.id) return;
+    const m: Extract<ToHost, { t: 'msg' }> = { t: 'msg', id: 0, kind: e.kind, message: e.message, from: e.from };
+    if (crash) m.fault = 'crash';
+    if (!host.send(m)) this.inflight = undefined;
+    this.mailbox.delivering(e.id);
   }
 
   /** Faults acting inside the host. */
