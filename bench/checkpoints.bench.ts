@@ -15,6 +15,8 @@
 import { benchDir, quantile, stateOfSize } from './lib.ts';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import type { Checkpoint } from '@langchain/langgraph-checkpoint';
@@ -40,8 +42,14 @@ type Put = (agent: number, step: number, state: unknown) => Promise<unknown>;
 // The state size of the section being measured.
 let BYTES = 0;
 
+// Every contender shares this process's heap: each run starts from a
+// collected one, so that none pays for the garbage another left behind.
+v8.setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
 /** `AGENTS` concurrent loops of awaited puts, until `total` puts or the budget. */
 async function run(total: number, put: Put): Promise<Run> {
+  collect();
   const lat: number[] = [];
   let issued = 0;
   const start = performance.now();
@@ -69,6 +77,7 @@ async function faultline(total: number, opts: { synchronous?: 'NORMAL' | 'FULL';
 
 /** The physical baseline: each checkpoint its own autocommit INSERT, serialization included. */
 function rawSingleRow(total: number): Run {
+  collect();
   const db = new Database(fresh());
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
