@@ -7,8 +7,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startMockModel } from '../runtime/mockModel/MockModelServer.ts';
-import { cli, probe, stateOf, up, workspace } from './helpers/runtime.ts';
+import { cli, probe, repoRoot, stateOf, up, workspace } from './helpers/runtime.ts';
 import { agentsOf, findNode } from '../runtime/protocol/status.ts';
 
 const running = (s: { tree: any }) => agentsOf(s.tree).every((a) => a.state === 'running');
@@ -161,6 +162,34 @@ describe('durable state', () => {
     } finally {
       await rt.stop();
       await model.close();
+    }
+  });
+
+  test('an xstate machine as an agent: its persisted snapshot is checkpointed and restored after a kill', async () => {
+    const dir = workspace({ name: 'machine', supervisor: { id: 'root', children: [{ agent: { id: 'door', module: 'agents/door.mjs' } }] } });
+    // Imported by absolute URL: the workspace is a temp dir without node_modules.
+    writeFileSync(
+      path.join(dir, 'agents', 'door.mjs'),
+      `import { assign, setup } from ${JSON.stringify(import.meta.resolve('xstate'))};
+       import { machineAgent } from ${JSON.stringify(pathToFileURL(path.join(repoRoot, 'dist', 'machine.js')).href)};
+       const door = setup({}).createMachine({ id: 'door', initial: 'closed', context: { opened: 0 }, states: {
+         closed: { on: { OPEN: { target: 'open', actions: assign({ opened: ({ context }) => context.opened + 1 }) }, PEEK: {} } },
+         open: { on: { CLOSE: 'closed', PEEK: {} } },
+       } });
+       export default machineAgent(door);`,
+    );
+    const rt = await up(dir);
+    try {
+      await rt.until(running, 'running');
+      assert.deepEqual(await rt.client.call('ask', { agent: 'door', message: { type: 'OPEN' } }), { value: 'open', context: { opened: 1 }, status: 'active' });
+      const pid = (await rt.agent('door')).pid!;
+      process.kill(pid, 'SIGKILL');
+      await rt.until((s) => stateOf(s, 'door') === 'running' && (findNode(s.tree, 'door') as { pid: number }).pid !== pid, 'restarted');
+      assert.deepEqual(await rt.client.call('ask', { agent: 'door', message: { type: 'PEEK' } }), { value: 'open', context: { opened: 1 }, status: 'active' }, 'restored from the checkpoint');
+      const list = (await rt.client.call('checkpoints', { agent: 'door' })) as { valid: boolean }[];
+      assert.ok(list.length >= 1 && list.every((c) => c.valid));
+    } finally {
+      await rt.stop();
     }
   });
 
