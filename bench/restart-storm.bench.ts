@@ -22,7 +22,7 @@ import { agentsOf } from '../runtime/protocol/status.ts';
 import { benchDir, benchUp, benchWorkspace, print, round, sleep, until } from './lib.ts';
 
 const N = Number(process.env.AGENTS ?? 100);
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const ASKS_PER_S = Number(process.env.ASKS_PER_S ?? 100);
 /** Optional overrides of the runtime section, to compare schedulings. */
 const RUNTIME = JSON.parse(process.env.RUNTIME ?? '{}') as Record<string, unknown>;
