@@ -11,7 +11,7 @@
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { benchUp, benchWorkspace, print, round } from './lib.ts';
+import { benchUp, benchWorkspace, print, quantile, round } from './lib.ts';
 
 const N = Number(process.env.ASKS ?? 5000);
 const ROUNDS = Number(process.env.ROUNDS ?? 11);
@@ -75,7 +75,7 @@ function bareRelay() {
   return { run, close };
 }
 
-const medianOf = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+const medianOf = (xs: number[]) => quantile([...xs].sort((x, y) => x - y), 0.5);
 const summary = (rounds: Round[]) => ({
   medianUs: round(medianOf(rounds.map((r) => r.median)), 1),
   p99Us: round(medianOf(rounds.map((r) => r.p99)), 1),

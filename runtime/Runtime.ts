@@ -379,24 +379,19 @@ export class Runtime {
     this.router.failAgent(id, new AgentUnavailableError(id, 'stopped', 'stopped on request'));
   }
 
-  /** ctx operations of an agent. Not `async`: an ask is on every message's hot path, and its promise is passed on as it is. */
-  private hostRequest(agent: string, op: HostOp, args: any): Promise<unknown> {
-    try {
-      switch (op) {
-        case 'ask':
-          return this.router.ask(args.agent, args.message, { timeoutMs: args.timeoutMs, from: agent });
-        case 'send':
-          return this.router.send(args.agent, args.message, agent).then(() => ({ accepted: true }));
-        case 'checkpoint':
-          return this.store.put({ agent, version: args.version, state: args.state, kind: 'full' });
-        default: {
-          const h = this.hostOps.get(op);
-          if (!h) throw new Error(`ctx.${op}() is not available: no dependencies are configured in ${path.basename(this.config.file || 'the config')}`);
-          return Promise.resolve(h(agent, args));
-        }
+  /** ctx operations of an agent other than ask (which goes straight to `router.askThen`). */
+  private async hostRequest(agent: string, op: HostOp, args: any): Promise<unknown> {
+    switch (op) {
+      case 'send':
+        await this.router.send(args.agent, args.message, agent);
+        return { accepted: true };
+      case 'checkpoint':
+        return this.store.put({ agent, version: args.version, state: args.state, kind: 'full' });
+      default: {
+        const h = this.hostOps.get(op);
+        if (!h) throw new Error(`ctx.${op}() is not available: no dependencies are configured in ${path.basename(this.config.file || 'the config')}`);
+        return h(agent, args);
       }
-    } catch (e) {
-      return Promise.reject(e);
     }
   }
 

@@ -3,6 +3,8 @@ import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { RUNTIME_FILE, type RuntimeFile } from '../protocol/runtimeFile.ts';
 
+export { processAlive } from '../protocol/runtimeFile.ts';
+
 export function runtimeFilePath(stateDir: string): string {
   return path.join(stateDir, RUNTIME_FILE);
 }
@@ -28,14 +30,4 @@ export function readRuntimeFile(stateDir: string): RuntimeFile | undefined {
 export function removeRuntimeFile(stateDir: string, pid: number): void {
   const f = readRuntimeFile(stateDir);
   if (f && f.pid === pid) rmSync(runtimeFilePath(stateDir), { force: true });
-}
-
-/** True when a process with that pid exists. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

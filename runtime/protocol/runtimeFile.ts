@@ -17,3 +17,13 @@ export const CONTROL_PATH = '/control';
 export function controlUrl(file: Pick<RuntimeFile, 'port'>): string {
   return `ws://127.0.0.1:${file.port}${CONTROL_PATH}`;
 }
+
+/** Whether the process a runtime.json names is still there (a stale file outlives a killed runtime). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

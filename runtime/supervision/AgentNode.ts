@@ -42,10 +42,10 @@ export interface AgentEnv {
   maxDeliveries: number;
   /** Resolves the module to import (compiling TypeScript). */
   resolveModule(spec: AgentSpec): Promise<string>;
-  /** ctx operations: send, ask, call, model, health, checkpoint. */
+  /** ctx operations other than ask: send, call, model, health, checkpoint. */
   handleRequest(agent: string, op: HostOp, args: unknown): Promise<unknown>;
   /** ctx.ask, with a callback: called once with the reply or the error. */
-  ask?(agent: string, args: AskArgs, settle: (r: AskResult) => void): void;
+  ask(agent: string, args: AskArgs, settle: (r: AskResult) => void): void;
   /** A message finished: reply or error for its asker. */
   complete(envelopeId: string, result: AskResult): void;
   /** A message was handled (for metrics): its envelope and outcome. */
@@ -310,17 +310,13 @@ export class AgentNode implements Child {
         if (envelope && envelope.id === id) this.env.handled?.(this.id, envelope, m.ok, m.ok ? undefined : m.error.type);
         break;
       }
-      case 'req':
-        if (m.op === 'ask' && this.env.ask) {
-          // The hot path between agents: the reply is sent in the turn it arrives.
-          this.env.ask(this.id, m.args as AskArgs, (r) => host.send(r.ok ? { t: 'res', id: m.id, ok: true, value: r.value === undefined ? null : r.value } : { t: 'res', id: m.id, ok: false, error: serializeError(r.error) }));
-          break;
-        }
-        this.env.handleRequest(this.id, m.op, m.args).then(
-          (value) => host.send({ t: 'res', id: m.id, ok: true, value: value === undefined ? null : value }),
-          (e) => host.send({ t: 'res', id: m.id, ok: false, error: serializeError(e) }),
-        );
+      case 'req': {
+        const reply = (r: AskResult) => host.send(r.ok ? { t: 'res', id: m.id, ok: true, value: r.value === undefined ? null : r.value } : { t: 'res', id: m.id, ok: false, error: serializeError(r.error) });
+        // An ask is the hot path between agents: its reply is sent in the turn it arrives.
+        if (m.op === 'ask') this.env.ask(this.id, m.args as AskArgs, reply);
+        else this.env.handleRequest(this.id, m.op, m.args).then((value) => reply({ ok: true, value }), (error: Error) => reply({ ok: false, error }));
         break;
+      }
       case 'log':
         this.env.log((['debug', 'info', 'warn', 'error'].includes(m.level) ? m.level : 'info') as 'info', m.msg, { ...m.fields, agent: this.id, supervisor: this.supervisorId });
         break;

@@ -1,11 +1,13 @@
 /**
  * Finding a running runtime through `.faultline/runtime.json`. The extension
  * reads the file itself: runtime internals are off limits, only the
- * protocol's `RuntimeFile` shape is shared.
+ * protocol's `RuntimeFile` shape and `processAlive` are shared.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { RUNTIME_FILE, type RuntimeFile } from '../../../runtime/protocol/runtimeFile.ts';
+import { processAlive, RUNTIME_FILE, type RuntimeFile } from '../../../runtime/protocol/runtimeFile.ts';
+
+export { processAlive };
 
 export function stateDirFor(configFile: string): string {
   return path.join(path.dirname(configFile), '.faultline');
@@ -21,15 +23,6 @@ export async function readRuntimeFile(configFile: string): Promise<RuntimeFile |
     return typeof f.port === 'number' && typeof f.token === 'string' && typeof f.pid === 'number' ? f : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
