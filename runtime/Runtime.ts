@@ -118,6 +118,7 @@ export class Runtime {
     this.pool = new HostPool({
       script: hostScript(),
       spares: o.config.runtime.spares,
+      stormSpares: o.config.runtime.stormSpares,
       maxConcurrentStarts: o.config.runtime.maxConcurrentStarts,
       onSpareOutput: (stream, line) => this.obs.log!.agentOutputLine('(spare)', stream, line),
     });
@@ -331,7 +332,7 @@ export class Runtime {
 
   status(): RuntimeStatus {
     const s: RuntimeStatus = {
-      runtime: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, version: this.version, name: this.config.name, startedAt: new Date(this.startedAt).toISOString(), port: this.port },
+      runtime: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, version: this.version, name: this.config.name, startedAt: new Date(this.startedAt).toISOString(), port: this.port, spares: this.pool.ready },
       tree: this.root.status(),
       dependencies: this.deps?.gateway.status() ?? [],
       models: this.config.raw.models ?? {},

@@ -57,8 +57,16 @@ export async function up(argv: string[]): Promise<number> {
     return 1;
   }
   const live = !!process.stdout.isTTY && !values['no-live'] && !values.quiet;
+  let lines: string[] = [];
+  const flushLines = () => {
+    if (!lines.length) return;
+    const text = lines.join('\n') + '\n';
+    lines = [];
+    process.stdout.write(text);
+  };
   let stopping = false;
   const onSignal = (sig: string) => {
+    flushLines();
     if (stopping) {
       console.error(`faultline: ${sig} again, exiting now`);
       process.exit(130);
@@ -84,9 +92,13 @@ export async function up(argv: string[]): Promise<number> {
       setTimeout(() => { pending = false; if (!stopping) draw(); }, 100);
     });
   } else if (!values.quiet) {
+    // One write per turn of the event loop, not per line: a restart storm
+    // prints hundreds of lines within a second.
     runtime.events.on('*', (name: string, payload: unknown) => {
       const line = renderEvent(name, payload);
-      if (line) console.log(line);
+      if (!line) return;
+      if (!lines.length) setImmediate(flushLines);
+      lines.push(line);
     });
   }
   try {
@@ -102,15 +114,19 @@ export async function up(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
+    flushLines();
     console.error(`faultline: cannot start: ${(e as Error).message}`);
     await runtime.stop({ code: 1, reason: 'start failed' });
     return 1;
   }
   runtime.events.on('supervisor.state', (e: { supervisor: string; state: string; reason?: string }) => {
-    if (e.state === 'failed' && e.supervisor === runtime.root.id) console.error(`faultline: ${runtime.root.lastError?.message ?? 'the root supervisor failed'}`);
+    if (e.state !== 'failed' || e.supervisor !== runtime.root.id) return;
+    flushLines();
+    console.error(`faultline: ${runtime.root.lastError?.message ?? 'the root supervisor failed'}`);
   });
 
   const result = await runtime.done;
+  flushLines();
   clearInterval(redraw);
   if (result.code !== 0) console.error(result.reason);
   else if (!values.quiet) console.log('faultline: stopped');

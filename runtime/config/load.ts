@@ -44,6 +44,8 @@ export type ChildSpec = AgentSpec | SupervisorSpec;
 export interface RuntimeOptions {
   port: number;
   spares: number;
+  /** Extra spares held for a while after a restart storm, at most. */
+  stormSpares: number;
   maxConcurrentStarts: number;
   askTimeoutMs: number;
   maxDeliveries: number;
@@ -66,7 +68,7 @@ export const DEFAULTS = {
   shutdownMs: 5_000,
   heartbeat: { intervalMs: 1_000, timeoutMs: 5_000 },
   backoff: { baseMs: 100, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 10_000 },
-  runtime: { port: 0, spares: 2, maxConcurrentStarts: 2, askTimeoutMs: 5_000, maxDeliveries: 3 },
+  runtime: { port: 0, spares: 2, stormSpares: 16, maxConcurrentStarts: 2, askTimeoutMs: 5_000, maxDeliveries: 3 },
 } as const;
 
 /** Formats a path like `$.supervisor.children[1].agent.module`. */
@@ -176,6 +178,7 @@ export function resolveConfig(json: unknown, file: string): ResolvedConfig {
     runtime: {
       port: rt.port ?? DEFAULTS.runtime.port,
       spares: rt.spares ?? DEFAULTS.runtime.spares,
+      stormSpares: rt.stormSpares ?? DEFAULTS.runtime.stormSpares,
       maxConcurrentStarts: rt.maxConcurrentStarts ?? DEFAULTS.runtime.maxConcurrentStarts,
       askTimeoutMs: rt.askTimeoutMs ?? DEFAULTS.runtime.askTimeoutMs,
       maxDeliveries: rt.maxDeliveries ?? DEFAULTS.runtime.maxDeliveries,

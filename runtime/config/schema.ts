@@ -87,6 +87,13 @@ export const runtimeOptionsSchema = z
   .object({
     port: z.number().int().min(0).max(65_535).optional().describe('Control channel and HTTP port on 127.0.0.1 (0: any free port)'),
     spares: z.number().int().min(0).max(64).optional().describe('Warm agent host processes kept ready for fast restarts (default 2)'),
+    stormSpares: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .optional()
+      .describe('After a restart storm, extra warm spares held for a minute for the next wave: one per 8 agents that were down at once, at most this many (default 16; 0: none)'),
     maxConcurrentStarts: z.number().int().min(1).max(64).optional().describe('Cold process starts running at once (default 2)'),
     askTimeoutMs: z.number().int().min(1).max(3_600_000).optional().describe('Default ask timeout (default 5000)'),
     maxDeliveries: z.number().int().min(1).max(100).optional().describe('A message whose handling crashed the agent this many times is dead-lettered (default 3)'),

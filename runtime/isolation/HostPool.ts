@@ -20,6 +20,17 @@
  * at 2, ~2.4 s at 3, ~2.1 s at 5, but 5 slowed the first process agent
  * back from ~0.2 to ~0.3 s). Spares booted for a storm beyond the
  * configured number are killed when unused for a while.
+ *
+ * Storms come in waves: a flapping dependency or a bad deploy brings the
+ * same agents down again soon after. Once a storm has been worked through,
+ * the pool holds a reserve of extra spares for a while (one per
+ * STORM_DEATHS_PER_SPARE agents that were down at once, at most
+ * `stormSpares`, for STORM_HOLD_MS after its last death; an agent in a
+ * crash loop alone holds none), so the next wave starts with
+ * that many agents back at warm-spare speed and that many fewer Node boots
+ * sharing the cores. Only after the storm: booted during it, the reserve
+ * would compete with the agents still waiting. A quiet spell gives the
+ * memory back.
  */
 import { availableParallelism } from 'node:os';
 import { startHost, type HostExit, type HostHandle, type HostOptions } from './HostHandle.ts';
@@ -36,6 +47,10 @@ export interface HostPoolOptions {
   onSpareOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
   /** How long spares booted for a storm may wait unused before they are killed (default 10 s). */
   extraSpareIdleMs?: number;
+  /** Extra spares held after a storm, at most (default 0: none). */
+  stormSpares?: number;
+  /** How long after a storm's last death its reserve is held (default STORM_HOLD_MS). */
+  stormHoldMs?: number;
 }
 
 export interface AcquireOptions { isolation: Isolation; memoryMb?: number; execArgv?: string[] }
@@ -45,6 +60,11 @@ const MAX_ANTICIPATED = 256;
 
 /** The start cap during a storm: every core booting, and one more to cover a boot's I/O waits. */
 const STORM_CAP = availableParallelism() + 1;
+
+/** Agents down at once in a storm per spare held in reserve after it: a storm of 100 holds 12. */
+export const STORM_DEATHS_PER_SPARE = 8;
+/** How long a storm's reserve is held after its last death. */
+export const STORM_HOLD_MS = 60_000;
 
 const abnormal = (e: HostExit) => e.error !== undefined || e.signal !== null || (e.code !== 0 && e.code !== null);
 
@@ -56,6 +76,9 @@ export class HostPool {
   /** Acquires waiting for a spare that is booting. */
   private spareWaiters: Record<Isolation, ((h: HostHandle | undefined) => void)[]> = { process: [], thread: [] };
   private idleTimers: Record<Isolation, NodeJS.Timeout | undefined> = { process: undefined, thread: undefined };
+  /** The most agents down at once in the current storm (until its reserve is released). */
+  private stormPeak: Record<Isolation, number> = { process: 0, thread: 0 };
+  private holdTimers: Record<Isolation, NodeJS.Timeout | undefined> = { process: undefined, thread: undefined };
   private active = 0;
   /** Waiters for a start slot: agent starts first, spare refills after. */
   private waiting: { urgent: boolean; go: () => void }[] = [];
@@ -102,6 +125,11 @@ export class HostPool {
     return this.spares.process.length + this.spares.thread.length;
   }
 
+  /** Spares booted and waiting, per isolation. */
+  get ready(): Record<Isolation, number> {
+    return { process: this.spares.process.length, thread: this.spares.thread.length };
+  }
+
   private handOut(h: HostHandle, iso: Isolation): HostHandle {
     this.handedOut.add(h);
     this.watch(h, iso);
@@ -114,19 +142,45 @@ export class HostPool {
     h.onExit((e) => {
       if (this.closed || !abnormal(e)) return;
       this.anticipated[iso] = Math.min(MAX_ANTICIPATED, this.anticipated[iso] + 1);
+      this.stormPeak[iso] = Math.max(this.stormPeak[iso], this.anticipated[iso]);
+      this.armHold(iso);
       this.refill(iso);
       this.armIdle(iso);
     });
   }
 
+  /** Spares to hold once the current storm has been worked through. */
+  private reserve(iso: Isolation): number {
+    return Math.min(this.opts.stormSpares ?? 0, Math.floor(this.stormPeak[iso] / STORM_DEATHS_PER_SPARE));
+  }
+
+  /** The reserve lasts until no agent has died for a while; then the spares beyond the configured number go. */
+  private armHold(iso: Isolation) {
+    clearTimeout(this.holdTimers[iso]);
+    if (!this.opts.stormSpares) return;
+    const t = setTimeout(() => {
+      this.stormPeak[iso] = 0;
+      this.trim(iso);
+    }, this.opts.stormHoldMs ?? STORM_HOLD_MS);
+    t.unref();
+    this.holdTimers[iso] = t;
+  }
+
+  private trim(iso: Isolation) {
+    const list = this.spares[iso];
+    while (list.length > this.target(iso)) list.pop()!.kill();
+  }
+
   /**
    * Spares to have ready or booting: the configured number, or one per
-   * expected restart in a storm. Not both: the configured spares serve the
-   * storm's first restarts, and are booted again once it has been worked
-   * through, rather than competing with it for the cores.
+   * expected restart in a storm, or a storm's reserve once it is over. Not
+   * the sum: the spares there serve the storm's first restarts, and the
+   * rest are booted once it has been worked through, rather than competing
+   * with it for the cores.
    */
   private target(iso: Isolation): number {
-    return Math.max(iso === 'process' ? this.opts.spares : this.opts.threadSpares ?? 0, this.anticipated[iso]);
+    const configured = iso === 'process' ? this.opts.spares : this.opts.threadSpares ?? 0;
+    return Math.max(configured, this.anticipated[iso] > 0 ? this.anticipated[iso] : this.reserve(iso));
   }
 
   /**
@@ -138,8 +192,7 @@ export class HostPool {
     clearTimeout(this.idleTimers[iso]);
     const t = setTimeout(() => {
       this.anticipated[iso] = 0;
-      const list = this.spares[iso];
-      while (list.length > this.target(iso)) list.pop()!.kill();
+      this.trim(iso);
     }, this.opts.extraSpareIdleMs ?? 10_000);
     t.unref();
     this.idleTimers[iso] = t;
@@ -212,6 +265,7 @@ export class HostPool {
     this.closed = true;
     for (const iso of ['process', 'thread'] as const) {
       clearTimeout(this.idleTimers[iso]);
+      clearTimeout(this.holdTimers[iso]);
       for (const h of this.spares[iso]) h.kill();
       this.spares[iso] = [];
       for (const w of this.spareWaiters[iso].splice(0)) w(undefined);

@@ -68,7 +68,16 @@ export interface DependencyStatus {
 }
 
 export interface RuntimeStatus {
-  runtime: { pid: number; uptimeMs: number; version: string; name: string; startedAt: string; port?: number };
+  runtime: {
+    pid: number;
+    uptimeMs: number;
+    version: string;
+    name: string;
+    startedAt: string;
+    port?: number;
+    /** Warm spare agent hosts booted and waiting, per isolation. */
+    spares?: Record<Isolation, number>;
+  };
   tree: SupervisorStatus;
   dependencies: DependencyStatus[];
   /** Model fallback chains: chain name → dependency ids in order (the config's `models`). */
