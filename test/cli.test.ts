@@ -87,6 +87,8 @@ describe('with a runtime', () => {
     assert.equal(s.runtime.pid, rt.proc.pid);
     assert.equal(typeof s.runtime.uptimeMs, 'number');
     assert.equal(s.runtime.version, '0.1.0');
+    assert.deepEqual(Object.keys(s.runtime.spares).sort(), ['process', 'thread']);
+    assert.ok(s.runtime.spares.process <= 2, 'the configured warm spares at most');
     assert.deepEqual(Object.keys(s.tree).sort(), ['children', 'id', 'intensity', 'kind', 'restart', 'restarts', 'state', 'strategy'].sort());
     assert.deepEqual([s.tree.id, s.tree.kind, s.tree.state, s.tree.strategy, s.tree.restarts], ['root', 'supervisor', 'running', 'one_for_one', 0]);
     const one = s.tree.children[0];
@@ -99,7 +101,7 @@ describe('with a runtime', () => {
   test('status prints the tree for people', async () => {
     const r = await cli(['status'], rt.dir);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /^cli {2}runtime pid \d+/);
+    assert.match(r.stdout, /^cli {2}runtime pid \d+ {2}up \S+ {2}v0\.1\.0 {2}spares \d/);
     assert.match(r.stdout, /├─ one\s+agent process\s+running\s+pid \d+\s+restarts 0/);
     assert.match(r.stdout, /└─ team\s+supervisor one_for_all\s+running/);
     assert.match(r.stdout, /└─ three\s+agent thread\s+running\s+pid \d+\/t\d+/);

@@ -19,7 +19,9 @@ function duration(ms: number): string {
 /** The tree, one node a line, with states, pids, restarts and the last error of failed nodes. */
 export function renderStatus(st: RuntimeStatus, o: RenderOptions): string {
   const lines: string[] = [];
-  lines.push(`${paint(st.runtime.name, 1, o)}  runtime pid ${st.runtime.pid}  up ${duration(st.runtime.uptimeMs)}  v${st.runtime.version}${st.runtime.port ? `  http://127.0.0.1:${st.runtime.port}` : ''}`);
+  const sp = st.runtime.spares;
+  const spares = sp ? `  spares ${sp.process}${sp.thread ? ` + ${sp.thread} thread` : ''}` : '';
+  lines.push(`${paint(st.runtime.name, 1, o)}  runtime pid ${st.runtime.pid}  up ${duration(st.runtime.uptimeMs)}  v${st.runtime.version}${spares}${st.runtime.port ? `  http://127.0.0.1:${st.runtime.port}` : ''}`);
   const rows: [string, string, string, string][] = [];
   const walk = (n: TreeNodeStatus, prefix: string, last: boolean, top: boolean) => {
     const branch = top ? '' : `${prefix}${last ? '└─ ' : '├─ '}`;
