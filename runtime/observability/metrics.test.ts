@@ -6,7 +6,7 @@ import type { ParsedFamily, ParsedSample } from 'parse-prometheus-text-format';
 import { parseExposition } from '../../test/helpers/prometheus.ts';
 import { Metrics, errorCategory } from './metrics.ts';
 import { SecretScrubber } from './redact.ts';
-import { parseStatTicks, parseStatusRss } from './procStats.ts';
+import { parseStatTicks, parseStatRssPages } from './procStats.ts';
 
 async function scrape(m: Metrics): Promise<ParsedFamily[]> {
   return parseExposition(await m.text());
@@ -177,8 +177,9 @@ test('error categories are bounded snake case', () => {
 test('procfs parsing handles command names with spaces and parentheses', () => {
   const stat = '4242 (node (worker) x) S 1 4242 4242 0 -1 4194560 2000 0 0 0 150 25 0 0 20 0 11 0 76105 1000 373 18446744073709551615';
   assert.equal(parseStatTicks(stat), 175);
-  assert.equal(parseStatusRss('Name:\tnode\nVmRSS:\t   51200 kB\nThreads: 11\n'), 51200 * 1024);
+  assert.equal(parseStatRssPages(stat), 373);
   assert.equal(parseStatTicks('garbage'), null);
+  assert.equal(parseStatRssPages('garbage'), null);
 });
 
 test('sampleProcesses reads RSS and CPU of a real child process and drops it once gone', { skip: process.platform !== 'linux' }, async () => {
