@@ -14,6 +14,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { cli, cliPath, probe, repoRoot, up, workspace, type Running } from './helpers/runtime.ts';
 import type { DrillJournal } from '../runtime/drills/journal.ts';
+import { agentsOf } from '../runtime/protocol/status.ts';
 
 const example = path.join(repoRoot, 'examples', 'research-team');
 const shipped = (name: string) => path.join(example, 'drills', `${name}.json`);
@@ -269,6 +270,37 @@ describe('drills that fail, and bad drill files', () => {
     assert.equal(j.messages.lost, 0);
     await assert.rejects(rt.client.call('drill.run', { drill: { steadyState: steady, method: [{ type: 'kill-runtime' }] } }), /kills the runtime/);
     await assert.rejects(rt.client.call('drill.run', { drill: { steadyState: steady, method: [{ type: 'wait' }] } }), /\$\.method\[0\]\.ms: missing/);
+  });
+
+  test('drill.cancel stops the running drill: no further step, its rollbacks run, drill.run answers "aborted"', async () => {
+    assert.deepEqual(await rt.client.call('drill.cancel', {}), { cancelled: false }, 'nothing to cancel');
+    const restarts = async () => agentsOf((await rt.client.call('status', {})).tree).map((a) => `${a.id}:${a.restarts}`);
+    const before = await restarts();
+    const t0 = Date.now();
+    const running = rt.client.call('drill.run', {
+      drill: {
+        name: 'long',
+        steadyState: steady,
+        method: [{ type: 'inject', name: 'slow', fault: 'slow', target: 'a', params: { ms: 50 } }, { type: 'wait', ms: 60_000 }, { type: 'inject', fault: 'kill', target: '*' }],
+        rollbacks: [{ type: 'clear', fault: 'slow' }],
+      },
+    }, 90_000) as Promise<DrillJournal>;
+    // Cancel once the drill is waiting with its fault in place.
+    for (;;) {
+      const faults = (await rt.client.call('faults', {})) as { fault: string }[];
+      if (faults.some((f) => f.fault === 'slow')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await assert.rejects(rt.client.call('drill.run', { drill: { steadyState: steady, method: [{ type: 'wait', ms: 1 }] } }), /drill "long" is running; one drill at a time/);
+    assert.deepEqual(await rt.client.call('drill.cancel', {}), { cancelled: true, drill: 'long' });
+    const j = await running;
+    assert.ok(Date.now() - t0 < 30_000, 'the 60 s wait was cut short');
+    assert.equal(j.status, 'aborted');
+    assert.equal(j.held, false);
+    assert.equal(j.method.length, 2, 'the kill after the wait never ran');
+    assert.equal(j.rollbacks[0].ok, true);
+    assert.deepEqual(await rt.client.call('faults', {}), [], 'the rollback cleared the fault');
+    assert.deepEqual(await restarts(), before, 'nothing was killed');
   });
 });
 

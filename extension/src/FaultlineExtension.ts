@@ -20,7 +20,7 @@ import { agentCommands } from './commands/agentCommands.ts';
 import { dependencyCommands } from './commands/dependencyCommands.ts';
 import { faultCommands } from './commands/faultCommands.ts';
 import { chaosCommands, type ChaosControl } from './commands/chaosCommands.ts';
-import { drillCommand } from './commands/drillCommand.ts';
+import { drillCommands } from './commands/drillCommand.ts';
 import { scaffoldCommand } from './commands/scaffold.ts';
 import { openDashboard } from './dashboard/index.ts';
 import { DebugRuntime } from './debug/DebugRuntime.ts';
@@ -81,7 +81,7 @@ export class FaultlineExtension implements vscode.Disposable {
       ...dependencyCommands(this.ctx),
       ...faultCommands(this.ctx),
       ...chaos.disposables,
-      drillCommand(this.ctx),
+      ...drillCommands(this.ctx),
       scaffoldCommand(this.ctx),
       register(this.ctx, 'faultline.openDashboard', 'Cannot open the dashboard', () => openDashboard({ vs, extensionPath: context.extensionPath, model: this.model, manager: () => this._manager, log })),
       new FaultLens(vs, this.ctx, this.debug),

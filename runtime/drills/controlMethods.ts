@@ -1,7 +1,8 @@
 /**
  * The control methods of drills and the chaos monkey, registered on the
  * runtime's `methods` map: `drill.run` runs a drill inside the runtime and
- * returns its journal; `chaos.start` / `chaos.stop` / `chaos.status` drive a
+ * returns its journal, `drill.cancel` interrupts it (its rollbacks still
+ * run); `chaos.start` / `chaos.stop` / `chaos.status` drive a
  * seeded chaos monkey (the VS Code extension starts and stops it). Progress
  * goes to the runtime's log, so subscribers see it as `log` events.
  */
@@ -14,7 +15,7 @@ import { inProcessTarget } from './inProcessTarget.ts';
 
 export function registerDrillMethods(rt: Runtime): void {
   const target = inProcessTarget(rt);
-  let drilling: string | undefined;
+  let drilling: { name: string; runner: DrillRunner } | undefined;
   let monkey: ChaosMonkey | undefined;
   let lastChaos: ChaosReport | undefined;
 
@@ -22,13 +23,20 @@ export function registerDrillMethods(rt: Runtime): void {
     const parsed = parseDrill(params.drill);
     const drill = { ...parsed, name: parsed.name ?? 'drill' };
     if (killsRuntime(drill)) throw new RpcError(RpcErrorCode.InvalidParams, `Invalid params: drill "${drill.name}" kills the runtime, which cannot then restart itself; run it with \`faultline drill FILE --config F\``);
-    if (drilling) throw new RpcError(RpcErrorCode.Unavailable, `drill "${drilling}" is running; one drill at a time`);
-    drilling = drill.name;
+    if (drilling) throw new RpcError(RpcErrorCode.Unavailable, `drill "${drilling.name}" is running; one drill at a time`);
+    const runner = new DrillRunner(target, drill, { runner: 'in-process', progress: (line) => rt.log.info({ drill: drill.name }, `drill: ${line.trim()}`) });
+    drilling = { name: drill.name, runner };
     try {
-      return await new DrillRunner(target, drill, { runner: 'in-process', progress: (line) => rt.log.info({ drill: drill.name }, `drill: ${line.trim()}`) }).run();
+      return await runner.run();
     } finally {
       drilling = undefined;
     }
+  });
+
+  rt.methods.set('drill.cancel', async () => {
+    if (!drilling) return { cancelled: false };
+    drilling.runner.abort();
+    return { cancelled: true, drill: drilling.name };
   });
 
   rt.methods.set('chaos.start', async (p: Methods['chaos.start']['params']) => {

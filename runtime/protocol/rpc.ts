@@ -63,6 +63,8 @@ export interface Methods {
   alerts: { params: Record<string, never> | undefined; result: unknown[] };
   checkpoints: { params: { agent: string }; result: unknown[] };
   'drill.run': { params: { drill: unknown }; result: unknown };
+  /** Interrupts the drill `drill.run` is running: no further method step, then its rollbacks; `drill.run` answers with the journal (status `aborted`). */
+  'drill.cancel': { params: Record<string, never> | undefined; result: { cancelled: boolean; drill?: string } };
   /** Starts the seeded chaos monkey: kills agents matching `targets` (glob, default all) at random intervals around `intervalMs`. */
   'chaos.start': { params: { intervalMs: number; durationMs: number; seed?: number; targets?: string }; result: { seed: number; targets: string[]; schedule: { atMs: number; target: string }[] } };
   'chaos.stop': { params: Record<string, never> | undefined; result: { stopped: boolean; kills: number } };
@@ -194,6 +196,7 @@ export function validateParams(method: string, params: unknown): unknown {
       if (p.targets !== undefined && (typeof p.targets !== 'string' || !p.targets)) bad('chaos.start "targets" must be a non-empty glob string');
       return { intervalMs: n('intervalMs', 10, 3_600_000)!, durationMs: n('durationMs', 1, 3_600_000)!, seed: n('seed', 0, 2 ** 32, true), targets: p.targets as string | undefined };
     }
+    case 'drill.cancel':
     case 'chaos.stop':
     case 'chaos.status':
       return {};

@@ -26,6 +26,8 @@ export interface DrillProcessOptions {
   drillFile: string;
   report: string;
   onLine?: (line: string) => void;
+  /** Cancels the drill as Ctrl-C does: the method stops, the rollbacks run, the journal says `aborted`. */
+  signal?: AbortSignal;
 }
 
 /** Runs the drill; resolves with the journal (held or not), rejects when the CLI could not run it. */
@@ -36,6 +38,9 @@ export function runDrillProcess(o: DrillProcessOptions): Promise<unknown> {
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const interrupt = () => child.kill('SIGINT');
+    if (o.signal?.aborted) interrupt();
+    else o.signal?.addEventListener('abort', interrupt, { once: true });
     const recent: string[] = [];
     for (const stream of [child.stdout, child.stderr]) {
       const split = new LineSplitter();
@@ -51,6 +56,7 @@ export function runDrillProcess(o: DrillProcessOptions): Promise<unknown> {
     }
     child.once('error', (e) => reject(new DrillProcessError(`Cannot run \`faultline drill\`: ${e.message}`, null, recent)));
     child.once('close', (code) => {
+      o.signal?.removeEventListener('abort', interrupt);
       // 0: the hypothesis held, 1: it did not (or no runtime): the journal says which.
       if (code === 0 || code === 1) {
         readFile(o.report, 'utf8').then(

@@ -153,6 +153,34 @@ describe('Faultline extension in a real VS Code', () => {
     notes.drillSummary = run.summary;
   });
 
+  it('Cancel Drill stops a running drill, inside the runtime or through `faultline drill`: the rollback clears its fault, the report says aborted', async () => {
+    const client = () => api.extension.manager!.client!;
+    const slowFaults = async () => ((await client().call('faults', {})) as { fault: string; target: string }[]).filter((f) => f.fault === 'slow' && f.target === 'researcher');
+    for (const [via, last] of [['control', { type: 'inject', fault: 'kill', target: 'researcher' }], ['cli', { type: 'kill-runtime' }]] as const) {
+      const file = path.join(path.dirname(wsDir()), `cancel-${via}.drill.json`);
+      writeFileSync(file, JSON.stringify({
+        name: `cancel-${via}`,
+        steadyState: { probes: [{ type: 'agents', agents: 'researcher', state: 'running', withinMs: 20_000 }] },
+        method: [{ type: 'inject', name: 'slow', fault: 'slow', target: 'researcher', params: { ms: 10 } }, { type: 'wait', ms: 120_000 }, last],
+        rollbacks: [{ type: 'clear', fault: 'slow' }],
+      }));
+      const pid = api.extension.manager!.pid;
+      const running = vscode.commands.executeCommand<DrillRun>('faultline.runDrill', file);
+      await until(`drill ${via}: the fault in place`, async () => (await slowFaults()).length > 0, 60_000);
+      assert.equal(await vscode.commands.executeCommand<boolean>('faultline.cancelDrill'), true);
+      const run = await running;
+      assert.ok(run, 'the command returned its run');
+      assert.equal(run.via, via);
+      assert.equal(run.held, false);
+      assert.match(run.summary, /ABORTED/);
+      assert.equal(JSON.parse(readFileSync(run.report, 'utf8')).status, 'aborted');
+      assert.deepEqual(await slowFaults(), [], 'the rollback cleared the fault');
+      assert.equal(api.extension.manager!.pid, pid, 'the runtime was not killed');
+      assert.equal(await vscode.commands.executeCommand<boolean>('faultline.cancelDrill'), false, 'nothing left to cancel');
+      rmSync(file, { force: true });
+    }
+  });
+
   it('Run Drill runs a drill that kills the runtime through `faultline drill`; the extension restarts the runtime and the drill holds', async () => {
     const file = path.join(wsDir(), 'drills', 'runtime-kill.json');
     if (!existsSync(file)) return;
