@@ -28,10 +28,26 @@ export interface ChatReply { content: string; model: string; dependency: string;
 
 export interface DependencyHealth { id: string; breaker: 'closed' | 'open' | 'half-open' | 'isolated'; errorRate: number; latencyMs?: number; [k: string]: unknown }
 
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** The HTTP request a `kind: "http"` dependency makes for one `ctx.call`. */
+export interface HttpCallOptions {
+  /** Default `POST`. `GET` and `HEAD` send no body; `DELETE` sends one only when the request is not null. */
+  method?: HttpMethod;
+  /** Appended to the dependency's url (`/items/42` under `http://host/api` is `http://host/api/items/42`); it cannot leave the url's origin. */
+  path?: string;
+  /** Query parameters; an array repeats the parameter. */
+  query?: Record<string, string | number | boolean | (string | number | boolean)[]>;
+  /** Extra request headers; the dependency's own headers and its API key win. */
+  headers?: Record<string, string>;
+}
+
 export interface CallOptions {
   /** Names this call site so a fault can target it. */
   point?: string;
   timeoutMs?: number;
+  /** For `kind: "http"` dependencies: method, path, query and headers (default: the request POSTed as JSON to the url). */
+  http?: HttpCallOptions;
 }
 
 /** What the runtime gives an agent's handlers. */

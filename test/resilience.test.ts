@@ -94,6 +94,22 @@ describe('dependencies through the runtime', () => {
     await rt.client.call('clearFault', {});
   });
 
+  test('ctx.call with http options makes a GET under the url from process and thread agents; a bad one is refused with InvalidCallError, nothing sent', async () => {
+    const before = search.stats().models;
+    const requests = search.stats().requests;
+    for (const agent of ['a1', 't1']) {
+      const r = (await rt.client.call('ask', { agent, message: { op: 'call', dependency: 'search', http: { method: 'GET', path: '../v1/models' } } })) as { object: string; data: { id: string }[] };
+      assert.equal(r.object, 'list');
+      assert.equal(r.data.length, 1);
+    }
+    assert.equal(search.stats().models, before + 2, 'GET /v1/models reached the server');
+    await assert.rejects(
+      rt.client.call('ask', { agent: 'a2', message: { op: 'call', dependency: 'search', request: { query: 'x' }, http: { method: 'GET' } } }),
+      /InvalidCallError: Call to dependency "search": a GET call sends no body/,
+    );
+    assert.equal(search.stats().requests, requests + 2, 'the refused call sent nothing');
+  });
+
   test('ctx.health shows what the runtime knows of a dependency', async () => {
     const h = (await rt.client.call('ask', { agent: 't1', message: { op: 'health', dependency: 'primary' } })) as { id: string; breaker: string; errorRate: number };
     assert.equal(h.id, 'primary');

@@ -8,6 +8,7 @@
  * layer can pass one backed by SQLite so held calls survive a restart.
  */
 import { randomUUID } from 'node:crypto';
+import type { HttpCall } from './httpCall.ts';
 
 export interface QueuedCall {
   id: string;
@@ -15,6 +16,8 @@ export interface QueuedCall {
   request: unknown;
   agent?: string;
   point?: string;
+  /** The checked `http` options of an http call, replayed as they were. */
+  http?: HttpCall;
   /** ISO time the call was held. */
   queuedAt: string;
 }
@@ -59,11 +62,12 @@ export class CallQueue {
   }
 
   /** Holds a call; undefined when the dependency's queue is full. */
-  hold(dependency: string, request: unknown, o: { agent?: string; point?: string }): QueuedCall | undefined {
+  hold(dependency: string, request: unknown, o: { agent?: string; point?: string; http?: HttpCall }): QueuedCall | undefined {
     if (this.size(dependency) >= this.limit) return undefined;
     const item: QueuedCall = { id: randomUUID(), dependency, request, queuedAt: new Date().toISOString() };
     if (o.agent) item.agent = o.agent;
     if (o.point) item.point = o.point;
+    if (o.http) item.http = o.http;
     this.store.add(item);
     this.counts.set(dependency, this.size(dependency) + 1);
     return item;

@@ -19,6 +19,7 @@ import { withFault, type FaultHook } from './faults.ts';
 import { BreakerOpenError, BudgetExceededError, DependencyTimeoutError, RetriesExhaustedError } from './errors.ts';
 import type { Clock } from './clock.ts';
 import type { AttemptContext, Transport } from './httpTransport.ts';
+import type { HttpCall } from './httpCall.ts';
 import type { GatewayEmitter, DependencyCallEvent } from './GatewayEvents.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
 import type { Redactor } from './redact.ts';
@@ -35,6 +36,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Set by a model chain, for events. */
   chain?: string;
+  /** Checked `http` options of a call to a kind "http" dependency. */
+  http?: HttpCall;
 }
 
 export interface PolicyEnv {
@@ -170,6 +173,7 @@ export class DependencyPolicy {
         get signal() {
           return (controller ??= new AbortController()).signal;
         },
+        http: o.http,
       };
       let p: Promise<unknown>;
       try {

@@ -13,7 +13,8 @@
  */
 import { DependencyPolicy, errInfo, type CallOptions, type LogFn } from './DependencyPolicy.ts';
 import { GatewayEmitter, type GatewayListener } from './GatewayEvents.ts';
-import { CallQueue, type QueueStore, type ReplayOutcome } from './CallQueue.ts';
+import { CallQueue, type QueuedCall, type QueueStore, type ReplayOutcome } from './CallQueue.ts';
+import { httpCall } from './httpCall.ts';
 import { ResponseCache, markStale } from './ResponseCache.ts';
 import { Redactor } from './redact.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -26,6 +27,7 @@ import {
   BreakerOpenError,
   DependencyError,
   FallbackExhaustedError,
+  InvalidCallError,
   QueueFullError,
   UnknownDependencyError,
   type DependencyQueued,
@@ -65,7 +67,11 @@ export interface GatewayOptions {
   queueLimit?: number;
 }
 
-export type GatewayCallOptions = Omit<CallOptions, 'chain'>;
+/** A call's options as agents give them: `http` unchecked (the gateway checks it against the dependency). */
+export type GatewayCallOptions = Omit<CallOptions, 'chain' | 'http'> & { http?: unknown };
+
+/** What the degrade cache keys a call on: its request, and for an http call also its method and URL. */
+const cached = (request: unknown, o: CallOptions): unknown => (o.http ? { method: o.http.method, url: o.http.url, request } : request);
 
 export const breakerStateKey = (dependency: string) => `gateway.breaker.${dependency}`;
 
@@ -117,10 +123,11 @@ export class Gateway {
    * `DependencyUnavailable` / stale cached reply / `DependencyQueued` receipt
    * when the dependency is unavailable and its `degrade` mode says so.
    */
-  async call(dependency: string, request: unknown, o: GatewayCallOptions = {}): Promise<unknown> {
+  async call(dependency: string, request: unknown, given: GatewayCallOptions = {}): Promise<unknown> {
     const p = this.policy(dependency);
+    const o: CallOptions = given.http === undefined ? (given as CallOptions) : { ...given, http: httpCall(p.dep, given.http, request) };
     try {
-      return this.succeeded(p, request, await p.execute(request, o));
+      return this.succeeded(p, request, await p.execute(request, o), o);
     } catch (e) {
       return this.degrade([p], request, o, e);
     }
@@ -132,14 +139,16 @@ export class Gateway {
    * a non-retryable or exhausted failure moves on to the next. The reply's
    * `dependency` and `model` say who answered.
    */
-  async chat(chain: string, request: ChatRequest, o: GatewayCallOptions = {}): Promise<ChatReply> {
+  async chat(chain: string, request: ChatRequest, given: GatewayCallOptions = {}): Promise<ChatReply> {
     const ids = this.chainOf(chain);
+    const { http, ...o } = given;
+    if (http !== undefined) throw new InvalidCallError(ids[0], '"http" options are for kind "http" dependencies, not model chats');
     const failures: { dependency: string; type: string; message: string }[] = [];
     let last: unknown;
     for (let i = 0; i < ids.length; i++) {
       const p = this.policy(ids[i]);
       try {
-        return this.succeeded(p, request, await p.execute(request, { ...o, chain })) as ChatReply;
+        return this.succeeded(p, request, await p.execute(request, { ...o, chain }), o) as ChatReply;
       } catch (e) {
         if (o.signal?.aborted || this.disposer.signal.aborted) throw e;
         last = e;
@@ -287,14 +296,14 @@ export class Gateway {
   }
 
   /** Bookkeeping after a successful call: tokens and cost, the cache, a pending replay. */
-  private succeeded(p: DependencyPolicy, request: unknown, value: unknown): unknown {
+  private succeeded(p: DependencyPolicy, request: unknown, value: unknown, o: CallOptions): unknown {
     const usage = (value as ChatReply | undefined)?.usage;
     if (usage) {
       p.stats.promptTokens += usage.prompt_tokens;
       p.stats.completionTokens += usage.completion_tokens;
       if (typeof (value as ChatReply).cost === 'number') p.stats.cost += (value as ChatReply).cost as number;
     }
-    if (p.dep.degrade === 'cache') this.cache.put(p.dep.id, request, value);
+    if (p.dep.degrade === 'cache') this.cache.put(p.dep.id, cached(request, o), value);
     // Replays wait for a closed breaker: while half-open they would compete with the probes.
     else if (p.dep.degrade === 'queue' && p.breaker.state === 'closed' && this.queue.size(p.dep.id) > 0) this.drain(p);
     return value;
@@ -318,7 +327,7 @@ export class Gateway {
         return r;
       }
       if (mode === 'cache') {
-        const hit = this.cache.get(p.dep.id, request);
+        const hit = this.cache.get(p.dep.id, cached(request, o));
         if (!hit) continue;
         p.stats.degraded += 1;
         if (this.emitter.active) p.event('degraded', o, { mode, error: errInfo(error) });
@@ -340,10 +349,10 @@ export class Gateway {
   }
 
   private drain(p: DependencyPolicy): void {
-    const run = async (item: { id: string; request: unknown; agent?: string; point?: string }): Promise<ReplayOutcome> => {
-      const o = { agent: item.agent, point: item.point };
+    const run = async (item: QueuedCall): Promise<ReplayOutcome> => {
+      const o = { agent: item.agent, point: item.point, http: item.http };
       try {
-        this.succeeded(p, item.request, await p.execute(item.request, o));
+        this.succeeded(p, item.request, await p.execute(item.request, o), o);
         if (this.emitter.active) p.event('replayed', o, { id: item.id });
         return 'replayed';
       } catch (e) {

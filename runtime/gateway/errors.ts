@@ -154,6 +154,14 @@ export class UnknownDependencyError extends FaultlineError {
   }
 }
 
+/** A call whose options its dependency cannot take (http options on a model, a bad method or path…): the caller's to fix. */
+export class InvalidCallError extends FaultlineError {
+  override readonly rpcCode = RpcErrorCode.InvalidParams;
+  constructor(readonly dependency: string, problem: string) {
+    super(`Call to dependency "${dependency}": ${problem}`);
+  }
+}
+
 /**
  * What a call on a dependency with `degrade: "skip"` returns when the
  * dependency is unavailable: the agent checks `unavailable` and goes on

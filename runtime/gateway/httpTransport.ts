@@ -7,11 +7,14 @@ import { ContentFilterError, DependencyHttpError, DependencyNetworkError, Malfor
 import { isRetryableStatus, looksLikeContentFilter, networkCode, parseRetryAfter } from './classify.ts';
 import type { Redactor } from './redact.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
+import type { HttpCall } from './httpCall.ts';
 
 /** What a transport needs for one attempt. */
 export interface AttemptContext {
   /** Aborted when the attempt times out or the caller gives up; created on first use. */
   readonly signal: AbortSignal;
+  /** The call's checked `http` options (kind "http" only). */
+  readonly http?: HttpCall;
 }
 
 /** Runs one attempt of a call against a dependency. */
@@ -34,10 +37,15 @@ export function requestHeaders(dep: ResolvedDependency, env: NodeJS.ProcessEnv, 
 }
 
 /** POSTs JSON and maps transport-level failures; returns the ok response. */
-export async function post(dep: ResolvedDependency, url: string, body: unknown, accept: string, ctx: AttemptContext, d: HttpDeps): Promise<Response> {
+export function post(dep: ResolvedDependency, url: string, body: unknown, accept: string, ctx: AttemptContext, d: HttpDeps): Promise<Response> {
+  return send(dep, url, { method: 'POST', headers: requestHeaders(dep, d.env, accept), body: JSON.stringify(body), signal: ctx.signal }, d);
+}
+
+/** Makes one request and maps transport-level failures; returns the ok response. */
+async function send(dep: ResolvedDependency, url: string, init: RequestInit, d: HttpDeps): Promise<Response> {
   let res: Response;
   try {
-    res = await d.fetch(url, { method: 'POST', headers: requestHeaders(dep, d.env, accept), body: JSON.stringify(body), signal: ctx.signal });
+    res = await d.fetch(url, init);
   } catch (e) {
     throw fetchFailure(dep, e, d.redactor);
   }
@@ -67,6 +75,13 @@ export async function statusFailure(dep: ResolvedDependency, res: Response, reda
   return new DependencyHttpError(dep.id, res.status, isRetryableStatus(res.status, dep.classifier), retryAfterMs, redactor.redact(errorDetail(text)) || undefined);
 }
 
+/** The call's headers, then the dependency's own and its API key, which win (names are case-insensitive). */
+function callHeaders(h: HttpCall, own: Record<string, string>): Record<string, string> {
+  const out = { ...h.headers };
+  for (const [k, v] of Object.entries(own)) out[k.toLowerCase()] = v;
+  return out;
+}
+
 /** The `error.message` of an OpenAI-style error body, else the body's start. */
 function errorDetail(text: string): string {
   try {
@@ -80,12 +95,22 @@ function errorDetail(text: string): string {
 }
 
 /**
- * The `http` kind: the request is POSTed as JSON to the dependency's url; the
- * reply is parsed as JSON when it says so, else returned as text.
+ * The `http` kind: the request is POSTed as JSON to the dependency's url, or
+ * sent as the call's `http` options say (method, path, query, headers; no
+ * body for GET and HEAD, nor for a DELETE of null); the reply is parsed as
+ * JSON when it says so, else returned as text.
  */
 export function httpTransport(dep: ResolvedDependency, d: HttpDeps): Transport {
   return async (request, ctx) => {
-    const res = await post(dep, dep.url!, request ?? {}, 'application/json', ctx, d);
+    const h = ctx.http;
+    const res = !h
+      ? await post(dep, dep.url!, request ?? {}, 'application/json', ctx, d)
+      : await send(dep, h.url, {
+          method: h.method,
+          headers: callHeaders(h, requestHeaders(dep, d.env, h.headers.accept ?? 'application/json')),
+          body: h.method === 'GET' || h.method === 'HEAD' || (h.method === 'DELETE' && (request === undefined || request === null)) ? undefined : JSON.stringify(request ?? {}),
+          signal: ctx.signal,
+        }, d);
     let text: string;
     try {
       text = await res.text();

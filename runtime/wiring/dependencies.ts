@@ -53,7 +53,7 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
   });
   h.faults.register(dependencyFaults(gateway, () => Object.keys(h.dependencies), (f) => h.faults.recordFired(f)));
 
-  const opts = (args: any, agent: string) => ({ agent, point: args.point, timeoutMs: args.timeoutMs });
+  const opts = (args: any, agent: string) => ({ agent, point: args.point, timeoutMs: args.timeoutMs, http: args.http });
   // Calls are numbered within the message being handled; a replay of the
   // message gets the journaled results of the calls that had completed
   // (at-most-once per completed call), and makes the rest.
