@@ -55,8 +55,10 @@ export function runDrillProcess(o: DrillProcessOptions): Promise<unknown> {
       stream.on('end', () => split.end().forEach(emit));
     }
     child.once('error', (e) => reject(new DrillProcessError(`Cannot run \`faultline drill\`: ${e.message}`, null, recent)));
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       o.signal?.removeEventListener('abort', interrupt);
+      // Cancelled before the CLI took over Ctrl-C: it had not injected anything yet.
+      if (signal === 'SIGINT' && o.signal?.aborted) return reject(new DrillProcessError('`faultline drill` was cancelled before it began; nothing was injected', null, recent));
       // 0: the hypothesis held, 1: it did not (or no runtime): the journal says which.
       if (code === 0 || code === 1) {
         readFile(o.report, 'utf8').then(
