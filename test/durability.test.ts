@@ -157,8 +157,13 @@ describe('durable state', () => {
       assert.equal(truncated[0].summary?.text, summarized[0].summary?.text);
       assert.deepEqual(truncated.slice(1).map((e) => e.n), [8, 9, 10]);
       assert.equal((await rt.agent('h')).restarts, 0);
-      const logs = readFileSync(path.join(dir, '.faultline', 'logs', 'runtime.log'), 'utf8');
-      assert.match(logs, /summarizing h's history through \\"chat\\" failed .*truncating it instead/, 'the fallback is logged');
+      // The agent's warning reaches the log file through the runtime's asynchronous writes: wait for it.
+      const fallback = /summarizing h's history through \\"chat\\" failed .*truncating it instead/;
+      let logs = '';
+      for (const end = Date.now() + 10_000; !fallback.test(logs) && Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+        logs = readFileSync(path.join(dir, '.faultline', 'logs', 'runtime.log'), 'utf8');
+      }
+      assert.match(logs, fallback, 'the fallback is logged');
     } finally {
       await rt.stop();
       await model.close();
