@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HostPool, STORM_DEATHS_PER_SPARE } from './HostPool.ts';
+import { HostPool, STORM_AGENTS_PER_SPARE } from './HostPool.ts';
 import type { HostHandle } from './HostHandle.ts';
 import { hostScript } from './paths.ts';
 import type { Isolation } from '../protocol/status.ts';
@@ -38,7 +38,7 @@ test('after a storm of 16 process agents the pool holds 2 extra spares, and give
   const hosts: HostHandle[] = [];
   try {
     p.warm();
-    for (let i = 0; i < 2 * STORM_DEATHS_PER_SPARE; i++) hosts.push(await p.acquire({ isolation: 'process' }));
+    for (let i = 0; i < 2 * STORM_AGENTS_PER_SPARE; i++) hosts.push(await p.acquire({ isolation: 'process' }));
     await until(() => p.ready.process === 1, 'the configured spare');
     hosts.splice(0, hosts.length, ...(await storm(p, hosts, 'process')));
     // 16 down at once: one reserve spare per 8, more than the 1 configured.
@@ -66,10 +66,10 @@ test('one agent in a crash loop holds no reserve; stormSpares 0 holds none after
   const hosts: HostHandle[] = [];
   try {
     let h = await loop.acquire({ isolation: 'thread' });
-    for (let i = 0; i < 2 * STORM_DEATHS_PER_SPARE; i++) [h] = await storm(loop, [h], 'thread');
+    for (let i = 0; i < 2 * STORM_AGENTS_PER_SPARE; i++) [h] = await storm(loop, [h], 'thread');
     hosts.push(h);
     const many: HostHandle[] = [];
-    for (let i = 0; i < 2 * STORM_DEATHS_PER_SPARE; i++) many.push(await none.acquire({ isolation: 'thread' }));
+    for (let i = 0; i < 2 * STORM_AGENTS_PER_SPARE; i++) many.push(await none.acquire({ isolation: 'thread' }));
     hosts.push(...(await storm(none, many, 'thread')));
     await sleep(500);
     assert.equal(loop.ready.thread, 0, 'a crash loop is not a storm');

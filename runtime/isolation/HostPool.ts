@@ -24,7 +24,7 @@
  * Storms come in waves: a flapping dependency or a bad deploy brings the
  * same agents down again soon after. Once a storm has been worked through,
  * the pool holds a reserve of extra spares for a while (one per
- * STORM_DEATHS_PER_SPARE agents that were down at once, at most
+ * STORM_AGENTS_PER_SPARE agents that were down at once, at most
  * `stormSpares`, for STORM_HOLD_MS after its last death; an agent in a
  * crash loop alone holds none), so the next wave starts with
  * that many agents back at warm-spare speed and that many fewer Node boots
@@ -62,7 +62,7 @@ const MAX_ANTICIPATED = 256;
 const STORM_CAP = availableParallelism() + 1;
 
 /** Agents down at once in a storm per spare held in reserve after it: a storm of 100 holds 12. */
-export const STORM_DEATHS_PER_SPARE = 8;
+export const STORM_AGENTS_PER_SPARE = 8;
 /** How long a storm's reserve is held after its last death. */
 export const STORM_HOLD_MS = 60_000;
 
@@ -121,10 +121,6 @@ export class HostPool {
     return h;
   }
 
-  get spareCount(): number {
-    return this.spares.process.length + this.spares.thread.length;
-  }
-
   /** Spares booted and waiting, per isolation. */
   get ready(): Record<Isolation, number> {
     return { process: this.spares.process.length, thread: this.spares.thread.length };
@@ -151,7 +147,7 @@ export class HostPool {
 
   /** Spares to hold once the current storm has been worked through. */
   private reserve(iso: Isolation): number {
-    return Math.min(this.opts.stormSpares ?? 0, Math.floor(this.stormPeak[iso] / STORM_DEATHS_PER_SPARE));
+    return Math.min(this.opts.stormSpares ?? 0, Math.floor(this.stormPeak[iso] / STORM_AGENTS_PER_SPARE));
   }
 
   /** The reserve lasts until no agent has died for a while; then the spares beyond the configured number go. */
