@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The VS Code extension's tests: builds the runtime and the extension,
-# packages the .vsix, then runs
+# packages the .vsix from a clean clone (.ci/package-clean.sh), then runs
 #   1. unit tests (node:test, no editor),
 #   2. integration tests in code-server's real extension host (mocha),
 #   3. UI end-to-end tests with Debian chromium against code-server with the
@@ -31,12 +31,22 @@ count_node_test() { # adds the '# pass N' / '# fail N' of a node:test run
 log=extension/test-output
 mkdir -p "$log"
 
-echo "== build and package"
-if ! (npm run build && npm run package); then
-  echo "vscode-tests: build or packaging failed"
+echo "== build (integration tests run the extension from this tree)"
+if ! (npm run build && npm run build -w extension); then
+  echo "vscode-tests: build failed"
   echo "$passed passed, $((failed + 1)) failed"
   exit 1
 fi
+
+# The .vsix the UI tests install is the one `npm run package` builds in a
+# fresh clone of HEAD, as a user would: nothing built here leaks into it.
+echo "== package from a clean clone"
+if ! bash .ci/package-clean.sh extension/faultline-vscode.vsix; then
+  echo "vscode-tests: packaging from a clean clone failed"
+  echo "$passed passed, $((failed + 1)) failed"
+  exit 1
+fi
+passed=$((passed + 1))
 
 echo "== unit tests"
 (cd extension && timeout 120 node --import tsx --test $(find src -name '*.test.ts')) > "$log/unit.tap" 2>&1

@@ -3,14 +3,18 @@
 // integration tests (out/test), and the files the .vsix ships beside the
 // code: the config JSON Schema, the runtime (runtime/: the faultline
 // package's bin + dist and a package.json, without node_modules), the sample
-// system and, when built, the dashboard webview.
+// system and the dashboard webview (webview/dist). Whatever is shipped is
+// built here, and the build fails when any of it is missing (shipped.mjs).
 //   node build.mjs [--production] [--watch]
+// --production (the package script) rebuilds the runtime from source too; a
+// development build reuses the runtime's dist/ when it is there.
 import { build, context } from 'esbuild';
 import { cp, mkdir, readFile, rm, writeFile, stat, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { missingIn } from './shipped.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -18,9 +22,11 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 // The runtime's own build writes dist/ (CLI, agent host) and the config schema.
-if (!existsSync(path.join(root, 'dist', 'cli.js')) || !existsSync(path.join(root, 'dist', 'faultline.schema.json'))) {
+if (production || !existsSync(path.join(root, 'dist', 'cli.js')) || !existsSync(path.join(root, 'dist', 'faultline.schema.json'))) {
   execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
 }
+// The dashboard: its own build (webview/build.mjs, about a second) writes webview/dist.
+execFileSync(process.execPath, [path.join(root, 'webview', 'build.mjs')], { stdio: 'inherit', cwd: path.join(root, 'webview') });
 
 const common = {
   bundle: true,
@@ -69,9 +75,17 @@ async function copyAssets() {
   await rm(path.join(here, 'sample'), { recursive: true, force: true });
   await cp(path.join(root, 'examples', 'research-team'), sample, { recursive: true, filter: (src) => !src.includes(`${path.sep}.faultline`) && !src.includes(`${path.sep}node_modules`) });
 
-  const web = path.join(root, 'webview', 'dist');
   await rm(path.join(here, 'webview'), { recursive: true, force: true });
-  if (existsSync(path.join(web, 'dashboard.js'))) await cp(web, path.join(here, 'webview', 'dist'), { recursive: true });
+  await cp(path.join(root, 'webview', 'dist'), path.join(here, 'webview', 'dist'), { recursive: true });
+}
+
+/** Ends the build with the list of shipped files that are not there. */
+function checkShipped() {
+  const missing = missingIn(here);
+  if (missing.length) {
+    console.error(`extension: the build lacks files the .vsix ships:\n${missing.map((m) => `  ${m}`).join('\n')}`);
+    process.exit(1);
+  }
 }
 
 if (watch) {
@@ -83,6 +97,7 @@ if (watch) {
 } else {
   await rm(path.join(here, 'dist'), { recursive: true, force: true });
   const [result] = await Promise.all([build(extension), build(tests), copyAssets()]);
+  checkShipped();
   const size = (await stat(path.join(here, 'dist', 'extension.js'))).size;
   const parser = (await stat(path.join(here, 'dist', 'callSites.js'))).size;
   console.log(`extension: dist/extension.js ${(size / 1024).toFixed(1)} KB (activation path), dist/callSites.js ${(parser / 1024).toFixed(1)} KB (lazy)`);
