@@ -18,12 +18,36 @@ export function controlUrl(file: Pick<RuntimeFile, 'port'>): string {
   return `ws://127.0.0.1:${file.port}${CONTROL_PATH}`;
 }
 
-/** Whether the process a runtime.json names is still there (a stale file outlives a killed runtime). */
+/**
+ * Whether the process a runtime.json names is still there (a stale file
+ * outlives a killed runtime). A process that has exited but that its parent
+ * has not reaped yet (a zombie) answers `kill(pid, 0)` like a live one; where
+ * `/proc` exists its state tells them apart.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return !exited(pid);
+}
+
+/**
+ * Whether /proc says `pid` has exited (state Z, zombie, or X, dead). False
+ * where there is no /proc (macOS, Windows) or no Node fs: this module is also
+ * bundled for clients that are not Node, so fs is looked up, not imported.
+ */
+function exited(pid: number): boolean {
+  const fs = globalThis.process?.getBuiltinModule?.('node:fs');
+  if (!fs) return false;
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // "pid (comm) state ...": comm may hold spaces and parens, so the state follows the last ')'.
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state === 'Z' || state === 'X';
 }

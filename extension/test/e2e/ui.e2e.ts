@@ -129,6 +129,7 @@ test('clicking the status bar item opens the dashboard (or says why it cannot)',
   const tab = page.locator('.tabs-container .tab', { hasText: 'Faultline Dashboard' }).first();
   const notice = page.locator('.notification-toast', { hasText: 'dashboard is not part of this build' }).first();
   const which = await until('the dashboard or the notice', async () => ((await tab.isVisible()) ? 'panel' : (await notice.isVisible()) ? 'notice' : undefined), 30_000);
+  assert.equal(which, 'panel', 'the packaged .vsix ships the dashboard (webview/dist)');
   if (which === 'panel') {
     // Known, outside the extension: the protocol's dashboardHtml refuses code-server's
     // two-expression webview.cspSource ("'self' https://*.vscode-cdn.net"); issue 8.
