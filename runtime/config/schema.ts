@@ -63,7 +63,8 @@ export const supervisorSpecSchema: z.ZodType<SupervisorSpecInput> = z.lazy(() =>
     .object({
       id: idSchema,
       strategy: z.enum(['one_for_one', 'one_for_all', 'rest_for_one']).optional().describe('Which children restart when one fails (default one_for_one)'),
-      intensity: z.number().int().min(0).max(10_000).optional().describe('At most this many restarts within periodMs, else the supervisor fails and escalates (default 5)'),
+      // Any non-negative safe integer, as OTP takes (int() bounds it to safe integers): soak runs go far beyond the default.
+      intensity: z.number().int().min(0).optional().describe('At most this many restarts within periodMs, else the supervisor fails and escalates (default 5; any non-negative integer)'),
       periodMs: z.number().int().min(1).max(86_400_000).optional().describe('Window of the restart intensity (default 60000)'),
       restart: z.enum(['permanent', 'transient', 'temporary']).optional().describe('Restart type of this supervisor as a child of its parent (default permanent)'),
       shutdownMs: ms('Time to stop this supervisor subtree before its processes are killed (default: sum of its children)').optional(),
