@@ -163,7 +163,7 @@ export class FaultlineExtension implements vscode.Disposable {
       withInstallProgress: async (task) =>
         await vs.window.withProgress({ location: vs.ProgressLocation.Notification, title: 'Faultline: installing the runtime (first start; better-sqlite3 builds for your Node)' }, (progress) =>
           task((line) => {
-            this.log.info(`[npm] ${line}`);
+            this.log.info(`[install] ${line}`);
             progress.report({ message: line.slice(0, 80) });
           }),
         ),
@@ -186,6 +186,11 @@ export class FaultlineExtension implements vscode.Disposable {
           },
           (e) => this.log.error(`cannot load the runtime's status: ${(e as Error).message}`),
         );
+      }),
+      // While the first start installs the runtime the Agents view says so (a message hides the "not connected" welcome).
+      m.onInstalling((text) => {
+        this.agents.view.message = text;
+        void this.vs.commands.executeCommand('setContext', 'faultline.installing', !!text);
       }),
       m.onState((s) => {
         void this.vs.commands.executeCommand('setContext', 'faultline.connected', s === 'connected');

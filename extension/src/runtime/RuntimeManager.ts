@@ -11,7 +11,7 @@ import { RuntimeProcess, RuntimeStartError } from './RuntimeProcess.ts';
 import { backoffDelay, RestartBudget, RESTART_BACKOFF } from './backoff.ts';
 import { findRunningRuntime, processAlive, readRuntimeFile } from './runtimeFile.ts';
 import { resolveRuntime, type RuntimePackage } from './resolveRuntime.ts';
-import { ensureBundledRuntime } from './bundledInstall.ts';
+import { installBundledRuntime, installedBundledRuntime } from './bundledInstall.ts';
 import { Emitter } from '../util/emitter.ts';
 import { redact, type Log } from '../util/log.ts';
 import { realTimers, type Timers } from '../util/timers.ts';
@@ -38,6 +38,11 @@ export interface RuntimeManagerDeps {
   timers?: Timers;
 }
 
+/** What the Agents view says while the bundled runtime installs on first start. */
+export function installingMessage(step: string): string {
+  return `Installing the Faultline runtime… ${step}`;
+}
+
 export interface StartOptions {
   /** Extra `faultline up` flags (the debugger's `--inspect-agents`). */
   extraArgs?: string[];
@@ -48,9 +53,13 @@ export interface StartOptions {
 export class RuntimeManager {
   private readonly states = new Emitter<RuntimeState>();
   private readonly connects = new Emitter<ControlClient>();
+  private readonly installs = new Emitter<string | undefined>();
   readonly onState = this.states.event;
   /** Fires with each new connection (first connect and every reconnect). */
   readonly onConnect = this.connects.event;
+  /** Fires with `installing` as it changes: what the first-start install is doing, then undefined. */
+  readonly onInstalling = this.installs.event;
+  private _installing?: string;
   private _state: RuntimeState = 'stopped';
   private _client?: ControlClient;
   private owned?: RuntimeProcess;
@@ -92,6 +101,16 @@ export class RuntimeManager {
   get configFile(): string {
     return this.d.configFile;
   }
+  /** While the bundled runtime installs (first start): what it is doing, as the Agents view says it. */
+  get installing(): string | undefined {
+    return this._installing;
+  }
+
+  private setInstalling(text: string | undefined) {
+    if (text === this._installing) return;
+    this._installing = text;
+    this.installs.fire(text);
+  }
 
   private setState(s: RuntimeState) {
     if (s === this._state) return;
@@ -129,7 +148,24 @@ export class RuntimeManager {
     const pkg = resolveRuntime({ configFile: this.d.configFile, settingPath: s.runtimePath || undefined, bundledDir: this.d.bundledDir });
     if (!pkg) throw new Error('No Faultline runtime found: add it to the workspace (npm i -D faultline) or reinstall the extension (its bundled runtime is missing).');
     if (pkg.kind !== 'bundled') return pkg;
-    return this.d.withInstallProgress((report) => ensureBundledRuntime({ bundled: pkg, storageDir: this.d.storageDir, nodePath: s.nodePath, log: this.d.log, progress: report }));
+    const bundled = { bundled: pkg, storageDir: this.d.storageDir, nodePath: s.nodePath };
+    const ready = await installedBundledRuntime(bundled);
+    if (ready) return ready;
+    this.setInstalling(installingMessage('first start'));
+    try {
+      return await this.d.withInstallProgress((report) =>
+        installBundledRuntime({
+          ...bundled,
+          log: this.d.log,
+          progress: (line) => {
+            this.setInstalling(installingMessage(line));
+            report(line);
+          },
+        }),
+      );
+    } finally {
+      this.setInstalling(undefined);
+    }
   }
 
   private async spawn(o: StartOptions) {
@@ -290,5 +326,6 @@ export class RuntimeManager {
     this.owned?.dispose();
     this.states.dispose();
     this.connects.dispose();
+    this.installs.dispose();
   }
 }

@@ -30,28 +30,46 @@ export async function nodeAbi(nodePath: string): Promise<string> {
   return stdout.trim();
 }
 
-/**
- * Returns a runnable copy of the bundled runtime, installing its
- * dependencies first if needed. `progress` gets one line per npm output line.
- */
-export async function ensureBundledRuntime(o: { bundled: RuntimePackage; storageDir: string; nodePath: string; log: Log; progress?: (line: string) => void; signal?: AbortSignal }): Promise<RuntimePackage> {
+interface BundledOptions {
+  bundled: RuntimePackage;
+  storageDir: string;
+  nodePath: string;
+}
+
+async function installTarget(o: BundledOptions): Promise<{ abi: string; target: string; pkg: RuntimePackage }> {
   const abi = await nodeAbi(o.nodePath);
   const target = path.join(o.storageDir, `runtime-${o.bundled.version}-${abi}`);
+  return { abi, target, pkg: { ...o.bundled, dir: target, cli: path.join(target, 'bin', 'faultline.js') } };
+}
+
+/** The installed copy of the bundled runtime for this Node, or undefined when it has to be installed first. */
+export async function installedBundledRuntime(o: BundledOptions): Promise<RuntimePackage | undefined> {
+  const { abi, target, pkg } = await installTarget(o);
   const stamp = path.join(target, '.faultline-installed');
-  if (existsSync(stamp) && (await readFile(stamp, 'utf8')).trim() === abi) {
-    return { ...o.bundled, dir: target, cli: path.join(target, 'bin', 'faultline.js') };
-  }
+  return existsSync(stamp) && (await readFile(stamp, 'utf8')).trim() === abi ? pkg : undefined;
+}
+
+/**
+ * Copies the bundled runtime into the storage folder and installs its
+ * dependencies there. `progress` gets what it is doing: a line per step and
+ * one per npm output line.
+ */
+export async function installBundledRuntime(o: BundledOptions & { log: Log; progress?: (line: string) => void; signal?: AbortSignal }): Promise<RuntimePackage> {
+  const { abi, target, pkg } = await installTarget(o);
+  const stamp = path.join(target, '.faultline-installed');
   o.log.info(`installing the bundled runtime's dependencies into ${target} with ${npmFor(o.nodePath)} (Node ABI ${abi}); better-sqlite3 may compile from source`);
+  o.progress?.('copying the bundled runtime into the extension\'s storage');
   await rm(target, { recursive: true, force: true });
   await mkdir(target, { recursive: true });
   await cp(o.bundled.dir, target, { recursive: true });
+  o.progress?.('npm install: better-sqlite3 builds for your Node (a few minutes)');
   await new Promise<void>((resolve, reject) => {
     const env = { ...process.env };
     // npm must build native modules for the runtime's Node, so that Node runs npm.
     if (path.isAbsolute(o.nodePath)) env.PATH = `${path.dirname(o.nodePath)}${path.delimiter}${env.PATH ?? ''}`;
     const child = spawn(npmFor(o.nodePath), ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock'], { cwd: target, env, signal: o.signal, shell: process.platform === 'win32' });
     const onData = (d: Buffer) => {
-      for (const line of d.toString().split(/\r?\n/)) if (line.trim()) o.progress?.(line.trim());
+      for (const line of d.toString().split(/\r?\n/)) if (line.trim()) o.progress?.(`npm: ${line.trim()}`);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -59,5 +77,5 @@ export async function ensureBundledRuntime(o: { bundled: RuntimePackage; storage
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm install for the bundled Faultline runtime failed (exit ${code}); see the Faultline output. Or add faultline to the workspace: npm i -D faultline`))));
   });
   await writeFile(stamp, abi + '\n');
-  return { ...o.bundled, dir: target, cli: path.join(target, 'bin', 'faultline.js') };
+  return pkg;
 }
