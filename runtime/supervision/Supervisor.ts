@@ -15,7 +15,7 @@ import type { AgentStatus, LastError, NodeState, SupervisorStatus } from '../pro
 import type { SupervisorStateEvent } from '../protocol/events.ts';
 import { restartsInWindow, type ExitInfo } from './decisions.ts';
 import { supervisorMachine, type SupervisorContext, type SupervisorEffect, type SupervisorEvent } from './supervisorMachine.ts';
-import { displayState, LifecycleActor, machineDefinition, topState, type Transition } from './machines.ts';
+import { displayState, IllegalEventError, LifecycleActor, machineDefinition, topState, type Transition } from './machines.ts';
 import type { Clock } from '../clock.ts';
 import type { Child, ChildFactory } from './Child.ts';
 
@@ -107,7 +107,12 @@ export class Supervisor implements Child {
   /** Runs `fn` after everything queued before it, like a supervisor's mailbox. */
   private serial<T>(fn: () => Promise<T> | T): Promise<T> {
     const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
+    this.queue = next.catch((e) => {
+      // A bug in the wiring must not vanish in the queue: surface it.
+      if (e instanceof IllegalEventError) queueMicrotask(() => {
+        throw e;
+      });
+    });
     return next;
   }
 

@@ -213,6 +213,7 @@ export const agentMachine = setup({
         booting: {
           entry: 'newIncarnation',
           invoke: {
+            id: 'boot',
             src: 'boot',
             input: ({ context }) => ({ incarnation: context.incarnation }),
             onDone: { target: 'loading', actions: 'booted' },

@@ -60,7 +60,8 @@ const definitions = new WeakMap<AnyStateMachine, Record<string, unknown>>();
 export function machineDefinition(machine: AnyStateMachine): Record<string, unknown> {
   let d = definitions.get(machine);
   if (!d) {
-    d = machine.toJSON() as unknown as Record<string, unknown>;
+    // toJSON() keeps live transition objects (targets are state nodes until stringified): make it plain data once.
+    d = JSON.parse(JSON.stringify(machine.toJSON())) as Record<string, unknown>;
     addAlways(machine.root as unknown as StateNodeLike, d);
     definitions.set(machine, d);
   }
@@ -104,9 +105,11 @@ export class IllegalEventError extends FaultlineError {
 }
 
 /**
- * Under node's test runner an illegal event throws, so a test catches it; in
- * a real run it is logged as an error and the event is not sent (the machine
- * stays where it is, and so do its effects).
+ * Under node's test runner (and with FAULTLINE_STRICT_MACHINES=1) an illegal
+ * event throws, so a test catches it (the wiring lets it surface as an
+ * uncaught exception); in a real run it is logged as an error and the event
+ * is not sent: the machine stays where it is, and since the effects are the
+ * machine's actions, none of them run.
  */
 const strict = !!process.env.NODE_TEST_CONTEXT || process.env.FAULTLINE_STRICT_MACHINES === '1';
 
@@ -117,6 +120,8 @@ export interface LifecycleActorOptions<M extends AnyStateMachine> {
   /** Every transition that changes the state value (xstate inspection); not called for context-only ones. */
   onTransition?: (t: Transition) => void;
   onIllegal?: (e: IllegalEventError) => void;
+  /** Throw on an illegal event (default: under node's test runner or FAULTLINE_STRICT_MACHINES=1). */
+  strict?: boolean;
 }
 
 /** An xstate actor of a lifecycle machine, started on the runtime's clock. */
@@ -170,7 +175,7 @@ export class LifecycleActor<M extends AnyStateMachine> {
     if (!(snap.machine as AnyStateMachine).getTransitionData(snap, event).length) {
       const err = new IllegalEventError(this.machine.id, this.o.id, statePath(snap.value), (event as { type: string }).type);
       this.o.onIllegal?.(err);
-      if (strict) throw err;
+      if (this.o.strict ?? strict) throw err;
       return false;
     }
     this.actor.send(event);
