@@ -237,7 +237,7 @@ export class Runtime {
   /** The lifecycle machine of an agent or a supervisor: its definition, where it is, its context. */
   machine(id: string): MachineResult {
     const node = this.agents.get(id) ?? this.root.find(id);
-    if (!node) throw new UnknownAgentError(id, [...this.agentIds, ...supervisorIds(this.config.supervisor)]);
+    if (!node) throw new RpcError(RpcErrorCode.NotFound, `No agent or supervisor "${id}" in this system (agents: ${this.agentIds.join(', ') || 'none'}; supervisors: ${supervisorIds(this.config.supervisor).join(', ')})`);
     return { id, ...node.machine() } as MachineResult;
   }
 

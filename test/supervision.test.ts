@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { probe, pidOf, stateOf, up, workspace, type Running } from './helpers/runtime.ts';
 import { agentsOf, findNode } from '../runtime/protocol/status.ts';
+import { isMachineEdge, MachineResult, MachineTransitionEvent } from '../runtime/protocol/machine.ts';
 
 const fast = { baseMs: 20, maxMs: 200, jitter: 0, resetAfterMs: 60_000 };
 
@@ -105,6 +106,36 @@ describe('restart strategies', () => {
     const s = await rt.until((s) => stateOf(s, 'hangs') === 'running' && pidOf(s, 'hangs') !== pid, 'hangs restarted');
     const hangs = findNode(s.tree, 'hangs') as { lastError?: { message: string } };
     assert.match(hangs.lastError!.message, /unresponsive \(no heartbeat/);
+  });
+
+  test('machine: a killed agent streams exited → backoff/restarting → starting → running, each an edge of its definition', async () => {
+    const seen: MachineTransitionEvent[] = [];
+    const sub = rt.client.onEvent((method, p) => {
+      if (method === 'machine.transition' && p.id === 'solo') seen.push(p);
+    });
+    await rt.client.call('subscribe', { events: ['machine.transition'] });
+    const before = await rt.client.call('machine', { id: 'solo' });
+    assert.deepEqual(before.value, { running: 'live' });
+    const pid = pidOf(await rt.status(), 'solo')!;
+    process.kill(pid, 'SIGKILL');
+    await rt.until((s) => stateOf(s, 'solo') === 'running' && pidOf(s, 'solo') !== pid, 'solo restarted');
+    const end = Date.now() + 5000;
+    while (!seen.some((t) => t.to.startsWith('running')) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    sub.dispose();
+    const tops = seen.map((t) => t.to.split('.')[0]).filter((s, i, a) => s !== a[i - 1]);
+    assert.deepEqual(tops.filter((s) => s !== 'backoff' && s !== 'restarting'), ['exited', 'starting', 'running'], `went ${seen.map((t) => t.to).join(' → ')}`);
+    assert.ok(tops[1] === 'backoff' || tops[1] === 'restarting', `through backoff or restarting: ${tops.join(' → ')}`);
+    for (const t of seen) {
+      assert.doesNotThrow(() => MachineTransitionEvent.parse(t));
+      assert.equal(t.kind, 'agent');
+      assert.ok(isMachineEdge(before.definition, t), `${t.from} → ${t.to} on ${t.event} is an edge of the definition`);
+    }
+    const after = await rt.client.call('machine', { id: 'solo' });
+    assert.equal(MachineResult.parse(after).id, 'solo');
+    assert.ok((after.context.incarnation as number) > (before.context.incarnation as number));
+    const root = await rt.client.call('machine', { id: 'root' });
+    assert.equal((root.definition as { id: string }).id, 'supervisor');
+    await assert.rejects(rt.client.call('machine', { id: 'nobody' }), /No agent or supervisor "nobody"/);
   });
 });
 

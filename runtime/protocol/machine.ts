@@ -42,3 +42,35 @@ export const MachineTransitionEvent = z.strictObject({
 export type MachineParams = z.infer<typeof MachineParams>;
 export type MachineResult = z.infer<typeof MachineResult>;
 export type MachineTransitionEvent = z.infer<typeof MachineTransitionEvent>;
+
+/** A state of a `definition`, as far as its edges go. */
+interface DefinitionNode {
+  id: string;
+  states?: Record<string, DefinitionNode>;
+  on?: Record<string, Array<{ target?: string[] }>>;
+  always?: Array<{ target?: string[] }>;
+}
+
+/**
+ * True when `from → to` on `event` is an edge of `definition` (a `machine`
+ * result's): a transition for `event` (`always` for an eventless one),
+ * declared on `from` or an ancestor of it, targets `to` or an ancestor of it
+ * (entering a state enters its initial children). Pure; for clients that
+ * draw or check the machine.
+ */
+export function isMachineEdge(definition: Record<string, unknown>, t: Pick<MachineTransitionEvent, 'from' | 'to' | 'event'>): boolean {
+  const root = definition as unknown as DefinitionNode;
+  const at = (path: string[]) => path.reduce<DefinitionNode | undefined>((n, k) => n?.states?.[k], root);
+  const chain = (path: string): DefinitionNode[] => {
+    const keys = path.split('.');
+    const nodes: DefinitionNode[] = [];
+    for (let i = keys.length; i > 0; i--) {
+      const n = at(keys.slice(0, i));
+      if (n) nodes.push(n);
+    }
+    return nodes;
+  };
+  const targets = new Set(chain(t.to).map((n) => `#${n.id}`));
+  if (!targets.size) return false;
+  return [...chain(t.from), root].some((n) => (t.event === 'always' ? n.always : n.on?.[t.event])?.some((e) => (e.target ?? []).some((id) => targets.has(id))));
+}

@@ -10,6 +10,7 @@ import { fromPromise, SimulatedClock } from 'xstate';
 import { agentMachine, type AgentInput, type BootInput, type BootOutput } from './agentMachine.ts';
 import { supervisorMachine } from './supervisorMachine.ts';
 import { IllegalEventError, LifecycleActor, machineDefinition, type Transition } from './machines.ts';
+import { isMachineEdge } from '../protocol/machine.ts';
 
 const input: AgentInput = { id: 'a', supervisor: 'root', starts: 0, restarts: 0, startTimeoutMs: 1000, heartbeatTimeoutMs: 500, shutdownMs: 300, watchdog: true };
 
@@ -39,24 +40,7 @@ function agent(o: Partial<AgentInput> = {}) {
 /** Lets the boot actor's promise settle. */
 const tick = () => new Promise((r) => setImmediate(r));
 
-/** True when `from → to` is an edge of the definition for `event` (state paths as in `machine.transition`). */
-function isEdge(def: Record<string, unknown>, t: Transition): boolean {
-  type Node = { id: string; on?: Record<string, Array<{ target?: string[] }>>; always?: Array<{ target: string[] }>; states?: Record<string, Node> };
-  const root = def as unknown as Node;
-  const byPath = (p: string) => p.split('.').reduce<Node | undefined>((n, k) => n?.states?.[k], root);
-  const to = byPath(t.to);
-  if (!to) return false;
-  // A transition may be declared on the state or on any ancestor; its target may be the state or an ancestor of it.
-  const fromChain: Node[] = [];
-  for (let p = t.from.split('.'); p.length; p = p.slice(0, -1)) fromChain.push(byPath(p.join('.'))!);
-  fromChain.push(root);
-  const toIds = new Set<string>();
-  for (let p = t.to.split('.'); p.length; p = p.slice(0, -1)) toIds.add(`#${byPath(p.join('.'))!.id}`);
-  return fromChain.some((n) => {
-    const edges = t.event === 'always' ? n.always : n.on?.[t.event];
-    return !!edges?.some((e) => (e.target ?? []).some((id) => toIds.has(id)));
-  });
-}
+const isEdge = (def: Record<string, unknown>, t: Transition) => isMachineEdge(def, t);
 
 test('start timeout: an agent not ready within the start timeout is failed and its host killed, on the simulated clock', async () => {
   const { lc, clock, effects } = agent({ heartbeatTimeoutMs: 5000 });
@@ -193,6 +177,7 @@ test('the supervisor definition carries its eventless transitions', () => {
   const def = machineDefinition(supervisorMachine) as { states: Record<string, { always?: Array<{ target: string[] }> }> };
   assert.deepEqual(def.states.deciding!.always!.map((t) => t.target), [['#supervisor.failing'], ['#supervisor.restarting']]);
   assert.ok(isEdge(def as unknown as Record<string, unknown>, { from: 'deciding', to: 'failing', event: 'always' }));
+  assert.ok(!isEdge(def as unknown as Record<string, unknown>, { from: 'stopped', to: 'running', event: 'START' }), 'not an edge');
   assert.doesNotThrow(() => JSON.stringify(machineDefinition(agentMachine)));
 });
 
