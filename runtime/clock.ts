@@ -9,20 +9,20 @@
 
 /** xstate's `Clock` (what `createActor(…, { clock })` takes) plus the current time. */
 export interface Clock {
-  /** Milliseconds; the system clock's are epoch ms (timestamps are persisted and shown as ISO dates). */
+  /** Milliseconds; the system clock's are epoch ms (restart windows are persisted, start times shown as ISO dates). */
   now(): number;
   setTimeout(fn: (...args: any[]) => void, ms: number): any;
   clearTimeout(id: any): void;
 }
 
-/** Real time. Timers are unref'd: a pending timeout never keeps the process alive on its own. */
+/**
+ * Real time: epoch milliseconds that never go backwards within the process
+ * (`performance.timeOrigin + performance.now()`), with sub-millisecond
+ * resolution for latencies.
+ */
 export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
+  now: () => performance.timeOrigin + performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id),
 };
 

@@ -121,7 +121,7 @@ export class AgentNode implements Child {
           env.log('info', `agent ${this.id} running (pid ${this.host?.pid}${this.booted?.restored ? ', state restored' : ''})`, { agent: this.id, supervisor: supervisorId, pid: this.host?.pid });
         },
         reportUnresponsive: ({ context }) => {
-          env.log('warn', `agent ${this.id} is unresponsive: no heartbeat for ${env.clock.now() - context.lastHb} ms; killing it`, { agent: this.id, supervisor: supervisorId, pid: this.host?.pid });
+          env.log('warn', `agent ${this.id} is unresponsive: no heartbeat for ${Math.round(env.clock.now() - context.lastHb)} ms; killing it`, { agent: this.id, supervisor: supervisorId, pid: this.host?.pid });
           env.unresponsive?.(this.id);
         },
         reportShutdownKill: () => env.log('warn', `agent ${this.id} did not stop within ${spec.shutdownMs} ms; killing it`, { agent: this.id, pid: this.host?.pid }),

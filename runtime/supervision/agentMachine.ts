@@ -156,7 +156,7 @@ export const agentMachine = setup({
         crashCause: e.crash ? `handler threw ${e.error.type}: ${e.error.message}` : context.crashCause,
       };
     }),
-    unresponsive: assign(({ context, system }) => ({ killedFor: `unresponsive (no heartbeat for ${now(system) - context.lastHb} ms)` })),
+    unresponsive: assign(({ context, system }) => ({ killedFor: `unresponsive (no heartbeat for ${Math.round(now(system) - context.lastHb)} ms)` })),
     exited: assign(({ context, event, system }) => {
       const e = event as HostExitEvent;
       const normal = e.code === 0 && !e.signal && !context.killedFor && !context.crashCause;
