@@ -198,6 +198,8 @@ export const agentMachine = setup({
           { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
           { target: 'restarting', actions: 'restartDecided' },
         ],
+        // Taken down again (a temporary sibling stopped by its supervisor's strategy): stays stopped.
+        GIVE_UP: { actions: 'gaveUp' },
         STOP: {},
       },
     },
@@ -268,6 +270,7 @@ export const agentMachine = setup({
       on: {
         START: { target: 'starting', actions: 'countStart' },
         STOP: { target: 'stopped', actions: 'stopRequested' },
+        GIVE_UP: { target: 'stopped', actions: 'gaveUp' },
         RESTART: [
           { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
           { target: 'restarting', actions: 'restartDecided' },
@@ -278,6 +281,7 @@ export const agentMachine = setup({
       on: {
         START: { target: 'starting', actions: 'countStart' },
         STOP: { target: 'stopped', actions: 'stopRequested' },
+        GIVE_UP: { target: 'stopped', actions: 'gaveUp' },
         RESTART: [
           { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
           { target: 'restarting', actions: 'restartDecided' },
@@ -287,7 +291,8 @@ export const agentMachine = setup({
     stopping: {
       initial: 'graceful',
       entry: 'requestStop',
-      on: { EXIT: { target: 'stopped', actions: 'stoppedAfterExit' }, STOP: {}, HEARTBEAT: {}, HANDLER_ERROR: { actions: 'handlerError' } },
+      // A host asked to stop while it loads may still report ready or a load error: too late, it is stopping.
+      on: { EXIT: { target: 'stopped', actions: 'stoppedAfterExit' }, STOP: {}, HEARTBEAT: {}, READY: {}, LOAD_ERROR: {}, HANDLER_ERROR: { actions: 'handlerError' } },
       states: {
         graceful: { after: { shutdownTimeout: 'killing' } },
         killing: { entry: ['reportShutdownKill', 'killHost'] },
@@ -300,10 +305,12 @@ export const agentMachine = setup({
           { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
           { target: 'restarting', actions: 'restartDecided' },
         ],
-        // The host killed after a load failure exits into the state already reported.
+        GIVE_UP: { actions: 'gaveUp' },
+        // The host killed after a load failure or a start timeout may still speak, then exits into the state already reported.
         EXIT: {},
         STOP: {},
         HEARTBEAT: {},
+        READY: {},
         LOAD_ERROR: {},
       },
     },

@@ -129,8 +129,8 @@ test('an event the current state does not accept is an IllegalEventError, not a 
   assert.equal(lc.top, 'stopped');
   const seen: IllegalEventError[] = [];
   const lenient = new LifecycleActor(agentMachine, { id: 'b', clock: new SimulatedClock(), input, strict: false, onIllegal: (e) => seen.push(e) });
-  assert.equal(lenient.send({ type: 'GIVE_UP', normal: true, reason: 'x' }), false, 'in a real run it is reported and not sent');
-  assert.match(seen[0]!.message, /agent "b" in state stopped does not accept GIVE_UP/);
+  assert.equal(lenient.send({ type: 'EXIT', code: 0, signal: null, tail: '' }), false, 'in a real run it is reported and not sent');
+  assert.match(seen[0]!.message, /agent "b" in state stopped does not accept EXIT/);
   assert.equal(lenient.top, 'stopped');
 });
 
