@@ -98,8 +98,9 @@ export class AgentNode implements Child {
   /** The agent host's inspector URL when agents run under the debugger. */
   private inspectUrl: string | undefined;
   private readonly mailbox: Mailbox;
-  /** The loaded module's checkpoint version. */
+  /** The loaded module's checkpoint version, and whether it started from a checkpoint. */
   private version = 1;
+  private restored = false;
 
   constructor(readonly spec: AgentSpec, readonly supervisorId: string, private readonly env: AgentEnv) {
     this.id = spec.id;
@@ -118,7 +119,7 @@ export class AgentNode implements Child {
           env.down(this.id, new AgentUnavailableError(this.id, 'failed', message));
         },
         reportRunning: () => {
-          env.log('info', `agent ${this.id} running (pid ${this.host?.pid}${this.booted?.restored ? ', state restored' : ''})`, { agent: this.id, supervisor: supervisorId, pid: this.host?.pid });
+          env.log('info', `agent ${this.id} running (pid ${this.host?.pid}${this.restored ? ', state restored' : ''})`, { agent: this.id, supervisor: supervisorId, pid: this.host?.pid });
         },
         reportUnresponsive: ({ context }) => {
           env.log('warn', `agent ${this.id} is unresponsive: no heartbeat for ${Math.round(env.clock.now() - context.lastHb)} ms; killing it`, { agent: this.id, supervisor: supervisorId, pid: this.host?.pid });
@@ -297,6 +298,7 @@ export class AgentNode implements Child {
         break;
       case 'ready':
         this.version = m.version;
+        this.restored = m.restored;
         this.send({ type: 'READY' });
         break;
       case 'loadError':
