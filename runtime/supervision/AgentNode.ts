@@ -7,7 +7,7 @@
  * time. What the agent is (state, reason, restarts, last error, timers) is the
  * machine's; this class keeps only the handles (the host, the waiters).
  */
-import { fromPromise, type StateValue } from 'xstate';
+import { fromPromise, type AnyActorRef, type StateValue } from 'xstate';
 import type { AgentSpec } from '../config/load.ts';
 import type { AgentStatus, LastError, NodeState } from '../protocol/status.ts';
 import type { AgentStateEvent } from '../protocol/events.ts';
@@ -83,6 +83,31 @@ export interface AgentEnv {
   };
 }
 
+/** The node of each agent actor, for the machine's effects. */
+const nodes = new WeakMap<AnyActorRef, AgentNode>();
+const nodeOf = (actor: AnyActorRef) => nodes.get(actor)!;
+/** The machine's effect actions, by name. */
+type AgentEffect = 'load' | 'killHost' | 'requestStop' | 'reportExit' | 'reportFailed' | 'reportRunning' | 'reportUnresponsive' | 'reportShutdownKill';
+const act = (name: AgentEffect) => ({ self, context }: { self: AnyActorRef; context: AgentContext }) => nodeOf(self).effect(name, context);
+
+/**
+ * The agent machine with its effects: one for every agent (each actor finds
+ * its node through `self`), so building a node costs an actor, not a machine.
+ */
+const effects = {
+  boot: fromPromise<BootOutput, BootInput>(({ input, signal }) => nodeOf(input.owner).boot(signal)),
+  load: act('load'),
+  killHost: act('killHost'),
+  requestStop: act('requestStop'),
+  reportExit: act('reportExit'),
+  reportFailed: act('reportFailed'),
+  reportRunning: act('reportRunning'),
+  reportUnresponsive: act('reportUnresponsive'),
+  reportShutdownKill: act('reportShutdownKill'),
+};
+const { boot, ...actions } = effects;
+const wiredAgentMachine = agentMachine.provide({ actors: { boot }, actions });
+
 export class AgentNode implements Child {
   readonly id: string;
   onExit?: (exit: ExitInfo) => void;
@@ -106,29 +131,7 @@ export class AgentNode implements Child {
     this.id = spec.id;
     this.mailbox = env.mailbox(spec.id);
     const rec = env.record(spec.id);
-    const machine = agentMachine.provide({
-      actors: { boot: fromPromise<BootOutput, BootInput>(({ signal }) => this.boot(signal)) },
-      actions: {
-        load: () => this.load(),
-        killHost: () => void this.host?.kill(),
-        requestStop: () => void this.host?.send({ t: 'stop' }),
-        reportExit: ({ context }) => this.onExit?.(context.exit!),
-        reportFailed: ({ context }) => {
-          const message = context.lastError?.message ?? 'failed to start';
-          env.log('error', `agent ${this.id} failed to start: ${message}`, { agent: this.id, supervisor: supervisorId, err: context.lastError });
-          env.down(this.id, new AgentUnavailableError(this.id, 'failed', message));
-        },
-        reportRunning: () => {
-          env.log('info', `agent ${this.id} running (pid ${this.host?.pid}${this.restored ? ', state restored' : ''})`, { agent: this.id, supervisor: supervisorId, pid: this.host?.pid });
-        },
-        reportUnresponsive: ({ context }) => {
-          env.log('warn', `agent ${this.id} is unresponsive: no heartbeat for ${Math.round(env.clock.now() - context.lastHb)} ms; killing it`, { agent: this.id, supervisor: supervisorId, pid: this.host?.pid });
-          env.unresponsive?.(this.id);
-        },
-        reportShutdownKill: () => env.log('warn', `agent ${this.id} did not stop within ${spec.shutdownMs} ms; killing it`, { agent: this.id, pid: this.host?.pid }),
-      },
-    });
-    this.lc = new LifecycleActor(machine, {
+    this.lc = new LifecycleActor(wiredAgentMachine, {
       id: spec.id,
       clock: env.clock,
       input: {
@@ -145,7 +148,35 @@ export class AgentNode implements Child {
       onTransition: env.transition && ((t) => env.transition!(this.id, t)),
       onIllegal: (e) => env.log('error', e.message, { agent: this.id, supervisor: supervisorId }),
     });
+    nodes.set(this.lc.actor, this);
     this.lc.actor.subscribe((snap) => this.changed(snap.context, snap.value));
+  }
+
+  /** The machine's effects (see `wiredAgentMachine`). */
+  effect(name: AgentEffect, ctx: AgentContext): void {
+    const env = this.env;
+    switch (name) {
+      case 'load':
+        return this.load();
+      case 'killHost':
+        return void this.host?.kill();
+      case 'requestStop':
+        return void this.host?.send({ t: 'stop' });
+      case 'reportExit':
+        return this.onExit?.(ctx.exit!);
+      case 'reportFailed': {
+        const message = ctx.lastError?.message ?? 'failed to start';
+        env.log('error', `agent ${this.id} failed to start: ${message}`, { agent: this.id, supervisor: this.supervisorId, err: ctx.lastError });
+        return env.down(this.id, new AgentUnavailableError(this.id, 'failed', message));
+      }
+      case 'reportRunning':
+        return env.log('info', `agent ${this.id} running (pid ${this.host?.pid}${this.restored ? ', state restored' : ''})`, { agent: this.id, supervisor: this.supervisorId, pid: this.host?.pid });
+      case 'reportUnresponsive':
+        env.log('warn', `agent ${this.id} is unresponsive: no heartbeat for ${Math.round(env.clock.now() - ctx.lastHb)} ms; killing it`, { agent: this.id, supervisor: this.supervisorId, pid: this.host?.pid });
+        return env.unresponsive?.(this.id);
+      case 'reportShutdownKill':
+        return env.log('warn', `agent ${this.id} did not stop within ${this.spec.shutdownMs} ms; killing it`, { agent: this.id, pid: this.host?.pid });
+    }
   }
 
   private get ctx(): AgentContext {
@@ -233,7 +264,7 @@ export class AgentNode implements Child {
   }
 
   /** The `boot` actor: module, host, checkpoint. A stop while it runs aborts it and kills the host it took. */
-  private async boot(signal: AbortSignal): Promise<BootOutput> {
+  async boot(signal: AbortSignal): Promise<BootOutput> {
     const spec = this.spec;
     // A previous incarnation's host (killed after a failed start) is no longer this agent's.
     this.host = undefined;

@@ -9,7 +9,7 @@
  * Time is the actor system's clock (`system._clock`), so a test drives every
  * timer with xstate's `SimulatedClock`.
  */
-import { assign, fromPromise, setup, type ActorSystem } from 'xstate';
+import { assign, fromPromise, setup, type ActorSystem, type AnyActorRef } from 'xstate';
 import type { LastError } from '../protocol/status.ts';
 import type { SerializedError } from '../errors.ts';
 import type { ExitInfo } from './decisions.ts';
@@ -71,8 +71,8 @@ export type AgentEvent =
   | { type: 'GIVE_UP'; normal: boolean; reason: string }
   | { type: 'STOP'; reason: string };
 
-/** What the `boot` actor gets and resolves with: the host is the wiring's, the machine keeps its pid. */
-export interface BootInput { incarnation: number }
+/** What the `boot` actor gets and resolves with: the host is the wiring's (found through `owner`, the agent's actor), the machine keeps its pid. */
+export interface BootInput { incarnation: number; owner: AnyActorRef }
 export interface BootOutput { pid: number | null }
 
 /** Delays that must never fire: a disabled watchdog (setTimeout's largest delay, about 24 days). */
@@ -217,7 +217,7 @@ export const agentMachine = setup({
           invoke: {
             id: 'boot',
             src: 'boot',
-            input: ({ context }) => ({ incarnation: context.incarnation }),
+            input: ({ context, self }) => ({ incarnation: context.incarnation, owner: self }),
             onDone: { target: 'loading', actions: 'booted' },
             onError: { target: '#agent.failed', actions: ['bootFailed', 'reportFailed'] },
           },
