@@ -191,6 +191,8 @@ export class Supervisor implements Child {
   /** A child went down on its own: the machine decides (OTP's rules), this runs the decision. */
   private async childExited(child: Child, exit: ExitInfo) {
     if (!this.children.includes(child)) return; // a child of an earlier start
+    // Started again meanwhile (a user's restart ran first): the exit is of an earlier incarnation, as an EXIT of an old pid in OTP.
+    if (child.state === 'running') return;
     const effects = this.send({
       type: 'CHILD_EXIT',
       child: child.id,

@@ -221,7 +221,13 @@ export const agentMachine = setup({
             onDone: { target: 'loading', actions: 'booted' },
             onError: { target: '#agent.failed', actions: ['bootFailed', 'reportFailed'] },
           },
-          on: { STOP: { target: '#agent.stopped', actions: 'stopRequested' } },
+          on: {
+            STOP: { target: '#agent.stopped', actions: 'stopRequested' },
+            GIVE_UP: [
+              { guard: 'normalExit', target: '#agent.stopped', actions: 'gaveUp' },
+              { target: '#agent.failed', actions: 'gaveUp' },
+            ],
+          },
         },
         // The host runs the module's init(); ready within the start timeout, or failed.
         loading: {
