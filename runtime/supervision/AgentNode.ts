@@ -191,9 +191,9 @@ export class AgentNode implements Child {
   get state(): NodeState {
     return displayState(this.lc.snapshot.value, this.ctx.restarts);
   }
-  /** The lifecycle machine's state path, `starting.loading`. */
+  /** The lifecycle machine's top-level state (`starting` for `starting.loading.live`), as errors name it. */
   get machineState(): string {
-    return this.lc.path;
+    return this.lc.top;
   }
   get pid(): number | null {
     return this.host?.pid ?? null;

@@ -5,7 +5,8 @@
  * timeout, the heartbeat timeout and the shutdown timeout. The effects —
  * taking a host from the pool, loading the module, killing the host,
  * reporting to the supervisor — are the named actions and the `boot` actor
- * declared here and implemented by `AgentNode` with `machine.provide()`.
+ * declared here and implemented by `AgentNode` with `machine.provide()`
+ * (start and stop promises resolve from the actor's snapshots).
  * Time is the actor system's clock (`system._clock`), so a test drives every
  * timer with xstate's `SimulatedClock`.
  */
@@ -110,11 +111,11 @@ export const agentMachine = setup({
     killHost: () => undefined,
     /** Asks the host to stop gracefully. */
     requestStop: () => undefined,
-    /** Tells the supervisor it went down (context.exit) and fails a pending start. */
+    /** Tells the supervisor it went down (`context.exit`). */
     reportExit: () => undefined,
-    /** Failed to start: fails pending asks and a pending start. */
+    /** Failed to start: says so and fails the asks waiting for it. */
     reportFailed: () => undefined,
-    /** Running: resolves a pending start and delivers the mailbox. */
+    /** Running: says so (the wiring delivers the mailbox once the state is running). */
     reportRunning: () => undefined,
     /** Heartbeats stopped. */
     reportUnresponsive: () => undefined,
