@@ -10,7 +10,8 @@ import type { AgentSpec, ResolvedConfig, SupervisorSpec } from './config/load.ts
 import { agentSpecs } from './config/load.ts';
 import { AgentNode, type AgentEnv, type AgentRecord } from './supervision/AgentNode.ts';
 import { Supervisor } from './supervision/Supervisor.ts';
-import { realClock, type Clock } from './supervision/machines.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { Transition } from './supervision/machines.ts';
 import { HostPool } from './isolation/HostPool.ts';
 import { hostScript, runtimeVersion } from './isolation/paths.ts';
 import { createModuleResolver } from './isolation/moduleResolver.ts';
@@ -26,6 +27,7 @@ import { writeRuntimeFile, removeRuntimeFile } from './control/runtimeFileIO.ts'
 import { RpcError, RpcErrorCode, type MethodName, type Methods } from './protocol/rpc.ts';
 import type { EventName, EventPayloads } from './protocol/events.ts';
 import type { RuntimeStatus } from './protocol/status.ts';
+import type { MachineResult } from './protocol/machine.ts';
 import type { Logger } from 'pino';
 import { Observability } from './observability/Observability.ts';
 import { wireDependencies, type DependencyWiring } from './wiring/dependencies.ts';
@@ -114,7 +116,7 @@ export class Runtime {
     }
     this.mailboxFactory = o.mailboxes ?? this.store.inboxes();
     this.store.onWriteError((e) => this.log.error({ agent: e.agent, msgId: e.id, err: e.error }, `state write failed (${e.what} of ${e.id} for ${e.agent})`));
-    const clock = o.clock ?? realClock;
+    const clock = o.clock ?? systemClock;
     this.pool = new HostPool({
       script: hostScript(),
       spares: o.config.runtime.spares,
@@ -166,6 +168,7 @@ export class Runtime {
       },
       unresponsive: (agent) => this.obs.agentUnresponsive(agent, true),
       emitState: (e) => this.emit('agent.state', e),
+      transition: (agent, t) => this.machineTransition(agent, 'agent', t),
       down: (agent, error) => this.router.failAgent(agent, error),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
       output: (agent, stream, line) => this.obs.log!.agentOutputLine(agent, stream, line),
@@ -182,9 +185,10 @@ export class Runtime {
         return node;
       },
       emitState: (e) => this.emit('supervisor.state', e),
+      transition: (supervisor, t) => this.machineTransition(supervisor, 'supervisor', t),
       onRestart: (child, supervisor) => this.obs.restart(child, supervisor),
-      onHistory: (supervisor, history) => this.saveHistory(supervisor, history),
-      initialHistory: (supervisor) => this.supervisorHistory.get(supervisor),
+      onHistory: (supervisor) => this.saveHistory(supervisor),
+      initialHistory: (supervisor) => this.keptWindows.get(supervisor),
       onEscalate: (supervisor) => this.obs.escalation(supervisor),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
     });
@@ -196,10 +200,14 @@ export class Runtime {
     registerDrillMethods(this);
   }
 
-  /** Restart windows from the previous run, read at start. */
-  private readonly supervisorHistory = new Map<string, number[]>();
-  /** Restart windows not yet written, by supervisor: the latest only. */
-  private readonly unsavedHistory = new Map<string, number[]>();
+  /**
+   * Restart windows the previous run kept, read at start and handed to each
+   * supervisor's first start. The window itself lives in the supervisor's
+   * machine (`Supervisor.restartWindow`); this is only what was stored.
+   */
+  private readonly keptWindows = new Map<string, number[]>();
+  /** Supervisors whose window changed since it was last written. */
+  private readonly unsavedWindows = new Set<Supervisor>();
   private historyTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -207,17 +215,30 @@ export class Runtime {
    * most every HISTORY_SAVE_MS, the latest window only: in a restart storm a
    * write per restart would sit on the path of every restart.
    */
-  private saveHistory(supervisor: string, history: number[]) {
-    this.unsavedHistory.set(supervisor, history);
+  private saveHistory(supervisor: Supervisor) {
+    this.unsavedWindows.add(supervisor);
     this.historyTimer ??= setTimeout(() => this.flushHistory(), HISTORY_SAVE_MS);
   }
 
   private flushHistory(): Promise<unknown> {
     clearTimeout(this.historyTimer);
     this.historyTimer = undefined;
-    const writes = [...this.unsavedHistory].map(([supervisor, history]) => this.store.putMeta(`supervisor:${supervisor}`, history).catch(() => undefined));
-    this.unsavedHistory.clear();
+    const writes = [...this.unsavedWindows].map((s) => this.store.putMeta(`supervisor:${s.id}`, s.restartWindow).catch(() => undefined));
+    this.unsavedWindows.clear();
     return Promise.all(writes);
+  }
+
+  /** A lifecycle transition, as a `machine.transition` event; built only while someone listens. */
+  private machineTransition(id: string, kind: 'agent' | 'supervisor', t: Transition) {
+    if (!this.events.listenerCount('machine.transition') && !this.events.listenerCount('*') && !this.control?.listening('machine.transition')) return;
+    this.emit('machine.transition', { time: new Date((this.o.clock ?? systemClock).now()).toISOString(), id, kind, from: t.from, to: t.to, event: t.event });
+  }
+
+  /** The lifecycle machine of an agent or a supervisor: its definition, where it is, its context. */
+  machine(id: string): MachineResult {
+    const node = this.agents.get(id) ?? this.root.find(id);
+    if (!node) throw new RpcError(RpcErrorCode.NotFound, `No agent or supervisor "${id}" in this system (agents: ${this.agentIds.join(', ') || 'none'}; supervisors: ${supervisorIds(this.config.supervisor).join(', ')})`);
+    return { id, ...node.machine() } as MachineResult;
   }
 
   /**
@@ -298,7 +319,7 @@ export class Runtime {
     for (const id of Object.keys(deps)) breakers.set(`gateway.breaker.${id}`, await this.store.getMeta(`gateway.breaker.${id}`));
     const walk = async (s: SupervisorSpec) => {
       const h = await this.store.getMeta<number[]>(`supervisor:${s.id}`);
-      if (Array.isArray(h)) this.supervisorHistory.set(s.id, h.filter((t) => typeof t === 'number'));
+      if (Array.isArray(h)) this.keptWindows.set(s.id, h.filter((t) => typeof t === 'number'));
       for (const c of s.children) if (c.kind === 'supervisor') await walk(c);
     };
     await walk(this.config.supervisor);
@@ -425,6 +446,8 @@ export class Runtime {
       case 'checkpoints':
         if (!this.agentIds.includes(params.agent)) throw new UnknownAgentError(params.agent, this.agentIds);
         return this.store.list(params.agent);
+      case 'machine':
+        return this.machine(params.id);
       case 'shutdown':
         setImmediate(() => void this.stop({ code: 0, reason: 'shutdown requested' }));
         return {};
@@ -454,4 +477,8 @@ export class Runtime {
     })();
     return this.stopping;
   }
+}
+
+function supervisorIds(s: SupervisorSpec): string[] {
+  return [s.id, ...s.children.flatMap((c) => (c.kind === 'supervisor' ? supervisorIds(c) : []))];
 }

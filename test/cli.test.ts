@@ -135,6 +135,28 @@ describe('with a runtime', () => {
     assert.notEqual((await rt.agent('one')).pid, before);
   });
 
+  test('machine shows an agent\'s and a supervisor\'s lifecycle machine; --json prints definition, value and context', async () => {
+    const r = await cli(['machine', 'one'], rt.dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^agent one: running\.live$/m);
+    assert.match(r.stdout, /^ {2}restarts +\d+$/m);
+    assert.match(r.stdout, /^ {2}EXIT → exited$/m, 'the transitions from here');
+    assert.match(r.stdout, /after heartbeatTimeout \[silent\] → running\.late/);
+    const j = await cli(['machine', 'team', '--json'], rt.dir);
+    assert.equal(j.code, 0, j.stderr);
+    const m = JSON.parse(j.stdout);
+    assert.deepEqual(Object.keys(m).sort(), ['context', 'definition', 'id', 'value']);
+    assert.equal(m.id, 'team');
+    assert.equal(m.value, 'running');
+    assert.equal(m.definition.id, 'supervisor');
+    assert.equal(m.context.strategy, 'one_for_all');
+    const u = await cli(['machine', 'ghost'], rt.dir);
+    assert.equal(u.code, 1);
+    assert.match(u.stderr, /No agent or supervisor "ghost".*supervisors: root, team/);
+    assert.equal((await cli(['machine'], rt.dir)).code, 2);
+    assert.match((await cli(['machine', '--help'], rt.dir)).stdout, /Usage: faultline machine <agent\|supervisor> \[--json\]/);
+  });
+
   test('a second `up` for the same workspace is refused (1)', async () => {
     const r = await cli(['up'], rt.dir);
     assert.equal(r.code, 1);

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { probe, pidOf, stateOf, up, workspace, type Running } from './helpers/runtime.ts';
 import { agentsOf, findNode } from '../runtime/protocol/status.ts';
+import { isMachineEdge, MachineResult, MachineTransitionEvent } from '../runtime/protocol/machine.ts';
 
 const fast = { baseMs: 20, maxMs: 200, jitter: 0, resetAfterMs: 60_000 };
 
@@ -26,6 +27,7 @@ describe('restart strategies', () => {
           probe('trans', { restart: 'transient' }),
           probe('temp', { restart: 'temporary' }),
           probe('hangs'),
+          { supervisor: { id: 'withtemp', strategy: 'one_for_all', intensity: 50, backoff: fast, children: [probe('w1'), probe('wtemp', { restart: 'temporary' })] } },
         ],
       },
     }));
@@ -86,8 +88,24 @@ describe('restart strategies', () => {
   test('temporary: never restarted', async () => {
     process.kill((await rt.agent('temp')).pid!, 'SIGKILL');
     await rt.until((s) => stateOf(s, 'temp') === 'failed', 'temp failed');
-    await new Promise((r) => setTimeout(r, 300));
+    // Failed by its supervisor's decision (GIVE_UP), with no restart waiting: nothing will restart it.
+    const temp = await rt.client.call('machine', { id: 'temp' });
+    assert.equal(temp.value, 'failed');
+    assert.equal(temp.context.reason, 'killed (SIGKILL)');
+    const root = await rt.client.call('machine', { id: 'root' });
+    assert.ok(!('temp' in (root.context.pending as object)), 'no restart of temp is pending');
     assert.equal((await rt.agent('temp')).state, 'failed');
+  });
+
+  test('a temporary sibling taken down by a one_for_all restart stays down', async () => {
+    const pid = pidOf(await rt.status(), 'w1')!;
+    process.kill(pid, 'SIGKILL');
+    const s = await rt.until((s) => stateOf(s, 'w1') === 'running' && pidOf(s, 'w1') !== pid, 'w1 restarted');
+    assert.equal(stateOf(s, 'wtemp'), 'stopped');
+    assert.equal(pidOf(s, 'wtemp'), null);
+    const sup = await rt.client.call('machine', { id: 'withtemp' });
+    assert.equal(sup.value, 'running');
+    assert.deepEqual(sup.context.pending, {});
   });
 
   test('an uncaught exception in one agent restarts only that agent', async () => {
@@ -105,6 +123,39 @@ describe('restart strategies', () => {
     const s = await rt.until((s) => stateOf(s, 'hangs') === 'running' && pidOf(s, 'hangs') !== pid, 'hangs restarted');
     const hangs = findNode(s.tree, 'hangs') as { lastError?: { message: string } };
     assert.match(hangs.lastError!.message, /unresponsive \(no heartbeat/);
+  });
+
+  test('machine: a killed agent streams exited → backoff/restarting → starting → running, each an edge of its definition', async () => {
+    const seen: MachineTransitionEvent[] = [];
+    let backRunning!: () => void;
+    const running = new Promise<void>((r) => (backRunning = r));
+    const sub = rt.client.onEvent((method, p) => {
+      if (method !== 'machine.transition' || p.id !== 'solo') return;
+      seen.push(p);
+      if (p.to.startsWith('running')) backRunning();
+    });
+    await rt.client.call('subscribe', { events: ['machine.transition'] });
+    const before = await rt.client.call('machine', { id: 'solo' });
+    assert.deepEqual(before.value, { running: 'live' });
+    const pid = pidOf(await rt.status(), 'solo')!;
+    process.kill(pid, 'SIGKILL');
+    await rt.until((s) => stateOf(s, 'solo') === 'running' && pidOf(s, 'solo') !== pid, 'solo restarted');
+    await running;
+    sub.dispose();
+    const tops = seen.map((t) => t.to.split('.')[0]).filter((s, i, a) => s !== a[i - 1]);
+    assert.deepEqual(tops.filter((s) => s !== 'backoff' && s !== 'restarting'), ['exited', 'starting', 'running'], `went ${seen.map((t) => t.to).join(' → ')}`);
+    assert.ok(tops[1] === 'backoff' || tops[1] === 'restarting', `through backoff or restarting: ${tops.join(' → ')}`);
+    for (const t of seen) {
+      assert.doesNotThrow(() => MachineTransitionEvent.parse(t));
+      assert.equal(t.kind, 'agent');
+      assert.ok(isMachineEdge(before.definition, t), `${t.from} → ${t.to} on ${t.event} is an edge of the definition`);
+    }
+    const after = await rt.client.call('machine', { id: 'solo' });
+    assert.equal(MachineResult.parse(after).id, 'solo');
+    assert.ok((after.context.incarnation as number) > (before.context.incarnation as number));
+    const root = await rt.client.call('machine', { id: 'root' });
+    assert.equal((root.definition as { id: string }).id, 'supervisor');
+    await assert.rejects(rt.client.call('machine', { id: 'nobody' }), /No agent or supervisor "nobody"/);
   });
 });
 

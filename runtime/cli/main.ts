@@ -12,6 +12,7 @@ import { MOCK_MODEL_USAGE, runMockModel } from '../mockModel/cli.ts';
 import { DRILL_USAGE, drillCommand } from '../drills/cli.ts';
 import { LOAD_USAGE, loadCommand } from '../load/cli.ts';
 import { CHAOS_USAGE, chaosCommand } from '../chaos/cli.ts';
+import { MACHINE_USAGE, renderMachine } from './machine.ts';
 
 export { configJsonSchema } from '../config/schema.ts';
 
@@ -31,6 +32,7 @@ Commands:
   clear [faultId]                       clear one fault, or all
   checkpoints <agent> [--json]          an agent's stored checkpoints
   alerts [--json]                       the alerts firing now
+  machine <agent|supervisor> [--json]   a lifecycle machine: state, context, transitions from here
   drill <file> [--json] [--report F]    run a drill: steady state, faults, load, recovery; exit 0 if it held
   load --to A --rate R --duration-ms D  asks at a fixed rate; throughput, latency percentiles, errors
   chaos --kill-interval-ms N --duration-ms D [--seed S]   kill agents at seeded random intervals
@@ -80,6 +82,7 @@ Options (each becomes a fault parameter):
   drill: DRILL_USAGE,
   load: LOAD_USAGE,
   chaos: CHAOS_USAGE,
+  machine: MACHINE_USAGE,
   schema: 'Usage: faultline schema\n\nPrints the JSON Schema of faultline.config.json.',
 };
 
@@ -197,6 +200,12 @@ async function run(cmd: string, argv: string[]): Promise<number> {
       if (values.json) print(list);
       else if (!list.length) console.log(`${positionals[0]}: no checkpoints`);
       else for (const c of list) console.log(`#${c.seq}  v${c.version}  ${c.kind.padEnd(7)}  ${String(c.size).padStart(8)} B  ${c.time}  ${c.valid ? 'valid' : 'CORRUPT'}`);
+      return 0;
+    }
+    case 'machine': {
+      const { values, positionals } = parse(argv, {}, [1, 1]);
+      const m = await withClient(values, (c) => c.call('machine', { id: positionals[0]! }));
+      console.log(values.json ? JSON.stringify(m, null, 2) : renderMachine(m));
       return 0;
     }
     case 'down': {

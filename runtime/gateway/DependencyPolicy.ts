@@ -42,6 +42,8 @@ export interface CallOptions {
 
 export interface PolicyEnv {
   clock: Clock;
+  /** Waits out a retry delay; resolves early when `signal` aborts. */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   emitter: GatewayEmitter;
   redactor: Redactor;
   log?: LogFn;
@@ -132,7 +134,7 @@ export class DependencyPolicy {
         if (emitter.active) this.event('retry', o, { attempt, latencyMs: round(latencyMs), delayMs: Math.round(delayMs), error: errInfo(err) });
         this.env.log?.('info', `dependency ${this.dep.id} attempt ${attempt} failed (${err.name}); retrying in ${Math.round(delayMs)} ms`, { dependency: this.dep.id, agent: o.agent, point: o.point, attempt, delayMs: Math.round(delayMs), error: errInfo(err) });
         const signal = o.signal ? AbortSignal.any([o.signal, this.env.disposed]) : this.env.disposed;
-        await clock.sleep(delayMs, signal);
+        await this.env.sleep(delayMs, signal);
         if (signal.aborted) throw this.giveUp(o, attempt, err, 'aborted');
       }
     }

@@ -17,7 +17,7 @@ import { CallQueue, type QueuedCall, type QueueStore, type ReplayOutcome } from 
 import { httpCall } from './httpCall.ts';
 import { ResponseCache, markStale } from './ResponseCache.ts';
 import { Redactor } from './redact.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { sleep, systemClock, type Clock } from './clock.ts';
 import { resolveDependency, type DependencyConfig } from './policyConfig.ts';
 import { classify, type Classifier } from './classify.ts';
 import { httpTransport, type AttemptContext, type HttpDeps, type Transport } from './httpTransport.ts';
@@ -50,6 +50,8 @@ export interface GatewayOptions {
   /** Model fallback chains: chain name → dependency ids in order. */
   models?: Record<string, string[]>;
   clock?: Clock;
+  /** Waits out a retry delay (default: a timer on `clock`); tests pass `SteppingClock.sleep` to skip it. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   fetch?: typeof fetch;
   /** Where `apiKeyEnv` variables are read (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -102,6 +104,7 @@ export class Gateway {
         transport,
         {
           clock: opts.clock ?? systemClock,
+          sleep: opts.sleep ?? ((ms, signal) => sleep(opts.clock ?? systemClock, ms, signal)),
           emitter: this.emitter,
           redactor: this.redactor,
           log: opts.log,

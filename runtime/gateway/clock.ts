@@ -1,33 +1,12 @@
 /**
- * Time as the gateway sees it: retry delays, per-attempt timeouts, the call
- * budget, the breakers' open periods and latencies. Injected so tests can
- * skip delays (a `SteppingClock` records them and moves on) instead of sleeping.
+ * Time as the gateway sees it — retry delays, per-attempt timeouts, the call
+ * budget, the breakers' open periods and latencies — is the runtime's one
+ * clock (`../clock.ts`). Tests that must not wait out retry delays use a
+ * `SteppingClock`, whose `sleep` records the delay and moves time on.
  */
-export interface Clock {
-  /** Monotonic milliseconds. */
-  now(): number;
-  /** Resolves after `ms`, or at once when `signal` aborts (it never rejects: the caller checks the signal). */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import type { Clock } from '../clock.ts';
 
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = () => {
-        clearTimeout(t);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-    }),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export { systemClock, sleep, type Clock } from '../clock.ts';
 
 /**
  * A clock whose `sleep` returns at once and advances the clock by the time

@@ -38,7 +38,7 @@ export function modelDep(server: MockModelHandle, over: Partial<DependencyConfig
   };
 }
 
-export function gatewayWith(opts: Omit<GatewayOptions, 'clock' | 'log'>, servers: MockModelHandle[] = []): Harness {
+export function gatewayWith(opts: Omit<GatewayOptions, 'clock' | 'sleep' | 'log'>, servers: MockModelHandle[] = []): Harness {
   const clock = new SteppingClock();
   const rec: Recorded = {
     events: [],
@@ -49,7 +49,7 @@ export function gatewayWith(opts: Omit<GatewayOptions, 'clock' | 'log'>, servers
         .map((e) => e.payload as GatewayEventPayloads['dependency.call']),
     breaker: (dep) => rec.events.filter((e) => e.name === 'breaker.state' && (!dep || e.payload.dependency === dep)).map((e) => `${(e.payload as { previous: string }).previous}->${(e.payload as { state: string }).state}`),
   };
-  const gw = new Gateway({ ...opts, clock, log: (level, msg, fields) => rec.logs.push({ level, msg, fields }) });
+  const gw = new Gateway({ ...opts, clock, sleep: (ms, signal) => clock.sleep(ms, signal), log: (level, msg, fields) => rec.logs.push({ level, msg, fields }) });
   gw.onEvent((name, payload) => rec.events.push({ name, payload }));
   return {
     ...rec,

@@ -5,8 +5,9 @@
  */
 import type { BreakerState, LastError, NodeState, Isolation } from './status.ts';
 import type { FaultEvent } from './faults.ts';
+import type { MachineTransitionEvent } from './machine.ts';
 
-export const EVENT_NAMES = ['agent.state', 'supervisor.state', 'breaker.state', 'fault', 'alert', 'metrics', 'log', 'dependency.call'] as const;
+export const EVENT_NAMES = ['agent.state', 'supervisor.state', 'breaker.state', 'fault', 'alert', 'metrics', 'log', 'dependency.call', 'machine.transition'] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
 export interface AgentStateEvent {
@@ -60,6 +61,8 @@ export interface EventPayloads {
   metrics: { time: string; [k: string]: unknown };
   log: LogEvent;
   'dependency.call': { time: string; [k: string]: unknown };
+  /** One transition of an agent's or a supervisor's lifecycle machine. */
+  'machine.transition': MachineTransitionEvent;
 }
 
 export function isEventName(x: unknown): x is EventName {

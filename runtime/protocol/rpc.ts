@@ -5,6 +5,7 @@
  */
 import type { RuntimeStatus } from './status.ts';
 import { isEventName, type EventName } from './events.ts';
+import type { MachineParams, MachineResult } from './machine.ts';
 
 export type RpcId = string | number;
 
@@ -72,6 +73,8 @@ export interface Methods {
   subscribe: { params: { events: (EventName | '*')[] }; result: Record<string, never> };
   unsubscribe: { params: { events?: (EventName | '*')[] } | undefined; result: Record<string, never> };
   shutdown: { params: Record<string, never> | undefined; result: Record<string, never> };
+  /** An agent's or a supervisor's lifecycle machine: its JSON definition, current state value and context. */
+  machine: { params: MachineParams; result: MachineResult };
 }
 export type MethodName = keyof Methods;
 
@@ -176,6 +179,8 @@ export function validateParams(method: string, params: unknown): unknown {
     case 'stop':
     case 'checkpoints':
       return { agent: str(p, 'agent', method) };
+    case 'machine':
+      return { id: str(p, 'id', method) };
     case 'inject': {
       if (p.params !== undefined && !isObj(p.params)) bad('inject "params" must be an object');
       return { fault: str(p, 'fault', method), target: str(p, 'target', method), params: p.params as Record<string, unknown> | undefined };

@@ -1,10 +1,13 @@
 /**
- * One agent under a supervisor: the effects of its lifecycle. It takes a host
- * from the pool, loads the module with the restored state, watches the
- * heartbeat, feeds the mailbox one message at a time, and reports exits to
- * its supervisor, which decides what happens next.
+ * One agent under a supervisor: the wiring of its lifecycle machine
+ * (`agentMachine.ts`) to the world. It implements the machine's effects —
+ * taking a host from the pool, loading the module with the restored state,
+ * killing the host, reporting exits to its supervisor — turns the host's
+ * messages into the machine's events, and feeds the mailbox one message at a
+ * time. What the agent is (state, reason, restarts, last error, timers) is the
+ * machine's; this class keeps only the handles (the host, the waiters).
  */
-import type { Actor } from 'xstate';
+import { fromPromise, type AnyActorRef, type StateValue } from 'xstate';
 import type { AgentSpec } from '../config/load.ts';
 import type { AgentStatus, LastError, NodeState } from '../protocol/status.ts';
 import type { AgentStateEvent } from '../protocol/events.ts';
@@ -14,8 +17,10 @@ import type { HostPool } from '../isolation/HostPool.ts';
 import type { Envelope, Mailbox } from '../messaging/Mailbox.ts';
 import type { AskResult } from '../messaging/Router.ts';
 import type { CheckpointStore } from '../state/CheckpointStore.ts';
-import { AgentHandlerError, AgentUnavailableError, MessageDeadLetteredError, serializeError, type SerializedError } from '../errors.ts';
-import { agentMachine, displayState, startMachine, type Clock } from './machines.ts';
+import { AgentHandlerError, AgentUnavailableError, MessageDeadLetteredError, serializeError } from '../errors.ts';
+import { agentMachine, type AgentContext, type AgentEvent, type BootInput, type BootOutput } from './agentMachine.ts';
+import { displayState, LifecycleActor, machineDefinition, type Transition } from './machines.ts';
+import type { Clock } from '../clock.ts';
 import type { Child } from './Child.ts';
 import type { ExitInfo } from './decisions.ts';
 
@@ -53,6 +58,8 @@ export interface AgentEnv {
   /** Heartbeats stopped: the agent is about to be killed. */
   unresponsive?(agent: string): void;
   emitState(e: AgentStateEvent): void;
+  /** A transition of its lifecycle machine. */
+  transition?(agent: string, t: Transition): void;
   /** The agent is down and will stay down until someone restarts it: fail its pending asks. */
   down(agent: string, error: Error): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
@@ -76,47 +83,117 @@ export interface AgentEnv {
   };
 }
 
+/** The node of each agent actor, for the machine's effects. */
+const nodes = new WeakMap<AnyActorRef, AgentNode>();
+const nodeOf = (actor: AnyActorRef) => nodes.get(actor)!;
+/** The machine's effect actions, by name. */
+type AgentEffect = 'load' | 'killHost' | 'requestStop' | 'reportExit' | 'reportFailed' | 'reportRunning' | 'reportUnresponsive' | 'reportShutdownKill';
+const act = (name: AgentEffect) => ({ self, context }: { self: AnyActorRef; context: AgentContext }) => nodeOf(self).effect(name, context);
+
+/**
+ * The agent machine with its effects: one for every agent (each actor finds
+ * its node through `self`), so building a node costs an actor, not a machine.
+ */
+const effects = {
+  boot: fromPromise<BootOutput, BootInput>(({ input, signal }) => nodeOf(input.owner).boot(signal)),
+  load: act('load'),
+  killHost: act('killHost'),
+  requestStop: act('requestStop'),
+  reportExit: act('reportExit'),
+  reportFailed: act('reportFailed'),
+  reportRunning: act('reportRunning'),
+  reportUnresponsive: act('reportUnresponsive'),
+  reportShutdownKill: act('reportShutdownKill'),
+};
+const { boot, ...actions } = effects;
+const wiredAgentMachine = agentMachine.provide({ actors: { boot }, actions });
+
 export class AgentNode implements Child {
   readonly id: string;
   onExit?: (exit: ExitInfo) => void;
-  startedAt: number | null = null;
+  private readonly lc: LifecycleActor<typeof agentMachine>;
   private host: HostHandle | undefined;
-  private actor: Actor<typeof agentMachine>;
+  /** What the last boot found, for the load message. */
+  private booted: { modulePath: string; restored: unknown } | undefined;
   private lastState: NodeState = 'stopped';
-  private hbTimer: NodeJS.Timeout | undefined;
-  private lastHb = 0;
-  private killedFor: string | undefined;
   private inflight: string | undefined;
   private startWaiter: ((ok: boolean) => void) | undefined;
-  private stopWaiter: (() => void) | undefined;
+  private stopWaiters: Array<() => void> = [];
   private stderrTail: string[] = [];
   /** The agent host's inspector URL when agents run under the debugger. */
   private inspectUrl: string | undefined;
-  private reason: string | undefined;
-  /** The handler error that made the host exit, for a clearer exit reason. */
-  private crashCause: string | undefined;
   private readonly mailbox: Mailbox;
-  /** The loaded module's checkpoint version. */
+  /** The loaded module's checkpoint version, and whether it started from a checkpoint. */
   private version = 1;
+  private restored = false;
 
   constructor(readonly spec: AgentSpec, readonly supervisorId: string, private readonly env: AgentEnv) {
     this.id = spec.id;
     this.mailbox = env.mailbox(spec.id);
-    this.actor = startMachine(agentMachine, env.clock);
-    this.actor.subscribe((snap) => this.stateChanged(String(snap.value)));
+    const rec = env.record(spec.id);
+    this.lc = new LifecycleActor(wiredAgentMachine, {
+      id: spec.id,
+      clock: env.clock,
+      input: {
+        id: spec.id,
+        supervisor: supervisorId,
+        starts: rec.starts,
+        restarts: rec.restarts,
+        lastError: rec.lastError,
+        startTimeoutMs: env.startTimeoutMs ?? 30_000,
+        heartbeatTimeoutMs: spec.heartbeat.timeoutMs,
+        shutdownMs: spec.shutdownMs,
+        watchdog: !env.debugging,
+      },
+      onTransition: env.transition && ((t) => env.transition!(this.id, t)),
+      onIllegal: (e) => env.log('error', e.message, { agent: this.id, supervisor: supervisorId }),
+    });
+    nodes.set(this.lc.actor, this);
+    this.lc.actor.subscribe((snap) => this.changed(snap.context, snap.value));
   }
 
-  private get rec(): AgentRecord {
-    return this.env.record(this.id);
+  /** The machine's effects (see `wiredAgentMachine`). */
+  effect(name: AgentEffect, ctx: AgentContext): void {
+    const env = this.env;
+    switch (name) {
+      case 'load':
+        return this.load();
+      case 'killHost':
+        return void this.host?.kill();
+      case 'requestStop':
+        return void this.host?.send({ t: 'stop' });
+      case 'reportExit':
+        return this.onExit?.(ctx.exit!);
+      case 'reportFailed': {
+        const message = ctx.lastError?.message ?? 'failed to start';
+        env.log('error', `agent ${this.id} failed to start: ${message}`, { agent: this.id, supervisor: this.supervisorId, err: ctx.lastError });
+        return env.down(this.id, new AgentUnavailableError(this.id, 'failed', message));
+      }
+      case 'reportRunning':
+        return env.log('info', `agent ${this.id} running (pid ${this.host?.pid}${this.restored ? ', state restored' : ''})`, { agent: this.id, supervisor: this.supervisorId, pid: this.host?.pid });
+      case 'reportUnresponsive':
+        env.log('warn', `agent ${this.id} is unresponsive: no heartbeat for ${Math.round(env.clock.now() - ctx.lastHb)} ms; killing it`, { agent: this.id, supervisor: this.supervisorId, pid: this.host?.pid });
+        return env.unresponsive?.(this.id);
+      case 'reportShutdownKill':
+        return env.log('warn', `agent ${this.id} did not stop within ${this.spec.shutdownMs} ms; killing it`, { agent: this.id, pid: this.host?.pid });
+    }
+  }
+
+  private get ctx(): AgentContext {
+    return this.lc.snapshot.context;
   }
   get lastError(): LastError | undefined {
-    return this.rec.lastError;
+    return this.ctx.lastError;
+  }
+  get startedAt(): number | null {
+    return this.ctx.startedAt;
   }
   get state(): NodeState {
-    return displayState(String(this.actor.getSnapshot().value), this.rec.restarts);
+    return displayState(this.lc.snapshot.value, this.ctx.restarts);
   }
+  /** The lifecycle machine's top-level state (`starting` for `starting.loading.live`), as errors name it. */
   get machineState(): string {
-    return String(this.actor.getSnapshot().value);
+    return this.lc.top;
   }
   get pid(): number | null {
     return this.host?.pid ?? null;
@@ -131,12 +208,29 @@ export class AgentNode implements Child {
 
   /** True while the agent is down for good until someone restarts it. */
   get unavailable(): boolean {
-    const s = this.machineState;
+    const s = this.lc.top;
     return s === 'failed' || s === 'stopped' || s === 'stopping';
   }
 
-  private stateChanged(value: string) {
-    const state = displayState(value, this.rec.restarts);
+  /** The lifecycle machine as the `machine` method shows it. */
+  machine(): { definition: Record<string, unknown>; value: unknown; context: Record<string, unknown> } {
+    return { definition: machineDefinition(agentMachine), value: this.lc.snapshot.value, context: { ...this.ctx } };
+  }
+
+  /** Runs after every step of the machine: the status event, the kept record, the waiters. */
+  private changed(ctx: AgentContext, value: StateValue) {
+    const rec = this.env.record(this.id);
+    rec.starts = ctx.starts;
+    rec.restarts = ctx.restarts;
+    rec.lastError = ctx.lastError;
+    const state = displayState(value, ctx.restarts);
+    const top = this.lc.top;
+    if (this.startWaiter && top !== 'starting') {
+      const w = this.startWaiter;
+      this.startWaiter = undefined;
+      w(top === 'running');
+    }
+    if (this.stopWaiters.length && top !== 'stopping') for (const w of this.stopWaiters.splice(0)) w();
     if (state === this.lastState) return;
     const previous = this.lastState;
     this.lastState = state;
@@ -147,44 +241,50 @@ export class AgentNode implements Child {
       state,
       previous,
       pid: this.pid,
-      restarts: this.rec.restarts,
+      restarts: ctx.restarts,
       isolation: this.spec.isolation,
-      ...(this.reason ? { reason: this.reason } : {}),
-      ...(state === 'failed' && this.rec.lastError ? { error: this.rec.lastError } : {}),
+      ...(ctx.reason ? { reason: ctx.reason } : {}),
+      ...(state === 'failed' && ctx.lastError ? { error: ctx.lastError } : {}),
       ...(this.inspectUrl && this.host ? { inspect: this.inspectUrl } : {}),
     });
-  }
-
-  private setError(type: string, message: string) {
-    this.rec.lastError = { type, message, time: new Date(this.env.clock.now()).toISOString() };
+    if (top === 'running') this.deliver();
   }
 
   start(): Promise<boolean> {
-    const s = this.machineState;
+    const s = this.lc.top;
     if (s === 'running') return Promise.resolve(true);
     if (s === 'starting' || s === 'stopping') return Promise.resolve(false);
-    const rec = this.rec;
-    if (rec.starts++ > 0) rec.restarts++;
-    this.reason = rec.starts > 1 ? 'restart' : undefined;
-    this.actor.send({ type: 'START' });
-    return new Promise<boolean>((resolve) => {
-      this.startWaiter = resolve;
-      void this.boot().catch((e) => this.loadFailed(serializeError(e)));
-    });
+    const started = new Promise<boolean>((resolve) => (this.startWaiter = resolve));
+    this.send({ type: 'START' });
+    return started;
   }
 
-  private async boot() {
+  private send(event: AgentEvent) {
+    this.lc.send(event);
+  }
+
+  /** The `boot` actor: module, host, checkpoint. A stop while it runs aborts it and kills the host it took. */
+  async boot(signal: AbortSignal): Promise<BootOutput> {
     const spec = this.spec;
+    // A previous incarnation's host (killed after a failed start) is no longer this agent's.
+    this.host = undefined;
     let modulePath: string;
     try {
       modulePath = await this.env.resolveModule(spec);
     } catch (e) {
-      return this.loadFailed({ type: 'ModuleLoadError', message: (e as Error).message });
+      throw Object.assign(new Error((e as Error).message), { name: 'ModuleLoadError' });
     }
     const host = await this.env.pool.acquire({ isolation: spec.isolation, memoryMb: spec.memoryMb, execArgv: this.env.execArgv?.(spec) });
-    if (this.machineState !== 'starting') return host.kill();
+    const abandon = () => {
+      if (this.host === host) this.host = undefined;
+      host.kill();
+    };
+    if (signal.aborted) {
+      abandon();
+      throw new Error(`${this.id} was stopped while starting`);
+    }
+    signal.addEventListener('abort', abandon, { once: true });
     this.host = host;
-    this.killedFor = undefined;
     this.stderrTail = [];
     this.inspectUrl = undefined;
     host.onMessage((m) => this.fromHost(host, m));
@@ -204,80 +304,36 @@ export class AgentNode implements Child {
     } catch (e) {
       this.env.log('error', `cannot read ${this.id}'s checkpoints; starting it cold`, { agent: this.id, err: serializeError(e) });
     }
-    if (this.host !== host) return;
-    this.lastHb = Date.now();
-    this.watchHeartbeat(host);
-    host.send({
+    if (this.host !== host) throw new Error(`${this.id}'s host exited while starting`);
+    signal.removeEventListener('abort', abandon);
+    this.booted = { modulePath, restored };
+    return { pid: host.pid };
+  }
+
+  /** The `load` action: the host runs the module's init() with the restored state. */
+  private load() {
+    const spec = this.spec;
+    this.host?.send({
       t: 'load',
-      agent: { id: spec.id, module: modulePath, supervisor: this.supervisorId, heartbeatMs: spec.heartbeat.intervalMs, options: spec.options, checkpoint: spec.checkpoint, summarize: this.env.summarize, baseDir: this.env.baseDir },
-      restored,
+      agent: { id: spec.id, module: this.booted!.modulePath, supervisor: this.supervisorId, heartbeatMs: spec.heartbeat.intervalMs, options: spec.options, checkpoint: spec.checkpoint, summarize: this.env.summarize, baseDir: this.env.baseDir },
+      restored: this.booted!.restored as never,
       ...(this.env.faults?.beforeStart(this.id).crashOnStart ? { crashOnStart: true } : {}),
     });
-    const timeout = this.env.startTimeoutMs ?? 30_000;
-    if (this.env.debugging) return;
-    const t = setTimeout(() => {
-      if (this.host === host && this.machineState === 'starting') {
-        this.loadFailed({ type: 'StartTimeout', message: `${this.id} did not become ready within ${timeout} ms (a slow or stuck init() or top-level await)` });
-      }
-    }, timeout);
-    t.unref();
-  }
-
-  private loadFailed(error: SerializedError) {
-    const host = this.host;
-    this.setError(error.type === 'Error' ? 'ModuleLoadError' : error.type, error.message);
-    this.env.log('error', `agent ${this.id} failed to start: ${error.message}`, { agent: this.id, supervisor: this.supervisorId, err: error });
-    this.reason = 'load failed';
-    this.actor.send({ type: 'FAIL' });
-    if (host) {
-      this.killedFor = 'load failed';
-      host.kill();
-    }
-    this.env.down(this.id, new AgentUnavailableError(this.id, 'failed', error.message));
-    this.resolveStart(false);
-  }
-
-  private resolveStart(ok: boolean) {
-    const w = this.startWaiter;
-    this.startWaiter = undefined;
-    w?.(ok);
-  }
-
-  private watchHeartbeat(host: HostHandle) {
-    clearInterval(this.hbTimer);
-    if (this.env.debugging) return;
-    const { intervalMs, timeoutMs } = this.spec.heartbeat;
-    this.hbTimer = setInterval(() => {
-      if (this.host !== host || host.exited) return clearInterval(this.hbTimer);
-      const silent = Date.now() - this.lastHb;
-      if (silent > timeoutMs) {
-        clearInterval(this.hbTimer);
-        this.killedFor = `unresponsive (no heartbeat for ${silent} ms)`;
-        this.env.log('warn', `agent ${this.id} is unresponsive: no heartbeat for ${silent} ms; killing it`, { agent: this.id, supervisor: this.supervisorId, pid: host.pid });
-        this.env.unresponsive?.(this.id);
-        host.kill();
-      }
-    }, Math.min(intervalMs, 1000));
-    this.hbTimer.unref();
   }
 
   private fromHost(host: HostHandle, m: FromHost) {
     if (this.host !== host) return;
     switch (m.t) {
       case 'hb':
-        this.lastHb = Date.now();
+        this.send({ type: 'HEARTBEAT' });
         break;
       case 'ready':
         this.version = m.version;
-        this.lastHb = Date.now();
-        this.startedAt = this.env.clock.now();
-        this.actor.send({ type: 'READY' });
-        this.env.log('info', `agent ${this.id} running (pid ${host.pid}${m.restored ? ', state restored' : ''})`, { agent: this.id, supervisor: this.supervisorId, pid: host.pid });
-        this.resolveStart(true);
-        this.deliver();
+        this.restored = m.restored;
+        this.send({ type: 'READY' });
         break;
       case 'loadError':
-        this.loadFailed(m.error);
+        this.send({ type: 'LOAD_ERROR', error: m.error });
         break;
       case 'done': {
         const id = this.inflight;
@@ -301,8 +357,7 @@ export class AgentNode implements Child {
           void this.mailbox.ack(id);
           const err = new AgentHandlerError(this.id, m.error.type, m.error.message);
           this.env.complete(id, { ok: false, error: err });
-          this.setError(m.error.type, m.error.message);
-          if (m.crash) this.crashCause = `handler threw ${m.error.type}: ${m.error.message}`;
+          this.send({ type: 'HANDLER_ERROR', error: m.error, crash: !!m.crash });
           this.env.log('error', `agent ${this.id} threw while handling a message: ${m.error.type}: ${m.error.message}`, { agent: this.id, msgId: id, err: m.error });
         }
         if (!(m.ok === false && m.crash)) this.deliver();
@@ -325,14 +380,14 @@ export class AgentNode implements Child {
 
   /** Hands the next message to the agent when it is running and idle. */
   deliver() {
-    if (this.inflight !== undefined || this.machineState !== 'running' || !this.host) return;
+    if (this.inflight !== undefined || !this.host || this.lc.top !== 'running') return;
     const e = this.mailbox.peek();
     if (!e) return;
     this.inflight = e.id;
     this.deliveryCount = ++AgentNode.deliverySeq;
     const host = this.host;
     const fault = this.env.faults?.beforeDeliver(this.id);
-    if (fault?.delayMs) setTimeout(() => this.handOver(host, e, fault.crash), fault.delayMs).unref();
+    if (fault?.delayMs) this.env.clock.setTimeout(() => this.handOver(host, e, fault.crash), fault.delayMs);
     else this.handOver(host, e, fault?.crash ?? false);
   }
 
@@ -356,13 +411,9 @@ export class AgentNode implements Child {
 
   private hostExited(host: HostHandle, e: HostExit) {
     if (this.host !== host) return;
-    clearInterval(this.hbTimer);
     this.host = undefined;
     const inflight = this.inflight;
     this.inflight = undefined;
-    const normal = e.code === 0 && !e.signal && !this.killedFor && !this.crashCause;
-    const reason = this.killedFor ?? (this.crashCause ? `crashed (${this.crashCause})` : describeExit(e));
-    this.crashCause = undefined;
     if (inflight !== undefined) {
       const env = this.mailbox.peek();
       if (env && env.id === inflight && env.deliveries >= this.env.maxDeliveries) {
@@ -371,63 +422,34 @@ export class AgentNode implements Child {
         this.env.log('error', `agent ${this.id} crashed ${env.deliveries} times on message ${inflight}; dead-lettered`, { agent: this.id, msgId: inflight });
       }
     }
-    const s = this.machineState;
-    if (this.stopWaiter) {
-      this.reason = 'stopped';
-      this.actor.send({ type: 'STOPPED' });
-      const w = this.stopWaiter;
-      this.stopWaiter = undefined;
-      w();
-      return;
+    const tail = this.stderrTail.filter((l) => l.trim()).slice(-3).join(' | ');
+    const before = this.lc.top;
+    this.send({ type: 'EXIT', code: e.code, signal: e.signal, ...(e.error ? { error: { name: e.error.name, message: e.error.message } } : {}), tail });
+    const exit = this.ctx.exit;
+    if ((before === 'starting' || before === 'running') && exit && !exit.normal) {
+      this.env.log('warn', `agent ${this.id} went down: ${exit.reason}`, { agent: this.id, supervisor: this.supervisorId, pid: host.pid, code: e.code, signal: e.signal });
     }
-    if (s === 'failed') return; // load failure or start timeout: already reported
-    if (!normal) {
-      const tail = this.stderrTail.filter((l) => l.trim()).slice(-3).join(' | ');
-      this.setError(e.error?.name ?? (this.killedFor ? 'Unresponsive' : 'AgentCrash'), `${reason}${e.error ? `: ${e.error.message}` : tail && !reason.includes('handler threw') ? `: ${tail}` : ''}`);
-      this.env.log('warn', `agent ${this.id} went down: ${reason}`, { agent: this.id, supervisor: this.supervisorId, pid: host.pid, code: e.code, signal: e.signal });
-    }
-    this.reason = reason;
-    this.actor.send({ type: 'EXIT' });
-    this.resolveStart(false);
-    this.onExit?.({ normal, reason });
   }
 
   markRestarting(delayMs: number) {
-    this.startedAt = null;
-    this.reason = delayMs > 0 ? `backoff ${delayMs} ms` : 'restart';
-    this.actor.send({ type: 'RESTART', delayMs });
+    this.send({ type: 'RESTART', delayMs });
   }
 
   markDown(normal: boolean, reason: string) {
-    this.startedAt = null;
-    this.reason = reason;
     this.env.down(this.id, new AgentUnavailableError(this.id, normal ? 'stopped' : 'failed', reason));
-    if (this.machineState === 'exited') this.actor.send({ type: 'GIVE_UP', normal });
-    else if (this.host) void this.stop(reason);
-    else this.actor.send({ type: 'STOP' });
+    if (this.host) void this.stop(reason);
+    else this.send({ type: 'GIVE_UP', normal, reason });
   }
 
   stop(reason: string): Promise<void> {
-    const host = this.host;
-    this.reason = reason;
-    this.startedAt = null;
-    if (!host) {
-      this.actor.send({ type: 'STOP' });
+    if (!this.host) {
+      this.send({ type: 'STOP', reason });
       return Promise.resolve();
     }
-    if (this.stopWaiter) return new Promise((r) => { const prev = this.stopWaiter!; this.stopWaiter = () => { prev(); r(); }; });
-    this.resolveStart(false);
-    this.actor.send({ type: 'STOP' });
-    return new Promise<void>((resolve) => {
-      this.stopWaiter = resolve;
-      host.send({ t: 'stop' });
-      const t = setTimeout(() => {
-        this.env.log('warn', `agent ${this.id} did not stop within ${this.spec.shutdownMs} ms; killing it`, { agent: this.id, pid: host.pid });
-        host.kill();
-      }, this.spec.shutdownMs);
-      t.unref();
-      host.onExit(() => clearTimeout(t));
-    });
+    const stopped = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    this.send({ type: 'STOP', reason });
+    if (this.lc.top !== 'stopping') for (const w of this.stopWaiters.splice(0)) w();
+    return stopped;
   }
 
   /** Fault injection: SIGKILL the process, or terminate the thread. */
@@ -438,32 +460,30 @@ export class AgentNode implements Child {
   }
 
   status(): AgentStatus {
-    const rec = this.rec;
-    const running = this.machineState === 'running';
+    const ctx = this.ctx;
+    const running = this.lc.top === 'running';
     return {
       id: this.id,
       kind: 'agent',
       state: this.state,
       pid: this.pid,
       ...(this.spec.isolation === 'thread' && this.host?.threadId !== undefined ? { threadId: this.host.threadId } : {}),
-      restarts: rec.restarts,
+      restarts: ctx.restarts,
       isolation: this.spec.isolation,
       restart: this.spec.restart,
       module: this.spec.moduleRef,
       mailbox: Math.max(0, this.mailbox.size - (this.inflight ? 1 : 0)),
-      liveness: running && Date.now() - this.lastHb <= this.spec.heartbeat.timeoutMs,
+      liveness: running && this.env.clock.now() - ctx.lastHb <= this.spec.heartbeat.timeoutMs,
       readiness: running,
-      startedAt: running && this.startedAt !== null ? new Date(this.startedAt).toISOString() : null,
+      startedAt: running && ctx.startedAt !== null ? new Date(ctx.startedAt).toISOString() : null,
       ...(this.inspectUrl && this.host ? { inspect: this.inspectUrl } : {}),
-      ...(rec.lastError ? { lastError: rec.lastError } : {}),
+      ...(ctx.lastError ? { lastError: ctx.lastError } : {}),
     };
+  }
+
+  /** Stops the machine's actor: its timers are cancelled (the node is being replaced or the runtime is done). */
+  dispose() {
+    this.lc.stop();
   }
 }
 
-function describeExit(e: HostExit): string {
-  if (e.error) return `crashed (${e.error.name}: ${e.error.message})`;
-  if (e.signal) return `killed (${e.signal})`;
-  if (e.code === 0) return 'exited normally';
-  if (e.code === 134) return 'crashed (out of memory or abort, exit code 134)';
-  return `crashed (exit code ${e.code})`;
-}

@@ -3,29 +3,37 @@
  * and when one goes down applies its strategy — within its restart
  * intensity, with backoff — or fails and escalates to its parent. Like an
  * OTP supervisor it handles one thing at a time: every exit, restart and
- * stop runs through a serial queue. The decisions are pure functions
- * (`decisions.ts`); the lifecycle is an xstate machine (`machines.ts`).
+ * stop runs through a serial queue. What it decides, and what it knows
+ * (restarts, the restart window, backoff streaks, the children waiting to
+ * restart, the last error), is its lifecycle machine's (`supervisorMachine.ts`,
+ * which calls the pure rules of `decisions.ts`); this class is the wiring
+ * that stops and starts the children the machine asks for.
  */
-import type { Actor } from 'xstate';
+import type { StateValue } from 'xstate';
 import type { ChildSpec, SupervisorSpec } from '../config/load.ts';
-import type { LastError, NodeState, SupervisorStatus } from '../protocol/status.ts';
+import type { AgentStatus, LastError, NodeState, SupervisorStatus } from '../protocol/status.ts';
 import type { SupervisorStateEvent } from '../protocol/events.ts';
-import { recordRestart, restartDelay, restartPlan, restartsInWindow, shouldRestart, type ExitInfo } from './decisions.ts';
-import { displayState, startMachine, supervisorMachine, type Clock } from './machines.ts';
+import { restartsInWindow, type ExitInfo } from './decisions.ts';
+import { supervisorMachine, type SupervisorContext, type SupervisorEffect, type SupervisorEvent } from './supervisorMachine.ts';
+import { displayState, IllegalEventError, LifecycleActor, machineDefinition, topState, type Transition } from './machines.ts';
+import type { Clock } from '../clock.ts';
 import type { Child, ChildFactory } from './Child.ts';
 
 export interface SupervisorDeps {
   clock: Clock;
   /** Builds agent children; supervisors build their own nested supervisors. */
   agentFactory: ChildFactory;
+  /** The jitter's random numbers (tests pass a constant). */
   random?: () => number;
   emitState?: (e: SupervisorStateEvent) => void;
+  /** A transition of a supervisor's lifecycle machine. */
+  transition?: (supervisor: string, t: Transition) => void;
   /** A supervisor decided to restart a child (once per child started again). */
   onRestart?: (child: string, supervisor: string) => void;
   /** A supervisor exceeded its intensity and escalates. */
   onEscalate?: (supervisor: string) => void;
-  /** The restart window changed: kept so a runtime restart does not wipe it. */
-  onHistory?: (supervisor: string, history: number[]) => void;
+  /** A supervisor's restart window changed (read it from `restartWindow`): kept so a runtime restart does not wipe it. */
+  onHistory?: (supervisor: Supervisor) => void;
   /** The restart window kept from the previous run, used on a supervisor's first start. */
   initialHistory?: (supervisor: string) => number[] | undefined;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -35,36 +43,76 @@ export class Supervisor implements Child {
   readonly id: string;
   children: Child[] = [];
   onExit?: (exit: ExitInfo) => void;
-  lastError?: LastError;
-  startedAt: number | null = null;
-  /** Restarts performed since this supervisor last started. */
-  restarts = 0;
-  private history: number[] = [];
-  private streaks = new Map<string, number>();
-  private pendingGen = new Map<string, number>();
-  private gen = 0;
-  private timers = new Set<unknown>();
   private queue: Promise<unknown> = Promise.resolve();
-  private actor: Actor<typeof supervisorMachine>;
+  private readonly lc: LifecycleActor<typeof supervisorMachine>;
   private lastState: NodeState = 'stopped';
-  /** Set the moment a stop is requested, before the queue reaches it: exits from then on are not crashes. */
-  private halting = false;
+  private lastTop = 'stopped';
   private started = false;
+  /** Effects the machine emitted during the current send, for the serial task that sent it. */
+  private effects: SupervisorEffect[] = [];
 
   constructor(readonly spec: SupervisorSpec, private readonly deps: SupervisorDeps, readonly parentId: string | null = null) {
     this.id = spec.id;
-    this.actor = startMachine(supervisorMachine, deps.clock);
-    this.actor.subscribe((snap) => this.stateChanged(String(snap.value)));
+    this.lc = new LifecycleActor(supervisorMachine, {
+      id: spec.id,
+      clock: deps.clock,
+      input: { id: spec.id, strategy: spec.strategy, intensity: spec.intensity, periodMs: spec.periodMs, backoff: spec.backoff },
+      onTransition: deps.transition && ((t) => deps.transition!(this.id, t)),
+      onIllegal: (e) => deps.log?.('error', e.message, { supervisor: this.id }),
+    });
+    this.lc.actor.on('*', (e: SupervisorEffect) => {
+      // A backoff ends on the clock, outside any serial task: it queues its own.
+      if (e.type === 'startGroup') void this.serial(() => this.startGroup(e.children, e.gen));
+      else this.effects.push(e);
+    });
+    this.lc.actor.subscribe((snap) => this.changed(snap.value));
   }
 
+  private get ctx(): SupervisorContext {
+    return this.lc.snapshot.context;
+  }
   get state(): NodeState {
-    return displayState(String(this.actor.getSnapshot().value), 0);
+    return displayState(this.lc.snapshot.value, 0);
+  }
+  /** Restarts performed since this supervisor last started. */
+  get restarts(): number {
+    return this.ctx.restarts;
+  }
+  get lastError(): LastError | undefined {
+    return this.ctx.lastError;
+  }
+  get startedAt(): number | null {
+    return this.ctx.startedAt;
+  }
+  /** The restart-intensity window: clock times of the restarts within the period. */
+  get restartWindow(): readonly number[] {
+    return this.ctx.history;
+  }
+
+  /** The lifecycle machine as the `machine` method shows it. */
+  machine(): { definition: Record<string, unknown>; value: unknown; context: Record<string, unknown> } {
+    return { definition: machineDefinition(supervisorMachine), value: this.lc.snapshot.value, context: { ...this.ctx } };
+  }
+
+  /** This supervisor or the one below it with `id`. */
+  find(id: string): Supervisor | undefined {
+    if (id === this.id) return this;
+    for (const c of this.children) {
+      const s = c instanceof Supervisor ? c.find(id) : undefined;
+      if (s) return s;
+    }
+    return undefined;
   }
 
   /** Runs `fn` after everything queued before it, like a supervisor's mailbox. */
   private serial<T>(fn: () => Promise<T> | T): Promise<T> {
     const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
+    this.queue = next.catch((e) => {
+      // A bug in the wiring must not vanish in the queue: surface it.
+      if (e instanceof IllegalEventError) queueMicrotask(() => {
+        throw e;
+      });
+    });
     return next;
   }
 
@@ -74,44 +122,46 @@ export class Supervisor implements Child {
     return child;
   }
 
-  private send(type: 'START' | 'READY' | 'STOP' | 'STOPPED' | 'FAIL' | 'RESTART') {
-    this.actor.send(type === 'RESTART' ? { type, delayMs: 0 } : { type });
+  /** Sends the machine an event and hands back the effects it asked for. */
+  private send(event: SupervisorEvent): SupervisorEffect[] {
+    this.effects = [];
+    this.lc.send(event);
+    const effects = this.effects;
+    this.effects = [];
+    return effects;
   }
 
-  private stateChanged(value: string) {
+  private changed(value: StateValue) {
     const state = displayState(value, 0);
-    if (state === this.lastState && value !== 'failing') return;
+    const top = topState(value);
+    const entered = top !== this.lastTop;
+    this.lastTop = top;
+    if (state === this.lastState && !(entered && top === 'failing')) return;
     const previous = this.lastState;
     this.lastState = state;
-    this.deps.emitState?.({ time: new Date(this.deps.clock.now()).toISOString(), supervisor: this.id, parent: this.parentId, state, previous, restarts: this.restarts, reason: this.lastError?.message });
+    const ctx = this.ctx;
+    this.deps.emitState?.({ time: new Date(this.deps.clock.now()).toISOString(), supervisor: this.id, parent: this.parentId, state, previous, restarts: ctx.restarts, reason: ctx.lastError?.message });
   }
 
   /** Starts afresh from the config: new children, an empty restart history. */
   start(): Promise<boolean> {
     return this.serial(async () => {
-      const s = this.actor.getSnapshot().value;
+      const s = this.lc.top;
       if (s !== 'stopped' && s !== 'failed') return s === 'running';
-      this.halting = false;
-      this.cancelTimers();
       // A supervisor restarted by its parent starts afresh; the first start of a run resumes the window kept from the last run.
-      this.history = this.started ? [] : (this.deps.initialHistory?.(this.id) ?? []);
+      const history = this.started ? [] : (this.deps.initialHistory?.(this.id) ?? []);
       this.started = true;
-      this.streaks.clear();
-      this.restarts = 0;
-      this.lastError = undefined;
       this.children = this.spec.children.map((c) => this.buildChild(c));
-      this.send('START');
+      this.send({ type: 'START', history });
       for (const child of this.children) await child.start();
-      this.startedAt = this.deps.clock.now();
-      this.send('READY');
+      this.send({ type: 'READY' });
       return true;
     });
   }
 
   /** Marks this subtree as stopping, at once, so that no exit in it restarts anything. */
   halt() {
-    this.halting = true;
-    this.cancelTimers();
+    this.send({ type: 'HALT' });
     for (const c of this.children) if (c instanceof Supervisor) c.halt();
   }
 
@@ -119,24 +169,16 @@ export class Supervisor implements Child {
   stop(reason: string): Promise<void> {
     this.halt();
     return this.serial(async () => {
-      const s = this.actor.getSnapshot().value;
+      const s = this.lc.top;
       if (s === 'stopped' || s === 'failed') return;
-      this.send('STOP');
+      this.send({ type: 'STOP' });
       await this.stopChildren(reason);
-      this.startedAt = null;
-      this.send('STOPPED');
+      this.send({ type: 'STOPPED' });
     });
   }
 
   private async stopChildren(reason: string) {
-    this.cancelTimers();
     for (const child of [...this.children].reverse()) await child.stop(reason);
-  }
-
-  private cancelTimers() {
-    for (const t of this.timers) this.deps.clock.clearTimeout(t);
-    this.timers.clear();
-    this.pendingGen.clear();
   }
 
   markRestarting(): void {
@@ -146,74 +188,67 @@ export class Supervisor implements Child {
     // Already failed or stopped: it stopped its own children before exiting.
   }
 
-  /** A child went down on its own: OTP's restart logic. */
+  /** A child went down on its own: the machine decides (OTP's rules), this runs the decision. */
   private async childExited(child: Child, exit: ExitInfo) {
-    const s = this.actor.getSnapshot().value;
-    if (this.halting || (s !== 'running' && s !== 'restarting' && s !== 'starting')) return;
-    if (!this.children.includes(child)) return;
+    if (!this.children.includes(child)) return; // a child of an earlier start
+    // Started again meanwhile (a user's restart ran first): the exit is of an earlier incarnation, as an EXIT of an old pid in OTP.
+    if (child.state === 'running') return;
+    const effects = this.send({
+      type: 'CHILD_EXIT',
+      child: child.id,
+      restart: child.spec.restart,
+      startedAt: child.startedAt,
+      exit,
+      children: this.children.map((c) => ({ id: c.id, restart: c.spec.restart })),
+      draw: (this.deps.random ?? Math.random)(),
+    });
+    for (const e of effects) await this.run(e);
+  }
+
+  private async run(e: SupervisorEffect) {
     const log = this.deps.log;
-    if (!shouldRestart(child.spec.restart, exit)) {
-      child.markDown(exit.normal, exit.reason);
-      log?.('info', `${child.id} exited (${exit.reason}); ${child.spec.restart} child, not restarted`, { supervisor: this.id, agent: child.id });
-      return;
-    }
-    const now = this.deps.clock.now();
-    const { history, exceeded } = recordRestart(this.history, now, this.spec.intensity, this.spec.periodMs);
-    this.history = history;
-    this.deps.onHistory?.(this.id, history);
-    if (exceeded) {
-      await this.fail(`restart intensity exceeded: more than ${this.spec.intensity} restarts within ${this.spec.periodMs} ms (last: ${child.id}, ${exit.reason})`);
-      return;
-    }
-    this.restarts++;
-    const plan = restartPlan(
-      this.spec.strategy,
-      this.children.map((c) => ({ id: c.id, restart: c.spec.restart })),
-      child.id,
-    );
-    this.send('RESTART');
     const byId = (id: string) => this.children.find((c) => c.id === id)!;
-    for (const id of plan.stop) await byId(id).stop(`sibling ${child.id} ${exit.reason}`);
-    for (const id of plan.drop) byId(id).markDown(true, `temporary, taken down with ${child.id}`);
-    const d = restartDelay(this.streaks.get(child.id) ?? 0, child.startedAt, now, this.spec.backoff, this.deps.random);
-    this.streaks.set(child.id, d.streak);
-    log?.('warn', `${child.id} ${exit.reason}; ${this.spec.strategy} restarts ${plan.start.join(', ')}${d.delayMs ? ` in ${d.delayMs} ms` : ''}`, { supervisor: this.id, agent: child.id, delayMs: d.delayMs });
-    const gen = ++this.gen;
-    for (const id of plan.start) this.deps.onRestart?.(id, this.id);
-    for (const id of plan.start) {
-      this.pendingGen.set(id, gen);
-      byId(id).markRestarting(d.delayMs);
-    }
-    if (d.delayMs <= 0) await this.startGroup(plan.start, gen);
-    else {
-      const t = this.deps.clock.setTimeout(() => {
-        this.timers.delete(t);
-        void this.serial(() => this.startGroup(plan.start, gen));
-      }, d.delayMs);
-      this.timers.add(t);
+    switch (e.type) {
+      case 'down': {
+        byId(e.child).markDown(e.exit.normal, e.exit.reason);
+        log?.('info', `${e.child} exited (${e.exit.reason}); ${e.restart} child, not restarted`, { supervisor: this.id, agent: e.child });
+        return;
+      }
+      case 'restart': {
+        this.deps.onHistory?.(this);
+        const { plan, delayMs, gen } = e;
+        for (const id of plan.stop) await byId(id).stop(`sibling ${e.child} ${e.exit.reason}`);
+        for (const id of plan.drop) byId(id).markDown(true, `temporary, taken down with ${e.child}`);
+        log?.('warn', `${e.child} ${e.exit.reason}; ${this.spec.strategy} restarts ${plan.start.join(', ')}${delayMs ? ` in ${delayMs} ms` : ''}`, { supervisor: this.id, agent: e.child, delayMs });
+        for (const id of plan.start) this.deps.onRestart?.(id, this.id);
+        for (const id of plan.start) byId(id).markRestarting(delayMs);
+        // With a backoff, the machine's delayed BACKOFF_DONE starts the group.
+        if (delayMs <= 0) await this.startGroup(plan.start, gen);
+        return;
+      }
+      case 'escalate': {
+        this.deps.onHistory?.(this);
+        log?.('error', `supervisor ${this.id}: ${e.message}; stopping its children and escalating`, { supervisor: this.id });
+        this.deps.onEscalate?.(this.id);
+        await this.stopChildren('supervisor failing');
+        this.send({ type: 'STOPPED' });
+        this.onExit?.({ normal: false, reason: 'restart intensity exceeded' });
+        return;
+      }
+      case 'startGroup':
+        return this.startGroup(e.children, e.gen);
     }
   }
 
-  private async startGroup(ids: string[], gen: number) {
+  /** Starts the children of restart group `gen` that still wait in it, in order. */
+  private async startGroup(ids: readonly string[], gen: number) {
     for (const id of ids) {
-      if (this.pendingGen.get(id) !== gen) continue;
-      this.pendingGen.delete(id);
+      if (this.ctx.pending[id] !== gen) continue; // restarted or stopped by a user meanwhile, or a later group took it
+      this.send({ type: 'UNPEND', child: id });
       const child = this.children.find((c) => c.id === id);
       if (child) await child.start();
     }
-    if (this.pendingGen.size === 0 && this.actor.getSnapshot().value === 'restarting') this.send('READY');
-  }
-
-  /** Intensity exceeded: stop everything and report the failure upward. */
-  private async fail(message: string) {
-    this.lastError = { type: 'RestartIntensityExceeded', message, time: new Date(this.deps.clock.now()).toISOString() };
-    this.deps.log?.('error', `supervisor ${this.id}: ${message}; stopping its children and escalating`, { supervisor: this.id });
-    this.deps.onEscalate?.(this.id);
-    this.send('FAIL');
-    await this.stopChildren('supervisor failing');
-    this.startedAt = null;
-    this.send('STOPPED');
-    this.onExit?.({ normal: false, reason: 'restart intensity exceeded' });
+    this.send({ type: 'GROUP_STARTED' });
   }
 
   /** A user's restart of one child (not counted toward intensity), or of this whole supervisor. */
@@ -221,7 +256,7 @@ export class Supervisor implements Child {
     return this.serial(async () => {
       const child = this.children.find((c) => c.id === id);
       if (!child) return false;
-      this.pendingGen.delete(id);
+      this.send({ type: 'UNPEND', child: id });
       await child.stop('restart requested');
       return child.start();
     });
@@ -232,7 +267,7 @@ export class Supervisor implements Child {
     return this.serial(async () => {
       const child = this.children.find((c) => c.id === id);
       if (!child) return false;
-      this.pendingGen.delete(id);
+      this.send({ type: 'UNPEND', child: id });
       await child.stop('stop requested');
       return true;
     });
@@ -244,23 +279,23 @@ export class Supervisor implements Child {
   }
 
   status(): SupervisorStatus {
-    const now = this.deps.clock.now();
+    const ctx = this.ctx;
     return {
       id: this.id,
       kind: 'supervisor',
       state: this.state,
       strategy: this.spec.strategy,
       restart: this.spec.restart,
-      restarts: this.restarts,
-      intensity: { limit: this.spec.intensity, periodMs: this.spec.periodMs, inWindow: restartsInWindow(this.history, now, this.spec.periodMs) },
+      restarts: ctx.restarts,
+      intensity: { limit: this.spec.intensity, periodMs: this.spec.periodMs, inWindow: restartsInWindow(ctx.history, this.deps.clock.now(), this.spec.periodMs) },
       children: this.children.length ? this.children.map((c) => c.status()) : this.spec.children.map((c) => placeholder(c)),
-      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(ctx.lastError ? { lastError: ctx.lastError } : {}),
     };
   }
 }
 
 /** Status of a child that has not been built (its supervisor is down). */
-function placeholder(c: ChildSpec): SupervisorStatus | import('../protocol/status.ts').AgentStatus {
+function placeholder(c: ChildSpec): SupervisorStatus | AgentStatus {
   if (c.kind === 'supervisor') {
     return { id: c.id, kind: 'supervisor', state: 'stopped', strategy: c.strategy, restart: c.restart, restarts: 0, intensity: { limit: c.intensity, periodMs: c.periodMs, inWindow: 0 }, children: c.children.map(placeholder) };
   }
