@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { controlUrl, type RuntimeFile } from '../protocol/runtimeFile.ts';
 import { parseFrame, request, type MethodName, type Methods, type RpcErrorObject } from '../protocol/rpc.ts';
 import { processAlive, readRuntimeFile } from '../control/runtimeFileIO.ts';
+import { Emitter, type Disposable } from '../protocol/emitter.ts';
 
 /** The runtime is not running, or cannot be reached. */
 export class NoRuntimeError extends Error {
@@ -57,7 +58,7 @@ export class RuntimeClient {
   private ws!: WebSocket;
   private nextId = 1;
   private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  private listeners = new Set<(method: string, params: any) => void>();
+  private readonly events = new Emitter<{ method: string; params: any }>();
   private closedError: Error | undefined;
 
   private constructor(readonly file: RuntimeFile) {}
@@ -85,7 +86,7 @@ export class RuntimeClient {
           if ('error' in f.response) p.reject(new RemoteError(f.response.error));
           else p.resolve(f.response.result);
         } else if (f.kind === 'notification') {
-          for (const l of this.listeners) l(f.notification.method, f.notification.params);
+          this.events.fire({ method: f.notification.method, params: f.notification.params });
         } else if (f.kind === 'error' && f.error.id !== null) {
           const p = this.pending.get(f.error.id as number);
           p?.reject(new RemoteError(f.error.error));
@@ -112,9 +113,8 @@ export class RuntimeClient {
     });
   }
 
-  onEvent(fn: (method: string, params: any) => void): { dispose(): void } {
-    this.listeners.add(fn);
-    return { dispose: () => this.listeners.delete(fn) };
+  onEvent(fn: (method: string, params: any) => void): Disposable {
+    return this.events.event((n) => fn(n.method, n.params));
   }
 
   onClose(fn: () => void) {

@@ -20,7 +20,8 @@ import { BreakerOpenError, BudgetExceededError, DependencyTimeoutError, RetriesE
 import type { Clock } from './clock.ts';
 import type { AttemptContext, Transport } from './httpTransport.ts';
 import type { HttpCall } from './httpCall.ts';
-import type { GatewayEmitter, DependencyCallEvent } from './GatewayEvents.ts';
+import type { DependencyCallEvent, GatewayEvent } from './GatewayEvents.ts';
+import type { Emitter } from '../protocol/emitter.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
 import type { Redactor } from './redact.ts';
 import type { BreakerState } from '../protocol/status.ts';
@@ -42,7 +43,7 @@ export interface CallOptions {
 
 export interface PolicyEnv {
   clock: Clock;
-  emitter: GatewayEmitter;
+  emitter: Emitter<GatewayEvent>;
   redactor: Redactor;
   log?: LogFn;
   classifier?: Classifier;
@@ -201,7 +202,7 @@ export class DependencyPolicy {
     if (o.agent) payload.agent = o.agent;
     if (o.point) payload.point = o.point;
     if (o.chain) payload.chain = o.chain;
-    this.env.emitter.emit('dependency.call', payload);
+    this.env.emitter.fire({ name: 'dependency.call', payload });
   }
 
   /** Ends attempts in flight (their callers see the error) so shutdown does not wait out timeouts. */

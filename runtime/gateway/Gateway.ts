@@ -12,7 +12,8 @@
  * ```
  */
 import { DependencyPolicy, errInfo, type CallOptions, type LogFn } from './DependencyPolicy.ts';
-import { GatewayEmitter, type GatewayListener } from './GatewayEvents.ts';
+import type { GatewayEvent, GatewayListener } from './GatewayEvents.ts';
+import { Emitter, type Disposable } from '../protocol/emitter.ts';
 import { CallQueue, type QueuedCall, type QueueStore, type ReplayOutcome } from './CallQueue.ts';
 import { httpCall } from './httpCall.ts';
 import { ResponseCache, markStale } from './ResponseCache.ts';
@@ -78,7 +79,7 @@ export const breakerStateKey = (dependency: string) => `gateway.breaker.${depend
 export class Gateway {
   private readonly policies = new Map<string, DependencyPolicy>();
   private readonly chains: Record<string, string[]>;
-  private readonly emitter = new GatewayEmitter();
+  private readonly emitter = new Emitter<GatewayEvent>();
   private readonly redactor: Redactor;
   private readonly cache: ResponseCache;
   private readonly queue: CallQueue;
@@ -229,8 +230,8 @@ export class Gateway {
   }
 
   /** Subscribes to `breaker.state` and `dependency.call` events. */
-  onEvent(listener: GatewayListener): { dispose(): void } {
-    return this.emitter.on(listener);
+  onEvent(listener: GatewayListener): Disposable {
+    return this.emitter.event((e) => listener(e.name, e.payload));
   }
 
   /** Holds a dependency's breaker open by hand: calls fail at once until `reset`. */
@@ -251,7 +252,7 @@ export class Gateway {
   }
 
   /** Registers the handler of a `kind: "tool"` dependency. */
-  registerTool(dependency: string, handler: ToolHandler): { dispose(): void } {
+  registerTool(dependency: string, handler: ToolHandler): Disposable {
     this.policy(dependency);
     this.tools.set(dependency, handler);
     return { dispose: () => void (this.tools.get(dependency) === handler && this.tools.delete(dependency)) };
@@ -271,7 +272,7 @@ export class Gateway {
       this.writeState(p.dep.id);
       p.cancelAll(stopping);
     }
-    this.emitter.clear();
+    this.emitter.dispose();
   }
 
   private policy(id: string): DependencyPolicy {
@@ -366,7 +367,7 @@ export class Gateway {
   }
 
   private onBreakerTransition(dependency: string, state: BreakerState, previous: BreakerState): void {
-    if (this.emitter.active) this.emitter.emit('breaker.state', { time: new Date().toISOString(), dependency, state, previous });
+    if (this.emitter.active) this.emitter.fire({ name: 'breaker.state', payload: { time: new Date().toISOString(), dependency, state, previous } });
     this.opts.log?.(state === 'open' || state === 'isolated' ? 'warn' : 'info', `dependency ${dependency} breaker ${previous} → ${state}`, { dependency, state, previous });
     this.writeState(dependency);
     const p = this.policies.get(dependency);

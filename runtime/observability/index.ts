@@ -3,7 +3,8 @@ export { Observability, categoryOf, type ObservabilityOptions, type ObservedDepe
 export { Metrics, labelValue, errorCategory, type MetricsOptions, type DependencyKind, type Pricing } from './metrics.ts';
 export { livez, readyz, isCriticalDependency, dependencyHasFallback, type ProbeResponse, type ProbeReason, type ReadyzBody, type LivezBody } from './health.ts';
 export { createLogger, matchesLogFilter, serializeErr, REDACT_PATHS, type RuntimeLog, type LoggerOptions, type LogLine, type LogLevelName } from './logger.ts';
-export { AlertEngine, type ActiveAlert, type AlertEvent, type AlertLevel, type AlertRuleName, type AlertSubjectKind, type AlertListener, type Disposable } from './alerts.ts';
+export { AlertEngine, type ActiveAlert, type AlertEvent, type AlertLevel, type AlertRuleName, type AlertSubjectKind, type AlertListener } from './alerts.ts';
+export type { Disposable } from '../protocol/emitter.ts';
 export { WebhookSink, WebhookDeliveryError, type WebhookOptions, type WebhookBody } from './webhook.ts';
 export { ReliabilityTracker, type ReliabilitySummary, type Rate } from './reliability.ts';
 export { SecretScrubber, secretValues, REDACTED } from './redact.ts';

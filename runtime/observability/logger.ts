@@ -16,7 +16,7 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import type { LogEvent } from '../protocol/events.ts';
 import { REDACTED, SecretScrubber } from './redact.ts';
-import type { Disposable } from './alerts.ts';
+import { Emitter, type Disposable } from '../protocol/emitter.ts';
 
 export type LogLevelName = LogEvent['level'];
 export type LogLine = LogEvent;
@@ -113,8 +113,8 @@ export function createLogger(opts: LoggerOptions): RuntimeLog {
     warned = true;
   });
 
-  const listeners = new Set<(line: LogLine) => void>();
-  if (opts.onLine) listeners.add(opts.onLine);
+  const lines = new Emitter<LogLine>();
+  if (opts.onLine) lines.event(opts.onLine);
 
   // Writes not yet on disk, so flush() can wait for exactly those.
   let pending = 0;
@@ -135,20 +135,14 @@ export function createLogger(opts: LoggerOptions): RuntimeLog {
         pending++;
         stream.write(line, written);
       }
-      if (!listeners.size) return;
+      if (!lines.active) return;
       let obj: LogLine;
       try {
         obj = JSON.parse(line) as LogLine;
       } catch {
         return;
       }
-      for (const l of listeners) {
-        try {
-          l(obj);
-        } catch {
-          // A broken subscriber must not break logging.
-        }
-      }
+      lines.fire(obj);
     },
   };
 
@@ -182,10 +176,7 @@ export function createLogger(opts: LoggerOptions): RuntimeLog {
     logger,
     file: path.join(opts.dir, 'runtime.log'),
     scrubber,
-    onLine(listener) {
-      listeners.add(listener);
-      return { dispose: () => void listeners.delete(listener) };
-    },
+    onLine: lines.event,
     agentOutputLine(agent, which, line, supervisor) {
       const text = line.length > MAX_OUTPUT_LINE ? `${line.slice(0, MAX_OUTPUT_LINE)}…` : line;
       const l = forAgent(agent, supervisor);

@@ -6,7 +6,8 @@
  * crashes the runtime when the receiver is down would be worse than a missed
  * notification.
  */
-import type { AlertEngine, AlertEvent, AlertLevel, Disposable } from './alerts.ts';
+import type { AlertEngine, AlertEvent, AlertLevel } from './alerts.ts';
+import type { Disposable } from '../protocol/emitter.ts';
 
 export interface WebhookOptions {
   url: string;
