@@ -23,7 +23,7 @@ import type { HttpCall } from './httpCall.ts';
 import type { DependencyCallEvent, GatewayEvent } from './GatewayEvents.ts';
 import type { Emitter } from '../protocol/emitter.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
-import type { Redactor } from './redact.ts';
+import type { SecretScrubber } from '../protocol/redact.ts';
 import type { BreakerState } from '../protocol/status.ts';
 
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
@@ -44,7 +44,7 @@ export interface CallOptions {
 export interface PolicyEnv {
   clock: Clock;
   emitter: Emitter<GatewayEvent>;
-  redactor: Redactor;
+  scrubber: SecretScrubber;
   log?: LogFn;
   classifier?: Classifier;
   faultHook: () => FaultHook | undefined;
@@ -112,7 +112,7 @@ export class DependencyPolicy {
         return value;
       } catch (raw) {
         const latencyMs = clock.now() - t0;
-        const err = this.env.redactor.redactError(raw instanceof Error ? raw : new Error(String(raw)));
+        const err = this.env.scrubber.scrubError(raw instanceof Error ? raw : new Error(String(raw)));
         if (o.signal?.aborted || this.env.disposed.aborted) throw this.giveUp(o, attempt, err, 'aborted');
         this.stats.record(false, latencyMs);
         this.stats.lastError = { type: err.name, message: err.message, time: new Date().toISOString() };

@@ -17,7 +17,7 @@ import { Emitter, type Disposable } from '../protocol/emitter.ts';
 import { CallQueue, type QueuedCall, type QueueStore, type ReplayOutcome } from './CallQueue.ts';
 import { httpCall } from './httpCall.ts';
 import { ResponseCache, markStale } from './ResponseCache.ts';
-import { Redactor } from './redact.ts';
+import { SecretScrubber } from '../protocol/redact.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { resolveDependency, type DependencyConfig } from './policyConfig.ts';
 import { classify, type Classifier } from './classify.ts';
@@ -80,7 +80,7 @@ export class Gateway {
   private readonly policies = new Map<string, DependencyPolicy>();
   private readonly chains: Record<string, string[]>;
   private readonly emitter = new Emitter<GatewayEvent>();
-  private readonly redactor: Redactor;
+  private readonly scrubber: SecretScrubber;
   private readonly cache: ResponseCache;
   private readonly queue: CallQueue;
   private readonly tools = new Map<string, ToolHandler>();
@@ -90,11 +90,11 @@ export class Gateway {
   constructor(private readonly opts: GatewayOptions) {
     const env = opts.env ?? process.env;
     this.chains = opts.models ?? {};
-    this.redactor = new Redactor(env, Object.values(opts.dependencies).flatMap((d) => (d.apiKeyEnv ? [d.apiKeyEnv] : [])));
+    this.scrubber = new SecretScrubber(Object.values(opts.dependencies).map((d) => (d.apiKeyEnv ? env[d.apiKeyEnv] : undefined)));
     this.cache = new ResponseCache(opts.cacheLimit);
     this.queue = new CallQueue(opts.queueStore, opts.queueLimit);
     for (const [id, fn] of Object.entries(opts.tools ?? {})) this.tools.set(id, fn);
-    const http: HttpDeps = { fetch: opts.fetch ?? globalThis.fetch, env, redactor: this.redactor };
+    const http: HttpDeps = { fetch: opts.fetch ?? globalThis.fetch, env, scrubber: this.scrubber };
     for (const [id, cfg] of Object.entries(opts.dependencies)) {
       const dep = resolveDependency(id, cfg);
       const transport = dep.kind === 'model' ? chatTransport(dep, http) : dep.kind === 'http' ? httpTransport(dep, http) : this.toolTransport(id);
@@ -104,7 +104,7 @@ export class Gateway {
         {
           clock: opts.clock ?? systemClock,
           emitter: this.emitter,
-          redactor: this.redactor,
+          scrubber: this.scrubber,
           log: opts.log,
           classifier: opts.classifiers?.[id],
           faultHook: () => this.faultHook,

@@ -17,7 +17,8 @@ import type { Disposable } from '../protocol/emitter.ts';
 import { dependencyHasFallback, livez, readyz } from './health.ts';
 import { createLogger, type LoggerOptions, type RuntimeLog } from './logger.ts';
 import { Metrics, type DependencyKind, type Pricing } from './metrics.ts';
-import { SecretScrubber, secretValues } from './redact.ts';
+import { SecretScrubber } from '../protocol/redact.ts';
+import { secretValues } from './redact.ts';
 import { ReliabilityTracker } from './reliability.ts';
 import { WebhookSink } from './webhook.ts';
 

@@ -7,7 +7,8 @@ export { AlertEngine, type ActiveAlert, type AlertEvent, type AlertLevel, type A
 export type { Disposable } from '../protocol/emitter.ts';
 export { WebhookSink, WebhookDeliveryError, type WebhookOptions, type WebhookBody } from './webhook.ts';
 export { ReliabilityTracker, type ReliabilitySummary, type Rate } from './reliability.ts';
-export { SecretScrubber, secretValues, REDACTED } from './redact.ts';
+export { secretValues } from './redact.ts';
+export { SecretScrubber, REDACTED } from '../protocol/redact.ts';
 export { ProcessSampler, readProcess, type ProcessSample } from './procStats.ts';
 export { SlidingWindow, type WindowStats } from './SlidingWindow.ts';
 export { FastHistogram, type HistogramSeries } from './FastHistogram.ts';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import type { LogEvent } from '../protocol/events.ts';
-import { REDACTED, SecretScrubber } from './redact.ts';
+import { REDACTED, SECRET_KEYS, SecretScrubber } from '../protocol/redact.ts';
 import { Emitter, type Disposable } from '../protocol/emitter.ts';
 
 export type LogLevelName = LogEvent['level'];
@@ -23,14 +23,9 @@ export type LogLine = LogEvent;
 
 const LEVELS: Record<LogLevelName, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
-/** Keys whose values never reach a log, at the top level and one level down. */
-const SECRET_KEYS = ['apiKey', 'api_key', 'apikey', 'authorization', 'Authorization', 'token', 'accessToken', 'password', 'secret', 'cookie', '"x-api-key"'];
-export const REDACT_PATHS = [
-  ...SECRET_KEYS,
-  ...SECRET_KEYS.map((k) => `*.${k}`),
-  ...SECRET_KEYS.map((k) => `*.headers.${k}`),
-  ...SECRET_KEYS.map((k) => `*.*.headers.${k}`),
-].map((p) => p.replace(/\."x-api-key"$/, '["x-api-key"]').replace(/^"x-api-key"$/, '["x-api-key"]'));
+/** pino redact paths of the secret keys, at the top level, one level down and in headers. */
+const at = (prefix: string, k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? (prefix ? `${prefix}.${k}` : k) : `${prefix}["${k}"]`);
+export const REDACT_PATHS = ['', '*', '*.headers', '*.*.headers'].flatMap((prefix) => SECRET_KEYS.map((k) => at(prefix, k)));
 
 /** Agent console lines longer than this are cut: one runaway print must not make a 100 MB log line. */
 const MAX_OUTPUT_LINE = 16_384;
