@@ -3,6 +3,8 @@
  * latencies of its recent attempts, counters, the last error and the cost.
  * Fixed-size rings, so recording is O(1) and memory is bounded.
  */
+import { percentile } from '../observability/percentiles.ts';
+
 export interface LastErrorInfo { type: string; message: string; time: string }
 
 /** Attempts the error rate and the latency percentiles are measured over. */
@@ -47,8 +49,8 @@ export class HealthStats {
   /** Latency percentile (0..1) over the last HEALTH_WINDOW attempts, in ms; undefined before any. */
   latency(p: number): number | undefined {
     if (this.filled === 0) return undefined;
-    const sorted = Array.from(this.latencies.subarray(0, this.filled)).sort((a, b) => a - b);
-    return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] * 10) / 10;
+    const sorted = this.latencies.slice(0, this.filled).sort();
+    return Math.round(percentile(sorted, p) * 10) / 10;
   }
 
   /** Resets the window (a manual breaker reset starts the dependency afresh). */
