@@ -9,9 +9,9 @@
  * timer goes through the injected clock, and the timeout is one timer per
  * attempt with no AbortSignal unless the transport asks for one (cockatiel's
  * cooperative timeout costs ~19 µs a call in AbortSignal listeners alone).
- * The delays themselves come from cockatiel's ExponentialBackoff.
+ * The delays come from the one backoff (runtime/protocol/backoff.ts).
  */
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import { backoffDelay, type BackoffOptions } from '../protocol/backoff.ts';
 import { DependencyBreaker } from './DependencyBreaker.ts';
 import { HealthStats } from './HealthStats.ts';
 import { classify, type Classifier } from './classify.ts';
@@ -51,7 +51,13 @@ export interface PolicyEnv {
   /** Aborted when the gateway is disposed: ends retry sleeps. */
   disposed: AbortSignal;
   onBreakerTransition: (dep: string, state: BreakerState, previous: BreakerState) => void;
+  /** The retry delays' jitter source (default Math.random). */
+  random?: () => number;
 }
+
+/** Retry delays double from `baseDelayMs`, ±20 % jitter, so agents that failed together do not retry together. */
+const RETRY_FACTOR = 2;
+const RETRY_JITTER = 0.2;
 
 /** Errors that mean the dependency failed (they count against the breaker). */
 function isDependencyFailure(e: Error): boolean {
@@ -61,7 +67,7 @@ function isDependencyFailure(e: Error): boolean {
 export class DependencyPolicy {
   readonly breaker: DependencyBreaker;
   readonly stats = new HealthStats();
-  private readonly backoff: ExponentialBackoff<unknown>;
+  private readonly backoff: BackoffOptions;
   /** Cancels of attempts in flight, so dispose does not wait out their timeouts. */
   private readonly inFlight = new Set<(e: Error) => void>();
 
@@ -71,7 +77,7 @@ export class DependencyPolicy {
     private readonly env: PolicyEnv,
     breakerState?: unknown,
   ) {
-    this.backoff = new ExponentialBackoff({ initialDelay: dep.retry.baseDelayMs, maxDelay: dep.retry.maxDelayMs });
+    this.backoff = { baseMs: dep.retry.baseDelayMs, maxMs: dep.retry.maxDelayMs, factor: RETRY_FACTOR, jitter: RETRY_JITTER };
     this.breaker = new DependencyBreaker(dep.id, dep.breaker, isDependencyFailure, (s, p) => env.onBreakerTransition(dep.id, s, p), env.clock, breakerState);
   }
 
@@ -95,7 +101,6 @@ export class DependencyPolicy {
   private async attempts(request: unknown, o: CallOptions, maxAttempts: number): Promise<unknown> {
     const { clock, emitter } = this.env;
     const deadline = clock.now() + this.dep.budgetMs;
-    let backoff: IBackoff<unknown> | undefined;
     let lastError: Error | undefined;
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - clock.now();
@@ -122,8 +127,8 @@ export class DependencyPolicy {
         if (attempt >= maxAttempts) throw this.giveUp(o, attempt, new RetriesExhaustedError(this.dep.id, attempt, err), 'exhausted', latencyMs);
         // Another caller's failures opened the breaker meanwhile: stop now, so every caller switches at once.
         if (this.breaker.state !== 'closed') throw this.giveUp(o, attempt, new BreakerOpenError(this.dep.id, this.breaker.state, this.breaker.retryInMs()), 'breaker-open', latencyMs);
-        backoff = backoff ? backoff.next(undefined) : this.backoff.next();
-        const delayMs = verdict.retryAfterMs !== undefined ? Math.max(verdict.retryAfterMs, backoff.duration) : backoff.duration;
+        const backoffMs = backoffDelay(attempt - 1, this.backoff, this.env.random);
+        const delayMs = verdict.retryAfterMs !== undefined ? Math.max(verdict.retryAfterMs, backoffMs) : backoffMs;
         const left = deadline - clock.now();
         if (delayMs >= left) {
           const why = verdict.retryAfterMs !== undefined ? `the server asked to wait ${verdict.retryAfterMs} ms (Retry-After), ${Math.round(left)} ms were left` : `the next retry in ${Math.round(delayMs)} ms would overrun it`;
