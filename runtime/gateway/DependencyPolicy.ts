@@ -88,6 +88,7 @@ export class DependencyPolicy {
       admission = this.breaker.admit();
     } catch (e) {
       this.stats.rejected += 1;
+      this.stats.callEnded(false);
       if (this.env.emitter.active) this.event('rejected', o, { reason: (e as BreakerOpenError).state, error: errInfo(e) });
       this.env.log?.('debug', `dependency ${this.dep.id} rejected: breaker ${(e as BreakerOpenError).state}`, { dependency: this.dep.id, agent: o.agent, point: o.point });
       throw e;
@@ -112,14 +113,15 @@ export class DependencyPolicy {
       try {
         const value = await this.attempt(request, o, timeoutMs);
         const latencyMs = clock.now() - t0;
-        this.stats.record(true, latencyMs);
+        this.stats.attempt(latencyMs);
+        this.stats.callEnded(true);
         if (emitter.active) this.event('success', o, { attempt, latencyMs: round(latencyMs) });
         return value;
       } catch (raw) {
         const latencyMs = clock.now() - t0;
         const err = this.env.scrubber.scrubError(raw instanceof Error ? raw : new Error(String(raw)));
         if (o.signal?.aborted || this.env.disposed.aborted) throw this.giveUp(o, attempt, err, 'aborted');
-        this.stats.record(false, latencyMs);
+        this.stats.attempt(latencyMs);
         this.stats.lastError = { type: err.name, message: err.message, time: new Date().toISOString() };
         lastError = err;
         const verdict = classify(err, this.dep, this.env.classifier);
@@ -196,6 +198,7 @@ export class DependencyPolicy {
   }
 
   private giveUp(o: CallOptions, attempts: number, err: Error, reason: string, latencyMs?: number): Error {
+    if (reason !== 'aborted') this.stats.callEnded(false);
     if (reason !== 'aborted' && reason !== 'non-retryable') this.stats.failures += 1;
     if (this.env.emitter.active) this.event('give-up', o, { attempt: attempts, reason, latencyMs: latencyMs === undefined ? undefined : round(latencyMs), error: errInfo(err) });
     this.env.log?.(reason === 'aborted' ? 'debug' : 'warn', `dependency ${this.dep.id} call failed after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason}): ${err.message}`, { dependency: this.dep.id, agent: o.agent, point: o.point, attempts, reason, error: errInfo(err) });

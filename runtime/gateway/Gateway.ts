@@ -24,6 +24,7 @@ import { classify, type Classifier } from './classify.ts';
 import { httpTransport, type AttemptContext, type HttpDeps, type Transport } from './httpTransport.ts';
 import { chatTransport } from './chatTransport.ts';
 import type { FaultHook } from './faults.ts';
+import { blocksReadiness, dependencyHasFallback, type FallbackView } from '../observability/health.ts';
 import {
   BreakerOpenError,
   DependencyError,
@@ -86,10 +87,13 @@ export class Gateway {
   private readonly tools = new Map<string, ToolHandler>();
   private readonly disposer = new AbortController();
   private faultHook: FaultHook | undefined;
+  /** What the fallback rule sees of this gateway: its chains and live breaker states. */
+  private readonly view: FallbackView = { models: undefined, breakerOf: (id) => this.policies.get(id)?.breaker.state };
 
   constructor(private readonly opts: GatewayOptions) {
     const env = opts.env ?? process.env;
     this.chains = opts.models ?? {};
+    this.view.models = this.chains;
     this.scrubber = new SecretScrubber(Object.values(opts.dependencies).map((d) => (d.apiKeyEnv ? env[d.apiKeyEnv] : undefined)));
     this.cache = new ResponseCache(opts.cacheLimit);
     this.queue = new CallQueue(opts.queueStore, opts.queueLimit);
@@ -199,33 +203,31 @@ export class Gateway {
   status(): DependencyStatus[] {
     return [...this.policies.values()].map((p) => {
       const { id, breaker, errorRate, ...rest } = this.health(p.dep.id);
-      const out: DependencyStatus = { id, kind: p.dep.kind, breaker, errorRate, ...rest, profile: p.dep.profile, degrade: p.dep.degrade, critical: p.dep.critical, hasFallback: this.hasFallback(p.dep.id) };
+      const out: DependencyStatus = { id, kind: p.dep.kind, breaker, errorRate, ...rest, profile: p.dep.profile, degrade: p.dep.degrade, critical: p.dep.critical, hasFallback: this.chained(p.dep.id) };
       if (p.dep.model) out.model = p.dep.model;
       if (p.dep.url) out.url = p.dep.url;
       return out;
     });
   }
 
-  /**
-   * Why the runtime is not ready, for `/readyz`: each critical dependency that
-   * is open or isolated with no chain offering another dependency that admits calls.
-   */
+  /** The dependencies that keep the runtime from being ready, by the rule `/readyz` applies (observability/health.ts). */
   readinessProblems(): string[] {
-    const problems: string[] = [];
-    for (const p of this.policies.values()) {
-      const state = p.breaker.state;
-      if (!p.dep.critical || state === 'closed' || state === 'half-open') continue;
-      const alternatives = Object.values(this.chains)
-        .filter((c) => c.includes(p.dep.id))
-        .flat()
-        .filter((id) => id !== p.dep.id && this.policies.get(id)?.breaker.state === 'closed');
-      if (alternatives.length === 0) problems.push(`critical dependency "${p.dep.id}" is ${state} and no fallback is available`);
-    }
-    return problems;
+    return this.status()
+      .filter((d) => blocksReadiness(d, this.view))
+      .map((d) => `critical dependency "${d.id}" is ${d.breaker} and no fallback is available`);
   }
 
-  /** Whether some model chain offers another dependency after or besides this one. */
+  /**
+   * Whether calls to this dependency still get an answer while it is down
+   * (the one fallback rule, observability/health.ts): its degrade mode, or a
+   * chain member that is not down. The `breakerOpen` alert's level follows it.
+   */
   hasFallback(dependency: string): boolean {
+    return dependencyHasFallback({ id: dependency, degrade: this.policy(dependency).dep.degrade }, this.view);
+  }
+
+  /** Whether some model chain offers another dependency besides this one (the status JSON's `hasFallback`). */
+  private chained(dependency: string): boolean {
     return Object.values(this.chains).some((c) => c.includes(dependency) && c.length > 1);
   }
 

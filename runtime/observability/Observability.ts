@@ -14,7 +14,7 @@ import type { BreakerState, RuntimeStatus } from '../protocol/status.ts';
 import { agentsOf, walkTree } from '../protocol/status.ts';
 import { AlertEngine, type AlertListener } from './alerts.ts';
 import type { Disposable } from '../protocol/emitter.ts';
-import { dependencyHasFallback, livez, readyz } from './health.ts';
+import { dependencyHasFallback, livez, readyz, statusView } from './health.ts';
 import { createLogger, type LoggerOptions, type RuntimeLog } from './logger.ts';
 import { Metrics, type DependencyKind, type Pricing } from './metrics.ts';
 import { SecretScrubber } from '../protocol/redact.ts';
@@ -170,6 +170,8 @@ export class Observability {
         return this.dependencyCall({ dependency: p.dependency, latencyMs: p.latencyMs, ok: true, agent: p.agent });
       case 'give-up':
       case 'rejected': {
+        // A call its caller aborted is not the dependency's failure (the gateway's health does not count it either).
+        if (p.reason === 'aborted') return;
         const category = p.phase === 'rejected' ? 'breaker_open' : categoryOf(p);
         this.dependencyCall({ dependency: p.dependency, latencyMs: p.latencyMs, ok: false, agent: p.agent, errorCategory: category });
         if (p.phase === 'give-up') {
@@ -254,8 +256,9 @@ export class Observability {
     for (const { node } of walkTree(status.tree)) {
       if (node.kind === 'supervisor') this.alerts.intensity(node.id, node.intensity.inWindow, node.intensity.limit);
     }
+    const view = statusView(status);
     for (const d of status.dependencies) {
-      this.alerts.breaker(d.id, d.breaker, dependencyHasFallback(d));
+      this.alerts.breaker(d.id, d.breaker, dependencyHasFallback(d, view));
       this.reliability.breaker(d.id, d.breaker);
     }
   }
