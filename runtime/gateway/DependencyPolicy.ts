@@ -16,7 +16,7 @@ import { DependencyBreaker } from './DependencyBreaker.ts';
 import { HealthStats } from './HealthStats.ts';
 import { classify, type Classifier } from './classify.ts';
 import { withFault, type FaultHook } from './faults.ts';
-import { BreakerOpenError, BudgetExceededError, DependencyTimeoutError, RetriesExhaustedError } from './errors.ts';
+import { AbortError, BreakerOpenError, BudgetExceededError, DependencyTimeoutError, RetriesExhaustedError } from './errors.ts';
 import type { Clock } from './clock.ts';
 import type { AttemptContext, Transport } from './httpTransport.ts';
 import type { HttpCall } from './httpCall.ts';
@@ -173,7 +173,7 @@ export class DependencyPolicy {
       this.inFlight.add(cancel);
       let onCallerAbort: (() => void) | undefined;
       if (o.signal) {
-        onCallerAbort = () => finish(abortReason(o.signal!));
+        onCallerAbort = () => finish(abortReason(o.signal!, dep.id));
         if (o.signal.aborted) return onCallerAbort();
         o.signal.addEventListener('abort', onCallerAbort, { once: true });
       }
@@ -227,10 +227,9 @@ export function errInfo(e: unknown): { type: string; message: string; status?: n
   return info;
 }
 
-function abortReason(signal: AbortSignal): Error {
+function abortReason(signal: AbortSignal, dependency: string): Error {
   const r = signal.reason;
-  if (r instanceof Error) return r;
-  return Object.assign(new Error('The call was aborted by its caller'), { name: 'AbortError' });
+  return r instanceof Error ? r : new AbortError(dependency);
 }
 
 function round(ms: number): number {

@@ -25,12 +25,15 @@ import { httpTransport, type AttemptContext, type HttpDeps, type Transport } fro
 import { chatTransport } from './chatTransport.ts';
 import type { FaultHook } from './faults.ts';
 import { blocksReadiness, dependencyHasFallback, type FallbackView } from '../observability/health.ts';
+import { RuntimeStoppingError } from '../errors.ts';
 import {
   BreakerOpenError,
+  BudgetExceededError,
   DependencyError,
   FallbackExhaustedError,
   InvalidCallError,
   QueueFullError,
+  RetriesExhaustedError,
   UnknownDependencyError,
   type DependencyQueued,
   type DependencyUnavailable,
@@ -269,7 +272,7 @@ export class Gateway {
   dispose(): void {
     if (this.disposer.signal.aborted) return;
     this.disposer.abort();
-    const stopping = Object.assign(new Error('The gateway is shutting down'), { name: 'RuntimeStoppingError' });
+    const stopping = new RuntimeStoppingError();
     for (const p of this.policies.values()) {
       this.writeState(p.dep.id);
       p.cancelAll(stopping);
@@ -399,7 +402,7 @@ export class Gateway {
 /** Whether a failure means "the dependency is not available" (as opposed to "the request was refused"). */
 function isUnavailability(e: unknown, p: DependencyPolicy): boolean {
   if (e instanceof BreakerOpenError) return true;
-  if (e instanceof DependencyError) return e.retryable || e.name === 'RetriesExhaustedError' || e.name === 'BudgetExceededError';
+  if (e instanceof DependencyError) return e.retryable || e instanceof RetriesExhaustedError || e instanceof BudgetExceededError;
   return classify(e, p.dep).retryable;
 }
 

@@ -3,7 +3,7 @@
  * the API key, and the mapping of fetch failures and error statuses to the
  * gateway's error classes.
  */
-import { ContentFilterError, DependencyHttpError, DependencyNetworkError, MalformedResponseError } from './errors.ts';
+import { AbortError, ContentFilterError, DependencyHttpError, DependencyNetworkError, MalformedResponseError } from './errors.ts';
 import { isRetryableStatus, looksLikeContentFilter, networkCode, parseRetryAfter } from './classify.ts';
 import type { SecretScrubber } from '../protocol/redact.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
@@ -55,7 +55,8 @@ async function send(dep: ResolvedDependency, url: string, init: RequestInit, d: 
 
 /** A rejected fetch or body read: connection refused, reset, or cut. */
 export function fetchFailure(dep: ResolvedDependency, e: unknown, scrubber: SecretScrubber): Error {
-  if (e instanceof Error && e.name === 'AbortError') return e;
+  // An aborted attempt keeps the reason it was aborted with; a platform abort is a DOMException, which has no subclasses to check.
+  if (e instanceof AbortError || (e instanceof DOMException && e.name === 'AbortError')) return e;
   const code = networkCode(e) ?? ((e as { code?: unknown })?.code as string | undefined) ?? 'network';
   const cause = (e as { cause?: { message?: unknown } })?.cause?.message;
   const detail = `${e instanceof Error ? e.message : String(e)}${typeof cause === 'string' ? `: ${cause}` : ''}`;
