@@ -41,7 +41,7 @@ export interface SupervisorSpec {
 }
 export type ChildSpec = AgentSpec | SupervisorSpec;
 
-export interface RuntimeOptions {
+export interface RuntimeSettings {
   port: number;
   spares: number;
   /** Extra spares held for a while after a restart storm, at most. */
@@ -57,7 +57,7 @@ export interface ResolvedConfig {
   file: string;
   /** Directory the config's relative paths resolve against. */
   baseDir: string;
-  runtime: RuntimeOptions;
+  runtime: RuntimeSettings;
   supervisor: SupervisorSpec;
   raw: ConfigInput;
 }
