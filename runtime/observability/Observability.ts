@@ -70,7 +70,8 @@ export class Observability {
   readonly alerts: AlertEngine;
   readonly reliability: ReliabilityTracker;
   readonly scrubber: SecretScrubber;
-  readonly log: RuntimeLog | null;
+  private runtimeLog: RuntimeLog | null = null;
+  private readonly secrets: string[];
   readonly webhook: WebhookSink | null;
   private readonly kinds = new Map<string, DependencyKind>();
   private on: boolean;
@@ -82,6 +83,7 @@ export class Observability {
     this.clock = opts.clock ?? Date.now;
     for (const [id, d] of Object.entries(deps)) if (d.kind) this.kinds.set(id, d.kind);
     const secrets = [...secretValues(deps, opts.env ?? process.env), ...(opts.log?.redact ?? [])];
+    this.secrets = secrets;
     this.scrubber = new SecretScrubber(secrets);
     const pricing: Record<string, Pricing> = {};
     for (const [id, d] of Object.entries(deps)) if (d.price) pricing[id] = d.price;
@@ -91,7 +93,7 @@ export class Observability {
     this.alerts = new AlertEngine(rules, { clock: opts.clock });
     const currency = Object.values(pricing).find((p) => p.currency)?.currency;
     this.reliability = new ReliabilityTracker({ clock: opts.clock, slaTargetMs: rules.sla.targetMs, currency });
-    this.log = opts.log ? createLogger({ ...opts.log, redact: secrets }) : null;
+    if (opts.log) this.openLog(opts.log);
     this.webhook = rules.webhook
       ? new WebhookSink({
           ...rules.webhook,
@@ -113,6 +115,20 @@ export class Observability {
         else l.warn(fields, e.message);
       }),
     );
+  }
+
+  /** The log, once opened (`log` in the options, or `openLog`); null without one. */
+  get log(): RuntimeLog | null {
+    return this.runtimeLog;
+  }
+
+  /**
+   * Opens the log file (creating its directory): separate from the
+   * constructor so that a runtime does no I/O before it starts.
+   */
+  openLog(o: Omit<LoggerOptions, 'redact'> & { redact?: string[] }): RuntimeLog {
+    this.runtimeLog ??= createLogger({ ...o, redact: [...this.secrets, ...(o.redact ?? [])] });
+    return this.runtimeLog;
   }
 
   get enabled(): boolean {
