@@ -49,11 +49,8 @@ export async function until(check: () => boolean, what: string, timeoutMs = 20_0
   }
 }
 
-/** The q-quantile of sorted samples (nearest rank). */
-export function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
+/** The q-quantile of sorted samples: the runtime's one percentile (nearest rank). */
+export { percentile as quantile } from '../runtime/observability/percentiles.ts';
 
 /** A temp directory removed when the process exits, also after a crash of the benchmark. */
 export function benchDir(prefix: string): string {

@@ -15,7 +15,7 @@ import type { Transition } from './supervision/machines.ts';
 import { HostPool } from './isolation/HostPool.ts';
 import { hostScript, runtimeVersion } from './isolation/paths.ts';
 import { createModuleResolver } from './isolation/moduleResolver.ts';
-import type { HostOp } from './isolation/hostProtocol.ts';
+import type { HostOp, HostOpHandler, HostOpHandlers } from './isolation/hostProtocol.ts';
 import { Router } from './messaging/Router.ts';
 import type { Mailbox, MailboxFactory } from './messaging/Mailbox.ts';
 import type { CheckpointStore, FallbackEvent } from './state/CheckpointStore.ts';
@@ -69,22 +69,23 @@ export class Runtime {
   readonly startedAt = Date.now();
   readonly root: Supervisor;
   readonly router: Router;
-  /** JSON lines to `<stateDir>/logs/runtime.log` (rotated), also sent as `log` events. */
-  readonly log: Logger;
+  /** JSON lines to `<stateDir>/logs/runtime.log` (rotated), also sent as `log` events; opened by `start()`. */
+  log!: Logger;
   readonly obs: Observability;
   deps!: DependencyWiring;
-  readonly store: CheckpointStore;
+  /** Checkpoints and inboxes; opened by `start()`. */
+  store!: CheckpointStore;
   readonly faults: FaultCatalogue;
   private readonly pool: HostPool;
   private readonly agents = new Map<string, AgentNode>();
   private readonly records = new Map<string, AgentRecord>();
   private readonly mailboxes = new Map<string, Mailbox>();
-  private readonly mailboxFactory: MailboxFactory;
+  private mailboxFactory!: MailboxFactory;
   private control: ControlServer | undefined;
   private stopping: Promise<RuntimeStopped> | undefined;
   private metricsTimer: NodeJS.Timeout | undefined;
   /** Extra request handlers (`ctx` ops and control methods) registered by other parts. */
-  readonly hostOps = new Map<HostOp, (agent: string, args: any) => Promise<unknown>>();
+  readonly hostOps: HostOpHandlers = new Map<HostOp, HostOpHandler<HostOp>>();
   readonly methods = new Map<string, (params: any, session: Session) => Promise<unknown>>();
   /** Every agent id of the tree, in start order. */
   readonly agentIds: string[];
@@ -95,27 +96,14 @@ export class Runtime {
     this.config = o.config;
     this.agentIds = agentSpecs(o.config.supervisor).map((a) => a.id);
     this.stateDir = o.stateDir ?? path.join(o.config.baseDir, '.faultline');
-    mkdirSync(this.stateDir, { recursive: true });
-    // The state dir holds the token, logs and checkpoints: never commit it.
-    const ignore = path.join(this.stateDir, '.gitignore');
-    if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
     this.done = new Promise((r) => (this.resolveDone = r));
     this.obs = new Observability({
       system: o.config.name,
-      alerts: o.config.raw.alerts,
-      dependencies: o.config.raw.dependencies,
-      log: { dir: path.join(this.stateDir, 'logs'), onLine: (line) => this.emit('log', line as EventPayloads['log']) },
+      alerts: o.config.alerts,
+      dependencies: o.config.dependencies,
       enabled: o.instrumentation !== false,
     });
-    this.log = this.obs.log!.logger;
-    const ck = o.config.raw.checkpoints;
-    try {
-      this.store = o.store ?? openCheckpointStore({ ...ck, path: ck?.path ?? path.join(this.stateDir, 'checkpoints.db') }, o.config.baseDir, this.version);
-    } catch (e) {
-      throw NativeModuleError.from(e) ?? e;
-    }
-    this.mailboxFactory = o.mailboxes ?? this.store.inboxes();
-    this.store.onWriteError((e) => this.log.error({ agent: e.agent, msgId: e.id, err: e.error }, `state write failed (${e.what} of ${e.id} for ${e.agent})`));
+    const ck = o.config.checkpoints;
     const clock = o.clock ?? systemClock;
     this.pool = new HostPool({
       script: hostScript(),
@@ -144,6 +132,7 @@ export class Runtime {
       },
     );
     const resolveModule = createModuleResolver(this.stateDir);
+    const runtime = this;
     const env: AgentEnv = {
       clock,
       pool: this.pool,
@@ -153,9 +142,11 @@ export class Runtime {
         if (!r) this.records.set(id, (r = { restarts: 0, starts: 0 }));
         return r;
       },
-      store: this.store,
+      get store() {
+        return runtime.store;
+      },
       restore: (agent) => this.restore(agent),
-      summarize: ck?.summarize,
+      summarize: ck.summarize,
       maxDeliveries: o.config.runtime.maxDeliveries,
       resolveModule,
       handleRequest: (agent, op, args) => this.hostRequest(agent, op, args),
@@ -275,8 +266,31 @@ export class Runtime {
     this.control?.broadcast(name, payload);
   }
 
-  /** Starts the control channel, the warm spares and the tree, in that order. */
+  /**
+   * Opens what the constructor only described: the state dir, the log and
+   * the checkpoint store. The first thing `start()` does, so that building a
+   * Runtime touches no file.
+   */
+  private open(): void {
+    if (this.store) return;
+    mkdirSync(this.stateDir, { recursive: true });
+    // The state dir holds the token, logs and checkpoints: never commit it.
+    const ignore = path.join(this.stateDir, '.gitignore');
+    if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
+    this.log = this.obs.openLog({ dir: path.join(this.stateDir, 'logs'), onLine: (line) => this.emit('log', line as EventPayloads['log']) }).logger;
+    const ck = this.config.checkpoints;
+    try {
+      this.store = this.o.store ?? openCheckpointStore({ ...ck, path: ck.path ?? path.join(this.stateDir, 'checkpoints.db') }, this.config.baseDir, this.version);
+    } catch (e) {
+      throw NativeModuleError.from(e) ?? e;
+    }
+    this.mailboxFactory = this.o.mailboxes ?? this.store.inboxes();
+    this.store.onWriteError((e) => this.log.error({ agent: e.agent, msgId: e.id, err: e.error }, `state write failed (${e.what} of ${e.id} for ${e.agent})`));
+  }
+
+  /** Opens the state dir, log and store, then starts the control channel, the warm spares and the tree, in that order. */
   async start(o: { onListening?: (port: number) => void } = {}): Promise<{ port: number }> {
+    this.open();
     this.control = new ControlServer({
       token: this.token,
       port: this.o.port ?? this.config.runtime.port,
@@ -313,8 +327,7 @@ export class Runtime {
    * windows), then builds the dependency layer on it.
    */
   private async loadMeta() {
-    const raw = this.config.raw;
-    const deps = raw.dependencies ?? {};
+    const deps = this.config.dependencies;
     const breakers = new Map<string, unknown>();
     for (const id of Object.keys(deps)) breakers.set(`gateway.breaker.${id}`, await this.store.getMeta(`gateway.breaker.${id}`));
     const walk = async (s: SupervisorSpec) => {
@@ -325,7 +338,7 @@ export class Runtime {
     await walk(this.config.supervisor);
     this.deps = wireDependencies({
       dependencies: deps,
-      models: raw.models ?? {},
+      models: this.config.models,
       obs: this.obs,
       faults: this.faults,
       hostOps: this.hostOps,
@@ -356,7 +369,7 @@ export class Runtime {
       runtime: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, version: this.version, name: this.config.name, startedAt: new Date(this.startedAt).toISOString(), port: this.port, spares: this.pool.ready },
       tree: this.root.status(),
       dependencies: this.deps?.gateway.status() ?? [],
-      models: this.config.raw.models ?? {},
+      models: this.config.models,
       faults: this.faults.list(),
       ...this.obs.statusExtra(),
     };
@@ -459,7 +472,7 @@ export class Runtime {
   /** Stops the tree in reverse order within the shutdown timeouts, then everything else. */
   stop(result: RuntimeStopped = { code: 0, reason: 'stopped' }): Promise<RuntimeStopped> {
     this.stopping ??= (async () => {
-      this.log.info({}, `runtime stopping: ${result.reason}`);
+      this.log?.info({}, `runtime stopping: ${result.reason}`);
       this.router.close();
       this.faults.close();
       clearInterval(this.metricsTimer);
@@ -469,8 +482,8 @@ export class Runtime {
       if (this.o.writeRuntimeFile !== false) removeRuntimeFile(this.stateDir, process.pid);
       await this.control?.close();
       await this.deps?.close();
-      await this.store.close();
-      this.log.info({}, 'runtime stopped');
+      await this.store?.close();
+      this.log?.info({}, 'runtime stopped');
       await this.obs.close();
       this.resolveDone(result);
       return result;

@@ -6,28 +6,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { controlUrl, type RuntimeFile } from '../protocol/runtimeFile.ts';
-import { parseFrame, request, type MethodName, type Methods, type RpcErrorObject } from '../protocol/rpc.ts';
+import type { MethodName, Methods } from '../protocol/rpc.ts';
 import { processAlive, readRuntimeFile } from '../control/runtimeFileIO.ts';
+import type { Disposable } from '../protocol/emitter.ts';
+import { RpcConnection, RuntimeUnreachableError } from '../protocol/rpcClient.ts';
 
-/** The runtime is not running, or cannot be reached. */
-export class NoRuntimeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NoRuntimeError';
-  }
-}
+export { RuntimeRpcError, RuntimeUnreachableError } from '../protocol/rpcClient.ts';
 
-/** A JSON-RPC error returned by the runtime. */
-export class RemoteError extends Error {
-  readonly code: number;
-  readonly type?: string;
-  constructor(e: RpcErrorObject) {
-    super(e.message);
-    this.name = 'RemoteError';
-    this.code = e.code;
-    this.type = e.data?.type;
-  }
-}
+/** No runtime is running here (no runtime.json, a stale one), or it cannot be reached: the CLI's "start one with `faultline up`". */
+export class NoRuntimeError extends RuntimeUnreachableError {}
 
 /**
  * The state dir clients use: `--state-dir`, else the one beside `--config`,
@@ -53,75 +40,36 @@ export function locateRuntime(stateDir: string): RuntimeFile {
   return f;
 }
 
+/** A control-channel connection from the CLI (and drills, benchmarks): the protocol's one RPC client over a `ws` socket. */
 export class RuntimeClient {
-  private ws!: WebSocket;
-  private nextId = 1;
-  private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  private listeners = new Set<(method: string, params: any) => void>();
-  private closedError: Error | undefined;
+  private constructor(readonly file: RuntimeFile, private readonly ws: WebSocket, private readonly rpc: RpcConnection) {}
 
-  private constructor(readonly file: RuntimeFile) {}
-
-  static async connect(file: RuntimeFile, timeoutMs = 5000): Promise<RuntimeClient> {
-    const c = new RuntimeClient(file);
-    await c.open(timeoutMs);
-    return c;
-  }
-
-  private open(timeoutMs: number): Promise<void> {
+  static connect(file: RuntimeFile, timeoutMs = 5000): Promise<RuntimeClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(controlUrl(this.file), { headers: { authorization: `Bearer ${this.file.token}` }, handshakeTimeout: timeoutMs });
-      this.ws = ws;
-      ws.once('open', () => resolve());
-      ws.once('unexpected-response', (_req, res) => reject(new NoRuntimeError(`The runtime at ${this.file.url} refused the connection (HTTP ${res.statusCode}); is runtime.json from another run?`)));
-      ws.once('error', (e) => reject(new NoRuntimeError(`Cannot reach the Faultline runtime at ${this.file.url}: ${(e as Error).message}`)));
-      ws.on('message', (data) => {
-        const f = parseFrame(data.toString());
-        if (f.kind === 'response') {
-          const id = f.response.id as number;
-          const p = this.pending.get(id);
-          if (!p) return;
-          this.pending.delete(id);
-          if ('error' in f.response) p.reject(new RemoteError(f.response.error));
-          else p.resolve(f.response.result);
-        } else if (f.kind === 'notification') {
-          for (const l of this.listeners) l(f.notification.method, f.notification.params);
-        } else if (f.kind === 'error' && f.error.id !== null) {
-          const p = this.pending.get(f.error.id as number);
-          p?.reject(new RemoteError(f.error.error));
-        }
-      });
-      ws.on('close', () => {
-        this.closedError = new NoRuntimeError('The connection to the Faultline runtime closed (the runtime stopped or was killed).');
-        for (const p of this.pending.values()) p.reject(this.closedError);
-        this.pending.clear();
-      });
+      const ws = new WebSocket(controlUrl(file), { headers: { authorization: `Bearer ${file.token}` }, handshakeTimeout: timeoutMs });
+      const rpc = new RpcConnection({ send: (t) => ws.send(t), close: () => ws.close() });
+      ws.on('message', (data) => rpc.receive(data.toString()));
+      ws.on('close', () => rpc.closed());
+      ws.once('open', () => resolve(new RuntimeClient(file, ws, rpc)));
+      ws.once('unexpected-response', (_req, res) => reject(new NoRuntimeError(`The runtime at ${file.url} refused the connection (HTTP ${res.statusCode}); is runtime.json from another run?`)));
+      ws.once('error', (e) => reject(new NoRuntimeError(`Cannot reach the Faultline runtime at ${file.url}: ${(e as Error).message}`)));
     });
   }
 
+  /** Rejects with `RuntimeRpcError` (the runtime's answer) or `RuntimeUnreachableError`. */
   call<M extends MethodName>(method: M, params: Methods[M]['params'], timeoutMs = 30_000): Promise<Methods[M]['result']> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new NoRuntimeError(`The runtime did not answer "${method}" within ${timeoutMs} ms.`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } });
-      this.ws.send(JSON.stringify(request(id, method, params)));
-    });
+    return this.rpc.call(method, params, timeoutMs);
   }
 
-  onEvent(fn: (method: string, params: any) => void): { dispose(): void } {
-    this.listeners.add(fn);
-    return { dispose: () => this.listeners.delete(fn) };
+  onEvent(fn: (method: string, params: any) => void): Disposable {
+    return this.rpc.onEvent((n) => fn(n.method, n.params));
   }
 
-  onClose(fn: () => void) {
+  onClose(fn: () => void): void {
     this.ws.on('close', fn);
   }
 
-  close() {
+  close(): void {
     this.ws.close();
   }
 }

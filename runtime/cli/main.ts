@@ -5,7 +5,7 @@
 import { ConfigError } from '../errors.ts';
 import { findNode } from '../protocol/status.ts';
 import { intOption, jsonArg, parse, UsageError } from './args.ts';
-import { findStateDir, locateRuntime, NoRuntimeError, RemoteError, RuntimeClient } from './client.ts';
+import { findStateDir, locateRuntime, RuntimeClient, RuntimeRpcError, RuntimeUnreachableError } from './client.ts';
 import { renderStatus } from './render.ts';
 import { up, upHelp } from './up.ts';
 import { MOCK_MODEL_USAGE, runMockModel } from '../mockModel/cli.ts';
@@ -266,11 +266,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`faultline: ${e.message}`);
       return 2;
     }
-    if (e instanceof NoRuntimeError) {
+    if (e instanceof RuntimeUnreachableError) {
       console.error(`faultline: ${e.message}`);
       return 1;
     }
-    if (e instanceof RemoteError) {
+    if (e instanceof RuntimeRpcError) {
       console.error(`faultline ${cmd}: ${e.message}`);
       return e.code === -32602 ? 2 : 1;
     }

@@ -41,7 +41,7 @@ export interface SupervisorSpec {
 }
 export type ChildSpec = AgentSpec | SupervisorSpec;
 
-export interface RuntimeOptions {
+export interface RuntimeSettings {
   port: number;
   spares: number;
   /** Extra spares held for a while after a restart storm, at most. */
@@ -57,8 +57,17 @@ export interface ResolvedConfig {
   file: string;
   /** Directory the config's relative paths resolve against. */
   baseDir: string;
-  runtime: RuntimeOptions;
+  runtime: RuntimeSettings;
   supervisor: SupervisorSpec;
+  /** Dependencies by id, as configured (the gateway applies their profiles). */
+  dependencies: NonNullable<ConfigInput['dependencies']>;
+  /** Model fallback chains: chain name → dependency ids, in order. */
+  models: Record<string, string[]>;
+  /** The checkpoint store; `path` unset means `checkpoints.db` in the state dir. */
+  checkpoints: NonNullable<ConfigInput['checkpoints']>;
+  /** Alert rules as configured (observability applies the defaults). */
+  alerts: ConfigInput['alerts'];
+  /** The validated config as written. */
   raw: ConfigInput;
 }
 
@@ -184,6 +193,10 @@ export function resolveConfig(json: unknown, file: string): ResolvedConfig {
       maxDeliveries: rt.maxDeliveries ?? DEFAULTS.runtime.maxDeliveries,
     },
     supervisor,
+    dependencies: deps,
+    models: cfg.models ?? {},
+    checkpoints: cfg.checkpoints ?? {},
+    alerts: cfg.alerts,
     raw: cfg,
   };
 }

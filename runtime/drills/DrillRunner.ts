@@ -13,7 +13,8 @@ import type { Drill, Step } from './drillSchema.ts';
 import type { DrillJournal, HypothesisResult, StepResult } from './journal.ts';
 import { probeName, runProbe, type ProbeContext, type ProbeResult } from './probes.ts';
 import { RecoveryTracker } from './RecoveryTracker.ts';
-import { errorType, type Disposable, type RuntimeTarget } from './RuntimeTarget.ts';
+import { errorType, type RuntimeTarget } from './RuntimeTarget.ts';
+import type { Disposable } from '../protocol/emitter.ts';
 
 export interface RunnerOptions {
   runner: DrillJournal['runner'];

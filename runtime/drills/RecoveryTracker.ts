@@ -6,7 +6,7 @@
  * it. Pure: fed events and marks, it keeps no clock of its own.
  */
 import { globMatch } from '../faults/seededRandom.ts';
-import { percentiles, type Percentiles } from '../load/percentiles.ts';
+import { percentiles, type Percentiles } from '../observability/percentiles.ts';
 
 export interface FaultMark {
   /** Epoch ms. */

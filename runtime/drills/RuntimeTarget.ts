@@ -5,7 +5,7 @@
  * over the control channel).
  */
 
-export interface Disposable { dispose(): void }
+import type { Disposable } from '../protocol/emitter.ts';
 
 export interface HttpReply { status: number; body: string }
 

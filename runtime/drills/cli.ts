@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from '../cli/args.ts';
 import { findStateDir, NoRuntimeError } from '../cli/client.ts';
+import { ConfigError } from '../errors.ts';
 import { processAlive, readRuntimeFile } from '../control/runtimeFileIO.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { DrillFileError, killsRuntime, loadDrillFile } from './drillFile.ts';
@@ -94,7 +95,7 @@ export async function drillCommand(argv: string[]): Promise<number> {
   try {
     session = await open(values, killsRuntime(drill), say);
   } catch (e) {
-    if (e instanceof NoRuntimeError || (e as Error).name === 'ConfigError') throw e;
+    if (e instanceof NoRuntimeError || e instanceof ConfigError) throw e;
     err(`faultline drill: cannot start the runtime for the drill: ${(e as Error).message}`);
     return 1;
   }

@@ -70,7 +70,6 @@ export const drillSchema = z
   .strict();
 
 export type Drill = z.output<typeof drillSchema>;
-export type DrillInput = z.input<typeof drillSchema>;
 export type Probe = z.output<typeof probeSchema>;
 export type Step = z.output<typeof stepSchema>;
 export type Tolerance = z.output<typeof toleranceSchema>;

@@ -10,13 +10,13 @@ import type { RuntimeFile } from '../protocol/runtimeFile.ts';
 import { RuntimeClient } from '../cli/client.ts';
 import type { OwnedRuntime } from './ownedRuntime.ts';
 import type { RuntimeTarget } from './RuntimeTarget.ts';
+import { Emitter } from '../protocol/emitter.ts';
 
-type Listener = { events: string[]; fn: (event: string, payload: any) => void };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RemoteTarget implements RuntimeTarget {
-  private listeners = new Set<Listener>();
+  private readonly notifications = new Emitter<{ event: string; payload: any }>();
   private events = new Set<string>();
 
   private constructor(private client: RuntimeClient, private file: RuntimeFile, private readonly stateDir: string, private readonly owned?: OwnedRuntime) {
@@ -47,7 +47,7 @@ export class RemoteTarget implements RuntimeTarget {
     this.lost = undefined;
     this.client.onClose(() => { this.lost ??= 'the connection to the runtime closed (it stopped or was killed)'; });
     this.client.onEvent((event, payload) => {
-      for (const l of this.listeners) if (l.events.includes('*') || l.events.includes(event)) l.fn(event, payload);
+      this.notifications.fire({ event, payload });
     });
   }
 
@@ -55,12 +55,14 @@ export class RemoteTarget implements RuntimeTarget {
     return this.client.call(method as never, params as never, timeoutMs);
   }
 
-  async subscribe(events: string[], fn: Listener['fn']) {
-    const l = { events, fn };
-    this.listeners.add(l);
+  async subscribe(events: string[], fn: (event: string, payload: any) => void) {
+    const all = events.includes('*');
+    const sub = this.notifications.event((n) => {
+      if (all || events.includes(n.event)) fn(n.event, n.payload);
+    });
     for (const e of events) this.events.add(e);
     await this.client.call('subscribe', { events: events as never });
-    return { dispose: () => void this.listeners.delete(l) };
+    return sub;
   }
 
   async http(path: string) {

@@ -9,20 +9,21 @@
  * timer goes through the injected clock, and the timeout is one timer per
  * attempt with no AbortSignal unless the transport asks for one (cockatiel's
  * cooperative timeout costs ~19 µs a call in AbortSignal listeners alone).
- * The delays themselves come from cockatiel's ExponentialBackoff.
+ * The delays come from the one backoff (runtime/protocol/backoff.ts).
  */
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import { backoffDelay, type BackoffOptions } from '../protocol/backoff.ts';
 import { DependencyBreaker } from './DependencyBreaker.ts';
 import { HealthStats } from './HealthStats.ts';
 import { classify, type Classifier } from './classify.ts';
 import { withFault, type FaultHook } from './faults.ts';
-import { BreakerOpenError, BudgetExceededError, DependencyTimeoutError, RetriesExhaustedError } from './errors.ts';
+import { AbortError, BreakerOpenError, BudgetExceededError, DependencyTimeoutError, RetriesExhaustedError } from './errors.ts';
 import type { Clock } from './clock.ts';
 import type { AttemptContext, Transport } from './httpTransport.ts';
 import type { HttpCall } from './httpCall.ts';
-import type { GatewayEmitter, DependencyCallEvent } from './GatewayEvents.ts';
+import type { DependencyCallEvent, GatewayEvent } from './GatewayEvents.ts';
+import type { Emitter } from '../protocol/emitter.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
-import type { Redactor } from './redact.ts';
+import type { SecretScrubber } from '../protocol/redact.ts';
 import type { BreakerState } from '../protocol/status.ts';
 
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
@@ -44,15 +45,21 @@ export interface PolicyEnv {
   clock: Clock;
   /** Waits out a retry delay; resolves early when `signal` aborts. */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  emitter: GatewayEmitter;
-  redactor: Redactor;
+  emitter: Emitter<GatewayEvent>;
+  scrubber: SecretScrubber;
   log?: LogFn;
   classifier?: Classifier;
   faultHook: () => FaultHook | undefined;
   /** Aborted when the gateway is disposed: ends retry sleeps. */
   disposed: AbortSignal;
   onBreakerTransition: (dep: string, state: BreakerState, previous: BreakerState) => void;
+  /** The retry delays' jitter source (default Math.random). */
+  random?: () => number;
 }
+
+/** Retry delays double from `baseDelayMs`, ±20 % jitter, so agents that failed together do not retry together. */
+const RETRY_FACTOR = 2;
+const RETRY_JITTER = 0.2;
 
 /** Errors that mean the dependency failed (they count against the breaker). */
 function isDependencyFailure(e: Error): boolean {
@@ -62,7 +69,7 @@ function isDependencyFailure(e: Error): boolean {
 export class DependencyPolicy {
   readonly breaker: DependencyBreaker;
   readonly stats = new HealthStats();
-  private readonly backoff: ExponentialBackoff<unknown>;
+  private readonly backoff: BackoffOptions;
   /** Cancels of attempts in flight, so dispose does not wait out their timeouts. */
   private readonly inFlight = new Set<(e: Error) => void>();
 
@@ -72,7 +79,7 @@ export class DependencyPolicy {
     private readonly env: PolicyEnv,
     breakerState?: unknown,
   ) {
-    this.backoff = new ExponentialBackoff({ initialDelay: dep.retry.baseDelayMs, maxDelay: dep.retry.maxDelayMs });
+    this.backoff = { baseMs: dep.retry.baseDelayMs, maxMs: dep.retry.maxDelayMs, factor: RETRY_FACTOR, jitter: RETRY_JITTER };
     this.breaker = new DependencyBreaker(dep.id, dep.breaker, isDependencyFailure, (s, p) => env.onBreakerTransition(dep.id, s, p), env.clock, breakerState);
   }
 
@@ -83,6 +90,7 @@ export class DependencyPolicy {
       admission = this.breaker.admit();
     } catch (e) {
       this.stats.rejected += 1;
+      this.stats.callEnded(false);
       if (this.env.emitter.active) this.event('rejected', o, { reason: (e as BreakerOpenError).state, error: errInfo(e) });
       this.env.log?.('debug', `dependency ${this.dep.id} rejected: breaker ${(e as BreakerOpenError).state}`, { dependency: this.dep.id, agent: o.agent, point: o.point });
       throw e;
@@ -96,7 +104,6 @@ export class DependencyPolicy {
   private async attempts(request: unknown, o: CallOptions, maxAttempts: number): Promise<unknown> {
     const { clock, emitter } = this.env;
     const deadline = clock.now() + this.dep.budgetMs;
-    let backoff: IBackoff<unknown> | undefined;
     let lastError: Error | undefined;
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - clock.now();
@@ -108,14 +115,15 @@ export class DependencyPolicy {
       try {
         const value = await this.attempt(request, o, timeoutMs);
         const latencyMs = clock.now() - t0;
-        this.stats.record(true, latencyMs);
+        this.stats.attempt(latencyMs);
+        this.stats.callEnded(true);
         if (emitter.active) this.event('success', o, { attempt, latencyMs: round(latencyMs) });
         return value;
       } catch (raw) {
         const latencyMs = clock.now() - t0;
-        const err = this.env.redactor.redactError(raw instanceof Error ? raw : new Error(String(raw)));
+        const err = this.env.scrubber.scrubError(raw instanceof Error ? raw : new Error(String(raw)));
         if (o.signal?.aborted || this.env.disposed.aborted) throw this.giveUp(o, attempt, err, 'aborted');
-        this.stats.record(false, latencyMs);
+        this.stats.attempt(latencyMs);
         this.stats.lastError = { type: err.name, message: err.message, time: new Date().toISOString() };
         lastError = err;
         const verdict = classify(err, this.dep, this.env.classifier);
@@ -123,8 +131,8 @@ export class DependencyPolicy {
         if (attempt >= maxAttempts) throw this.giveUp(o, attempt, new RetriesExhaustedError(this.dep.id, attempt, err), 'exhausted', latencyMs);
         // Another caller's failures opened the breaker meanwhile: stop now, so every caller switches at once.
         if (this.breaker.state !== 'closed') throw this.giveUp(o, attempt, new BreakerOpenError(this.dep.id, this.breaker.state, this.breaker.retryInMs()), 'breaker-open', latencyMs);
-        backoff = backoff ? backoff.next(undefined) : this.backoff.next();
-        const delayMs = verdict.retryAfterMs !== undefined ? Math.max(verdict.retryAfterMs, backoff.duration) : backoff.duration;
+        const backoffMs = backoffDelay(attempt - 1, this.backoff, this.env.random);
+        const delayMs = verdict.retryAfterMs !== undefined ? Math.max(verdict.retryAfterMs, backoffMs) : backoffMs;
         const left = deadline - clock.now();
         if (delayMs >= left) {
           const why = verdict.retryAfterMs !== undefined ? `the server asked to wait ${verdict.retryAfterMs} ms (Retry-After), ${Math.round(left)} ms were left` : `the next retry in ${Math.round(delayMs)} ms would overrun it`;
@@ -167,7 +175,7 @@ export class DependencyPolicy {
       this.inFlight.add(cancel);
       let onCallerAbort: (() => void) | undefined;
       if (o.signal) {
-        onCallerAbort = () => finish(abortReason(o.signal!));
+        onCallerAbort = () => finish(abortReason(o.signal!, dep.id));
         if (o.signal.aborted) return onCallerAbort();
         o.signal.addEventListener('abort', onCallerAbort, { once: true });
       }
@@ -192,6 +200,7 @@ export class DependencyPolicy {
   }
 
   private giveUp(o: CallOptions, attempts: number, err: Error, reason: string, latencyMs?: number): Error {
+    if (reason !== 'aborted') this.stats.callEnded(false);
     if (reason !== 'aborted' && reason !== 'non-retryable') this.stats.failures += 1;
     if (this.env.emitter.active) this.event('give-up', o, { attempt: attempts, reason, latencyMs: latencyMs === undefined ? undefined : round(latencyMs), error: errInfo(err) });
     this.env.log?.(reason === 'aborted' ? 'debug' : 'warn', `dependency ${this.dep.id} call failed after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason}): ${err.message}`, { dependency: this.dep.id, agent: o.agent, point: o.point, attempts, reason, error: errInfo(err) });
@@ -203,7 +212,7 @@ export class DependencyPolicy {
     if (o.agent) payload.agent = o.agent;
     if (o.point) payload.point = o.point;
     if (o.chain) payload.chain = o.chain;
-    this.env.emitter.emit('dependency.call', payload);
+    this.env.emitter.fire({ name: 'dependency.call', payload });
   }
 
   /** Ends attempts in flight (their callers see the error) so shutdown does not wait out timeouts. */
@@ -220,10 +229,9 @@ export function errInfo(e: unknown): { type: string; message: string; status?: n
   return info;
 }
 
-function abortReason(signal: AbortSignal): Error {
+function abortReason(signal: AbortSignal, dependency: string): Error {
   const r = signal.reason;
-  if (r instanceof Error) return r;
-  return Object.assign(new Error('The call was aborted by its caller'), { name: 'AbortError' });
+  return r instanceof Error ? r : new AbortError(dependency);
 }
 
 function round(ms: number): number {

@@ -12,23 +12,28 @@
  * ```
  */
 import { DependencyPolicy, errInfo, type CallOptions, type LogFn } from './DependencyPolicy.ts';
-import { GatewayEmitter, type GatewayListener } from './GatewayEvents.ts';
+import type { GatewayEvent, GatewayListener } from './GatewayEvents.ts';
+import { Emitter, type Disposable } from '../protocol/emitter.ts';
 import { CallQueue, type QueuedCall, type QueueStore, type ReplayOutcome } from './CallQueue.ts';
 import { httpCall } from './httpCall.ts';
 import { ResponseCache, markStale } from './ResponseCache.ts';
-import { Redactor } from './redact.ts';
+import { SecretScrubber } from '../protocol/redact.ts';
 import { sleep, systemClock, type Clock } from './clock.ts';
 import { resolveDependency, type DependencyConfig } from './policyConfig.ts';
 import { classify, type Classifier } from './classify.ts';
 import { httpTransport, type AttemptContext, type HttpDeps, type Transport } from './httpTransport.ts';
 import { chatTransport } from './chatTransport.ts';
 import type { FaultHook } from './faults.ts';
+import { blocksReadiness, dependencyHasFallback, type FallbackView } from '../observability/health.ts';
+import { RuntimeStoppingError } from '../errors.ts';
 import {
   BreakerOpenError,
+  BudgetExceededError,
   DependencyError,
   FallbackExhaustedError,
   InvalidCallError,
   QueueFullError,
+  RetriesExhaustedError,
   UnknownDependencyError,
   type DependencyQueued,
   type DependencyUnavailable,
@@ -80,22 +85,25 @@ export const breakerStateKey = (dependency: string) => `gateway.breaker.${depend
 export class Gateway {
   private readonly policies = new Map<string, DependencyPolicy>();
   private readonly chains: Record<string, string[]>;
-  private readonly emitter = new GatewayEmitter();
-  private readonly redactor: Redactor;
+  private readonly emitter = new Emitter<GatewayEvent>();
+  private readonly scrubber: SecretScrubber;
   private readonly cache: ResponseCache;
   private readonly queue: CallQueue;
   private readonly tools = new Map<string, ToolHandler>();
   private readonly disposer = new AbortController();
   private faultHook: FaultHook | undefined;
+  /** What the fallback rule sees of this gateway: its chains and live breaker states. */
+  private readonly view: FallbackView = { models: undefined, breakerOf: (id) => this.policies.get(id)?.breaker.state };
 
   constructor(private readonly opts: GatewayOptions) {
     const env = opts.env ?? process.env;
     this.chains = opts.models ?? {};
-    this.redactor = new Redactor(env, Object.values(opts.dependencies).flatMap((d) => (d.apiKeyEnv ? [d.apiKeyEnv] : [])));
+    this.view.models = this.chains;
+    this.scrubber = new SecretScrubber(Object.values(opts.dependencies).map((d) => (d.apiKeyEnv ? env[d.apiKeyEnv] : undefined)));
     this.cache = new ResponseCache(opts.cacheLimit);
     this.queue = new CallQueue(opts.queueStore, opts.queueLimit);
     for (const [id, fn] of Object.entries(opts.tools ?? {})) this.tools.set(id, fn);
-    const http: HttpDeps = { fetch: opts.fetch ?? globalThis.fetch, env, redactor: this.redactor };
+    const http: HttpDeps = { fetch: opts.fetch ?? globalThis.fetch, env, scrubber: this.scrubber };
     for (const [id, cfg] of Object.entries(opts.dependencies)) {
       const dep = resolveDependency(id, cfg);
       const transport = dep.kind === 'model' ? chatTransport(dep, http) : dep.kind === 'http' ? httpTransport(dep, http) : this.toolTransport(id);
@@ -106,7 +114,7 @@ export class Gateway {
           clock: opts.clock ?? systemClock,
           sleep: opts.sleep ?? ((ms, signal) => sleep(opts.clock ?? systemClock, ms, signal)),
           emitter: this.emitter,
-          redactor: this.redactor,
+          scrubber: this.scrubber,
           log: opts.log,
           classifier: opts.classifiers?.[id],
           faultHook: () => this.faultHook,
@@ -201,39 +209,37 @@ export class Gateway {
   status(): DependencyStatus[] {
     return [...this.policies.values()].map((p) => {
       const { id, breaker, errorRate, ...rest } = this.health(p.dep.id);
-      const out: DependencyStatus = { id, kind: p.dep.kind, breaker, errorRate, ...rest, profile: p.dep.profile, degrade: p.dep.degrade, critical: p.dep.critical, hasFallback: this.hasFallback(p.dep.id) };
+      const out: DependencyStatus = { id, kind: p.dep.kind, breaker, errorRate, ...rest, profile: p.dep.profile, degrade: p.dep.degrade, critical: p.dep.critical, hasFallback: this.chained(p.dep.id) };
       if (p.dep.model) out.model = p.dep.model;
       if (p.dep.url) out.url = p.dep.url;
       return out;
     });
   }
 
-  /**
-   * Why the runtime is not ready, for `/readyz`: each critical dependency that
-   * is open or isolated with no chain offering another dependency that admits calls.
-   */
+  /** The dependencies that keep the runtime from being ready, by the rule `/readyz` applies (observability/health.ts). */
   readinessProblems(): string[] {
-    const problems: string[] = [];
-    for (const p of this.policies.values()) {
-      const state = p.breaker.state;
-      if (!p.dep.critical || state === 'closed' || state === 'half-open') continue;
-      const alternatives = Object.values(this.chains)
-        .filter((c) => c.includes(p.dep.id))
-        .flat()
-        .filter((id) => id !== p.dep.id && this.policies.get(id)?.breaker.state === 'closed');
-      if (alternatives.length === 0) problems.push(`critical dependency "${p.dep.id}" is ${state} and no fallback is available`);
-    }
-    return problems;
+    return this.status()
+      .filter((d) => blocksReadiness(d, this.view))
+      .map((d) => `critical dependency "${d.id}" is ${d.breaker} and no fallback is available`);
   }
 
-  /** Whether some model chain offers another dependency after or besides this one. */
+  /**
+   * Whether calls to this dependency still get an answer while it is down
+   * (the one fallback rule, observability/health.ts): its degrade mode, or a
+   * chain member that is not down. The `breakerOpen` alert's level follows it.
+   */
   hasFallback(dependency: string): boolean {
+    return dependencyHasFallback({ id: dependency, degrade: this.policy(dependency).dep.degrade }, this.view);
+  }
+
+  /** Whether some model chain offers another dependency besides this one (the status JSON's `hasFallback`). */
+  private chained(dependency: string): boolean {
     return Object.values(this.chains).some((c) => c.includes(dependency) && c.length > 1);
   }
 
   /** Subscribes to `breaker.state` and `dependency.call` events. */
-  onEvent(listener: GatewayListener): { dispose(): void } {
-    return this.emitter.on(listener);
+  onEvent(listener: GatewayListener): Disposable {
+    return this.emitter.event((e) => listener(e.name, e.payload));
   }
 
   /** Holds a dependency's breaker open by hand: calls fail at once until `reset`. */
@@ -254,7 +260,7 @@ export class Gateway {
   }
 
   /** Registers the handler of a `kind: "tool"` dependency. */
-  registerTool(dependency: string, handler: ToolHandler): { dispose(): void } {
+  registerTool(dependency: string, handler: ToolHandler): Disposable {
     this.policy(dependency);
     this.tools.set(dependency, handler);
     return { dispose: () => void (this.tools.get(dependency) === handler && this.tools.delete(dependency)) };
@@ -269,12 +275,12 @@ export class Gateway {
   dispose(): void {
     if (this.disposer.signal.aborted) return;
     this.disposer.abort();
-    const stopping = Object.assign(new Error('The gateway is shutting down'), { name: 'RuntimeStoppingError' });
+    const stopping = new RuntimeStoppingError();
     for (const p of this.policies.values()) {
       this.writeState(p.dep.id);
       p.cancelAll(stopping);
     }
-    this.emitter.clear();
+    this.emitter.dispose();
   }
 
   private policy(id: string): DependencyPolicy {
@@ -369,7 +375,7 @@ export class Gateway {
   }
 
   private onBreakerTransition(dependency: string, state: BreakerState, previous: BreakerState): void {
-    if (this.emitter.active) this.emitter.emit('breaker.state', { time: new Date().toISOString(), dependency, state, previous });
+    if (this.emitter.active) this.emitter.fire({ name: 'breaker.state', payload: { time: new Date().toISOString(), dependency, state, previous } });
     this.opts.log?.(state === 'open' || state === 'isolated' ? 'warn' : 'info', `dependency ${dependency} breaker ${previous} → ${state}`, { dependency, state, previous });
     this.writeState(dependency);
     const p = this.policies.get(dependency);
@@ -399,7 +405,7 @@ export class Gateway {
 /** Whether a failure means "the dependency is not available" (as opposed to "the request was refused"). */
 function isUnavailability(e: unknown, p: DependencyPolicy): boolean {
   if (e instanceof BreakerOpenError) return true;
-  if (e instanceof DependencyError) return e.retryable || e.name === 'RetriesExhaustedError' || e.name === 'BudgetExceededError';
+  if (e instanceof DependencyError) return e.retryable || e instanceof RetriesExhaustedError || e instanceof BudgetExceededError;
   return classify(e, p.dep).retryable;
 }
 

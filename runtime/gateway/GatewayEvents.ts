@@ -61,30 +61,5 @@ export interface GatewayEventPayloads {
 
 export type GatewayListener = <N extends GatewayEventName>(name: N, payload: GatewayEventPayloads[N]) => void;
 
-export class GatewayEmitter {
-  private readonly listeners = new Set<GatewayListener>();
-
-  /** Whether anyone listens: payloads are only built then. */
-  get active(): boolean {
-    return this.listeners.size > 0;
-  }
-
-  on(listener: GatewayListener): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => void this.listeners.delete(listener) };
-  }
-
-  emit<N extends GatewayEventName>(name: N, payload: GatewayEventPayloads[N]): void {
-    for (const l of this.listeners) {
-      try {
-        l(name, payload);
-      } catch {
-        // A listener's bug must not fail the call that emitted the event.
-      }
-    }
-  }
-
-  clear(): void {
-    this.listeners.clear();
-  }
-}
+/** One gateway event as its emitter carries it. */
+export type GatewayEvent = { [N in GatewayEventName]: { name: N; payload: GatewayEventPayloads[N] } }[GatewayEventName];

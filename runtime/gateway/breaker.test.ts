@@ -215,3 +215,21 @@ test('health reports the error rate, latency percentiles and the last error', as
     await h.close();
   }
 });
+
+test('the error rate is per call: a call that succeeds after retries is a success, one the breaker refuses a failure', async () => {
+  const h = await single({ retry: { maxAttempts: 3, baseDelayMs: 1 }, breaker: { window: 2, failureRatio: 0.5, openMs: OPEN_MS } });
+  try {
+    h.server.setFault({ mode: 'error', status: 503, count: 2 });
+    await h.gw.chat('dep', ask());
+    assert.equal(h.gw.health('dep').attempts, 3);
+    assert.equal(h.gw.health('dep').errorRate, 0, 'one call, answered');
+    h.server.setFault({ mode: 'error', status: 503 });
+    await assert.rejects(h.gw.chat('dep', ask()), RetriesExhaustedError);
+    assert.equal(h.gw.health('dep').breaker, 'open');
+    assert.equal(h.gw.health('dep').errorRate, 0.5);
+    await assert.rejects(h.gw.chat('dep', ask()), BreakerOpenError);
+    assert.ok(Math.abs(h.gw.health('dep').errorRate - 2 / 3) < 1e-3, 'the refused call counts');
+  } finally {
+    await h.close();
+  }
+});

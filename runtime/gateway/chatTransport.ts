@@ -27,7 +27,7 @@ async function readWhole(dep: ResolvedDependency, res: Response, d: HttpDeps): P
   try {
     text = await res.text();
   } catch (e) {
-    throw fetchFailure(dep, e, d.redactor);
+    throw fetchFailure(dep, e, d.scrubber);
   }
   let j: { model?: unknown; choices?: { message?: { content?: unknown }; finish_reason?: unknown }[]; usage?: Usage };
   try {
@@ -66,7 +66,7 @@ async function readStream(dep: ResolvedDependency, res: Response, d: HttpDeps): 
         } catch {
           throw new MalformedResponseError(dep.id, 'a stream event is not valid JSON');
         }
-        if (ev.error) throw new DependencyHttpError(dep.id, 500, true, undefined, d.redactor.redact(String(ev.error.message ?? 'error event in the stream')));
+        if (ev.error) throw new DependencyHttpError(dep.id, 500, true, undefined, d.scrubber.scrub(String(ev.error.message ?? 'error event in the stream')));
         if (typeof ev.model === 'string') model = ev.model;
         if (ev.usage) usage = ev.usage;
         const choice = ev.choices?.[0];
@@ -76,9 +76,9 @@ async function readStream(dep: ResolvedDependency, res: Response, d: HttpDeps): 
     }
   } catch (e) {
     if (e instanceof MalformedResponseError || e instanceof ContentFilterError || e instanceof DependencyHttpError) throw e;
-    throw fetchFailure(dep, e, d.redactor);
+    throw fetchFailure(dep, e, d.scrubber);
   }
-  throw fetchFailure(dep, Object.assign(new Error('the reply stream ended before [DONE]'), { code: 'stream-cut' }), d.redactor);
+  throw fetchFailure(dep, Object.assign(new Error('the reply stream ended before [DONE]'), { code: 'stream-cut' }), d.scrubber);
 }
 
 function reply(dep: ResolvedDependency, content: string, model: string | undefined, usage: Usage | undefined): ChatReply {

@@ -146,6 +146,17 @@ export class QueueFullError extends DependencyError {
   }
 }
 
+/**
+ * The call's caller aborted it (its `signal`) without giving an Error as the
+ * reason. Named `AbortError`, as the platform names an abort, so agent code
+ * that checks `e.name === 'AbortError'` keeps working; not a dependency failure.
+ */
+export class AbortError extends FaultlineError {
+  constructor(readonly dependency: string) {
+    super(`The call to dependency "${dependency}" was aborted by its caller`);
+  }
+}
+
 /** No such dependency or chain in the config, or a tool with no handler. */
 export class UnknownDependencyError extends FaultlineError {
   override readonly rpcCode = RpcErrorCode.NotFound;

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { startMockModel } from '../mockModel/MockModelServer.ts';
 import { gatewayWith, modelDep, ask, OPEN_MS } from './testkit.ts';
 import { BreakerOpenError, FallbackExhaustedError, RetriesExhaustedError, UnknownDependencyError } from './errors.ts';
+import { AlertEngine } from '../observability/alerts.ts';
+import { dependencyHasFallback, statusView } from '../observability/health.ts';
 
 async function twoModels() {
   const primary = await startMockModel({ model: 'big' });
@@ -167,6 +169,27 @@ test('readiness: a critical dependency down is a problem only without a healthy 
     ]);
     assert.equal(h.gw.status().find((d) => d.id === 'primary')!.hasFallback, true);
     assert.equal(h.gw.status().find((d) => d.id === 'lone')!.hasFallback, false);
+  } finally {
+    await h.close();
+  }
+});
+
+test('one fallback rule: a degrade "cache" dependency down is a warning whether the breaker event or the status tick reports it', async () => {
+  const primary = await startMockModel();
+  const h = gatewayWith({ dependencies: { search: { kind: 'http', url: `${primary.url}/search`, degrade: 'cache', critical: true }, lone: modelDep(primary, { critical: true }) } }, [primary]);
+  try {
+    h.gw.isolate('search');
+    h.gw.isolate('lone');
+    const alerts = new AlertEngine();
+    const levels = () => alerts.evaluate(0).filter((e) => e.state === 'firing').map((e) => [e.subject, e.level]);
+    // What the gateway's breaker.state event hands the alerts ...
+    for (const id of ['search', 'lone']) alerts.breaker(id, 'isolated', h.gw.hasFallback(id));
+    assert.deepEqual(levels(), [['search', 'warning'], ['lone', 'critical']]);
+    // ... and what the observability tick decides from the status JSON, the same.
+    const status = { dependencies: h.gw.status(), models: {} };
+    for (const d of status.dependencies) alerts.breaker(d.id, d.breaker, dependencyHasFallback(d, statusView(status)));
+    assert.deepEqual(alerts.evaluate(1).map((e) => [e.subject, e.level]), [], 'no level changed');
+    assert.deepEqual(h.gw.readinessProblems(), ['critical dependency "lone" is isolated and no fallback is available']);
   } finally {
     await h.close();
   }

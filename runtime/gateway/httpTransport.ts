@@ -3,9 +3,9 @@
  * the API key, and the mapping of fetch failures and error statuses to the
  * gateway's error classes.
  */
-import { ContentFilterError, DependencyHttpError, DependencyNetworkError, MalformedResponseError } from './errors.ts';
+import { AbortError, ContentFilterError, DependencyHttpError, DependencyNetworkError, MalformedResponseError } from './errors.ts';
 import { isRetryableStatus, looksLikeContentFilter, networkCode, parseRetryAfter } from './classify.ts';
-import type { Redactor } from './redact.ts';
+import type { SecretScrubber } from '../protocol/redact.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
 import type { HttpCall } from './httpCall.ts';
 
@@ -23,7 +23,7 @@ export type Transport = (request: unknown, ctx: AttemptContext) => Promise<unkno
 export interface HttpDeps {
   fetch: typeof fetch;
   env: NodeJS.ProcessEnv;
-  redactor: Redactor;
+  scrubber: SecretScrubber;
 }
 
 /** Bytes of an error body kept for the message. */
@@ -47,32 +47,33 @@ async function send(dep: ResolvedDependency, url: string, init: RequestInit, d: 
   try {
     res = await d.fetch(url, init);
   } catch (e) {
-    throw fetchFailure(dep, e, d.redactor);
+    throw fetchFailure(dep, e, d.scrubber);
   }
-  if (!res.ok) throw await statusFailure(dep, res, d.redactor);
+  if (!res.ok) throw await statusFailure(dep, res, d.scrubber);
   return res;
 }
 
 /** A rejected fetch or body read: connection refused, reset, or cut. */
-export function fetchFailure(dep: ResolvedDependency, e: unknown, redactor: Redactor): Error {
-  if (e instanceof Error && e.name === 'AbortError') return e;
+export function fetchFailure(dep: ResolvedDependency, e: unknown, scrubber: SecretScrubber): Error {
+  // An aborted attempt keeps the reason it was aborted with; a platform abort is a DOMException, which has no subclasses to check.
+  if (e instanceof AbortError || (e instanceof DOMException && e.name === 'AbortError')) return e;
   const code = networkCode(e) ?? ((e as { code?: unknown })?.code as string | undefined) ?? 'network';
   const cause = (e as { cause?: { message?: unknown } })?.cause?.message;
   const detail = `${e instanceof Error ? e.message : String(e)}${typeof cause === 'string' ? `: ${cause}` : ''}`;
-  return new DependencyNetworkError(dep.id, String(code), redactor.redact(detail));
+  return new DependencyNetworkError(dep.id, String(code), scrubber.scrub(detail));
 }
 
 /** An error status: content-filter refusal or DependencyHttpError, with Retry-After and a short, redacted detail. */
-export async function statusFailure(dep: ResolvedDependency, res: Response, redactor: Redactor): Promise<Error> {
+export async function statusFailure(dep: ResolvedDependency, res: Response, scrubber: SecretScrubber): Promise<Error> {
   let text = '';
   try {
     text = (await res.text()).slice(0, ERROR_BODY_LIMIT);
   } catch {
     // The body is only for the message; the status says enough.
   }
-  if (res.status === 400 && looksLikeContentFilter(text, dep)) return new ContentFilterError(dep.id, redactor.redact(errorDetail(text)));
+  if (res.status === 400 && looksLikeContentFilter(text, dep)) return new ContentFilterError(dep.id, scrubber.scrub(errorDetail(text)));
   const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), res.status);
-  return new DependencyHttpError(dep.id, res.status, isRetryableStatus(res.status, dep.classifier), retryAfterMs, redactor.redact(errorDetail(text)) || undefined);
+  return new DependencyHttpError(dep.id, res.status, isRetryableStatus(res.status, dep.classifier), retryAfterMs, scrubber.scrub(errorDetail(text)) || undefined);
 }
 
 /** The call's headers, then the dependency's own and its API key, which win (names are case-insensitive). */
@@ -115,7 +116,7 @@ export function httpTransport(dep: ResolvedDependency, d: HttpDeps): Transport {
     try {
       text = await res.text();
     } catch (e) {
-      throw fetchFailure(dep, e, d.redactor);
+      throw fetchFailure(dep, e, d.scrubber);
     }
     if (!/json/i.test(res.headers.get('content-type') ?? '')) return text;
     try {

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startMockModel } from '../mockModel/MockModelServer.ts';
 import { gatewayWith, modelDep, ask } from './testkit.ts';
-import { REDACTED } from './redact.ts';
+import { REDACTED } from '../protocol/redact.ts';
 
 const KEY = 'sk-faultline-test-9f8e7d6c5b4a';
 const env = { ...process.env, FAULTLINE_TEST_KEY: KEY };

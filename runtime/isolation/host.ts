@@ -9,7 +9,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import type { AgentDefinition, AgentContext, AgentLogger } from '../sdk.ts';
 import type { AgentLoadSpec, FromHost, HostOp, RestoredState, ToHost } from './hostProtocol.ts';
-import { serializeError, type SerializedError } from '../errors.ts';
+import { ModuleLoadError, serializeError, type SerializedError } from '../errors.ts';
+import { CheckpointVersionError } from '../state/errors.ts';
+import { planRestore } from '../state/restorePlan.ts';
 import { needsSummary, summarizeHistory, truncateHistory } from '../state/summarize.ts';
 
 type Send = (m: FromHost) => void;
@@ -192,19 +194,18 @@ async function load(s: AgentLoadSpec, restored: RestoredState | null, crashOnSta
   }
   const def = mod?.default ?? mod;
   if (!def || typeof def !== 'object' || typeof def.onMessage !== 'function') {
-    return send({ t: 'loadError', error: { type: 'ModuleLoadError', message: `${s.module} must default-export an agent object with an onMessage(message, ctx) function` } });
+    return send({ t: 'loadError', error: serializeError(new ModuleLoadError(s.id, s.module, 'it must default-export an agent object with an onMessage(message, ctx) function')) });
   }
   agent = def as AgentDefinition;
   const version = Number.isInteger(agent.version) ? agent.version! : 1;
   ctx = makeContext(s, version);
   try {
     if (restored) storedJson = JSON.stringify(restored.state ?? null);
-    if (restored && restored.version === version) ctx.state = restored.state;
-    else if (restored && restored.version < version) {
-      if (typeof agent.migrate !== 'function') throw Object.assign(new Error(`checkpoint has version ${restored.version} but the module is version ${version} and has no migrate(state, fromVersion)`), { name: 'CheckpointVersionError' });
-      ctx.state = await agent.migrate(restored.state, restored.version);
-    } else if (restored && restored.version > version) {
-      throw Object.assign(new Error(`checkpoint version ${restored.version} is newer than the module's version ${version}; run the newer module or remove the checkpoints`), { name: 'CheckpointVersionError' });
+    const plan = planRestore(s.id, restored, version);
+    if (plan.action === 'use') ctx.state = plan.state;
+    else if (plan.action === 'migrate') {
+      if (typeof agent.migrate !== 'function') throw new CheckpointVersionError(s.id, plan.fromVersion, version);
+      ctx.state = await agent.migrate(plan.state, plan.fromVersion);
     } else ctx.state = agent.init ? await agent.init(ctx) : {};
     if (agent.onStart) await agent.onStart(ctx);
   } catch (e) {

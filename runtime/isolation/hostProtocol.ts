@@ -4,6 +4,7 @@
  * and every message crosses it.
  */
 import type { SerializedError } from '../errors.ts';
+import type { ChatRequest } from '../sdk.ts';
 
 export interface AgentLoadSpec {
   id: string;
@@ -33,6 +34,25 @@ export interface RestoredState {
 
 /** Operations an agent asks of the runtime through `ctx`. */
 export type HostOp = 'send' | 'ask' | 'checkpoint' | 'call' | 'model' | 'health';
+
+/** The `args` of each `ctx` operation a host requests (`{ t: 'req', op, args }`). */
+export interface HostOpArgs {
+  send: { agent: string; message: unknown };
+  ask: { agent: string; message: unknown; timeoutMs?: number };
+  checkpoint: { state: unknown; version: number };
+  call: { dependency: string; request: unknown; point?: string; timeoutMs?: number; http?: unknown };
+  model: { chain: string; request: ChatRequest; point?: string; timeoutMs?: number; http?: unknown };
+  health: { dependency: string };
+}
+
+/** Answers one `ctx` operation of an agent. */
+export type HostOpHandler<O extends HostOp> = (agent: string, args: HostOpArgs[O]) => Promise<unknown>;
+
+/** The `ctx` operations other parts of the runtime answer (the dependency wiring: call, model, health). */
+export interface HostOpHandlers {
+  get<O extends HostOp>(op: O): HostOpHandler<O> | undefined;
+  set<O extends HostOp>(op: O, handler: HostOpHandler<O>): unknown;
+}
 
 export type ToHost =
   | { t: 'load'; agent: AgentLoadSpec; restored: RestoredState | null; crashOnStart?: boolean }

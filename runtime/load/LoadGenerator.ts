@@ -9,7 +9,7 @@ import { agentsOf, type RuntimeStatus } from '../protocol/status.ts';
 import { globMatch } from '../faults/seededRandom.ts';
 import { errorType, type RuntimeTarget } from '../drills/RuntimeTarget.ts';
 import { MessageLedger } from './MessageLedger.ts';
-import { percentiles, type Percentiles } from './percentiles.ts';
+import { percentiles, type Percentiles } from '../observability/percentiles.ts';
 
 export interface LoadOptions {
   /** An agent id or a glob (`worker-*`); messages go round-robin over the matches. */

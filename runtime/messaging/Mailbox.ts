@@ -62,4 +62,3 @@ export class MemoryMailbox implements Mailbox {
   }
 }
 
-export const memoryMailboxes: MailboxFactory = { open: (agent) => new MemoryMailbox(agent) };

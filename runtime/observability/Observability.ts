@@ -12,11 +12,13 @@ import type { AlertsInput } from '../config/alertsSchema.ts';
 import { resolveAlertRules } from '../config/alertsSchema.ts';
 import type { BreakerState, RuntimeStatus } from '../protocol/status.ts';
 import { agentsOf, walkTree } from '../protocol/status.ts';
-import { AlertEngine, type AlertListener, type Disposable } from './alerts.ts';
-import { dependencyHasFallback, livez, readyz } from './health.ts';
+import { AlertEngine, type AlertListener } from './alerts.ts';
+import type { Disposable } from '../protocol/emitter.ts';
+import { dependencyHasFallback, livez, readyz, statusView } from './health.ts';
 import { createLogger, type LoggerOptions, type RuntimeLog } from './logger.ts';
 import { Metrics, type DependencyKind, type Pricing } from './metrics.ts';
-import { SecretScrubber, secretValues } from './redact.ts';
+import { SecretScrubber } from '../protocol/redact.ts';
+import { secretValues } from './redact.ts';
 import { ReliabilityTracker } from './reliability.ts';
 import { WebhookSink } from './webhook.ts';
 
@@ -68,7 +70,8 @@ export class Observability {
   readonly alerts: AlertEngine;
   readonly reliability: ReliabilityTracker;
   readonly scrubber: SecretScrubber;
-  readonly log: RuntimeLog | null;
+  private runtimeLog: RuntimeLog | null = null;
+  private readonly secrets: string[];
   readonly webhook: WebhookSink | null;
   private readonly kinds = new Map<string, DependencyKind>();
   private on: boolean;
@@ -80,6 +83,7 @@ export class Observability {
     this.clock = opts.clock ?? Date.now;
     for (const [id, d] of Object.entries(deps)) if (d.kind) this.kinds.set(id, d.kind);
     const secrets = [...secretValues(deps, opts.env ?? process.env), ...(opts.log?.redact ?? [])];
+    this.secrets = secrets;
     this.scrubber = new SecretScrubber(secrets);
     const pricing: Record<string, Pricing> = {};
     for (const [id, d] of Object.entries(deps)) if (d.price) pricing[id] = d.price;
@@ -89,7 +93,7 @@ export class Observability {
     this.alerts = new AlertEngine(rules, { clock: opts.clock });
     const currency = Object.values(pricing).find((p) => p.currency)?.currency;
     this.reliability = new ReliabilityTracker({ clock: opts.clock, slaTargetMs: rules.sla.targetMs, currency });
-    this.log = opts.log ? createLogger({ ...opts.log, redact: secrets }) : null;
+    if (opts.log) this.openLog(opts.log);
     this.webhook = rules.webhook
       ? new WebhookSink({
           ...rules.webhook,
@@ -111,6 +115,20 @@ export class Observability {
         else l.warn(fields, e.message);
       }),
     );
+  }
+
+  /** The log, once opened (`log` in the options, or `openLog`); null without one. */
+  get log(): RuntimeLog | null {
+    return this.runtimeLog;
+  }
+
+  /**
+   * Opens the log file (creating its directory): separate from the
+   * constructor so that a runtime does no I/O before it starts.
+   */
+  openLog(o: Omit<LoggerOptions, 'redact'> & { redact?: string[] }): RuntimeLog {
+    this.runtimeLog ??= createLogger({ ...o, redact: [...this.secrets, ...(o.redact ?? [])] });
+    return this.runtimeLog;
   }
 
   get enabled(): boolean {
@@ -168,6 +186,8 @@ export class Observability {
         return this.dependencyCall({ dependency: p.dependency, latencyMs: p.latencyMs, ok: true, agent: p.agent });
       case 'give-up':
       case 'rejected': {
+        // A call its caller aborted is not the dependency's failure (the gateway's health does not count it either).
+        if (p.reason === 'aborted') return;
         const category = p.phase === 'rejected' ? 'breaker_open' : categoryOf(p);
         this.dependencyCall({ dependency: p.dependency, latencyMs: p.latencyMs, ok: false, agent: p.agent, errorCategory: category });
         if (p.phase === 'give-up') {
@@ -252,8 +272,9 @@ export class Observability {
     for (const { node } of walkTree(status.tree)) {
       if (node.kind === 'supervisor') this.alerts.intensity(node.id, node.intensity.inWindow, node.intensity.limit);
     }
+    const view = statusView(status);
     for (const d of status.dependencies) {
-      this.alerts.breaker(d.id, d.breaker, dependencyHasFallback(d));
+      this.alerts.breaker(d.id, d.breaker, dependencyHasFallback(d, view));
       this.reliability.breaker(d.id, d.breaker);
     }
   }

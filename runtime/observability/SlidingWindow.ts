@@ -3,8 +3,11 @@
  * alert rules and the reliability summary. Time is whatever the caller passes
  * (a simulated clock in tests). Memory is bounded whatever the traffic: the
  * window is a ring of time slots, each with a log-scale latency histogram, so
- * a p95 costs a sum over the slots instead of a sort of every sample.
+ * a p95 costs a sum over the slots instead of a sort of every sample. The
+ * percentile is the one nearest-rank definition (percentiles.ts), estimated
+ * within the bucket that holds that rank.
  */
+import { nearestRank } from './percentiles.ts';
 
 // Latency buckets grow by 10 %: 1 ms .. ~1 h in 160 buckets; with linear
 // interpolation inside a bucket the p95 is within a few percent, plenty for
@@ -91,7 +94,8 @@ export class SlidingWindow {
     }
     let p95Ms: number | null = null;
     if (latencies) {
-      const rank = quantile * latencies;
+      // The bucket holding the nearest-rank sample; interpolated inside it.
+      const rank = nearestRank(quantile, latencies);
       let seen = 0;
       for (let b = 0; b < BUCKETS && p95Ms === null; b++) {
         let n = 0;

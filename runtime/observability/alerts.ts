@@ -12,6 +12,7 @@
 import { resolveAlertRules, type AlertRules, type Thresholds } from '../config/alertsSchema.ts';
 import type { BreakerState } from '../protocol/status.ts';
 import { SlidingWindow } from './SlidingWindow.ts';
+import { Emitter, type Disposable } from '../protocol/emitter.ts';
 
 export type AlertLevel = 'warning' | 'critical';
 export type AlertRuleName = 'errorRate' | 'latencyP95' | 'unresponsive' | 'breakerOpen' | 'restartIntensity' | 'checkpointFallback' | 'slaCompliance';
@@ -43,7 +44,6 @@ export interface AlertEvent extends ActiveAlert {
   previousLevel?: AlertLevel;
 }
 
-export interface Disposable { dispose(): void }
 export type AlertListener = (e: AlertEvent) => void;
 
 interface Verdict { level: AlertLevel; value: number; threshold: number; message: string }
@@ -79,7 +79,7 @@ export class AlertEngine {
   private readonly intensities = new Map<string, { inWindow: number; limit: number }>();
   private readonly fallbacks = new Map<string, number[]>();
   private readonly activeAlerts = new Map<string, Active>();
-  private readonly listeners = new Set<AlertListener>();
+  private readonly transitions = new Emitter<AlertEvent>();
 
   constructor(rules: AlertRules = resolveAlertRules(), opts: { clock?: () => number } = {}) {
     this.rules = rules;
@@ -146,8 +146,7 @@ export class AlertEngine {
 
   /** Subscribes to firing and resolving transitions. */
   onAlert(listener: AlertListener): Disposable {
-    this.listeners.add(listener);
-    return { dispose: () => void this.listeners.delete(listener) };
+    return this.transitions.event(listener);
   }
 
   /** The alerts firing now, critical first. */
@@ -253,15 +252,7 @@ export class AlertEngine {
       const { sinceMs: _s, ...rest } = next;
       out.push({ ...rest, state: 'firing', time, ...(cur ? { previousLevel: cur.level } : {}) });
     }
-    for (const e of out) {
-      for (const l of [...this.listeners]) {
-        try {
-          l(e);
-        } catch {
-          // A failing listener (a closed socket, say) must not stop the others.
-        }
-      }
-    }
+    for (const e of out) this.transitions.fire(e);
     return out;
   }
 

@@ -76,3 +76,19 @@ test('a tree that is stopping is not ready; livez stays 200', () => {
   assert.equal(l.status, 200);
   assert.deepEqual(l.body, { status: 'ok', pid: 1, uptimeMs: 5000 });
 });
+
+test('a chain is a fallback only while another of its dependencies is up', () => {
+  const agents = [agent('planner')];
+  const s = (backup: DependencyStatus['breaker']) => ({
+    ...status(agents, [
+      { id: 'primary', breaker: 'open', errorRate: 1, critical: true, hasFallback: true },
+      { id: 'backup', breaker: backup, errorRate: 0 },
+    ]),
+    models: { chat: ['primary', 'backup'] },
+  });
+  assert.equal(readyz(s('closed')).status, 200);
+  assert.equal(readyz(s('half-open')).status, 200);
+  const down = readyz(s('open'));
+  assert.equal(down.status, 503);
+  assert.deepEqual(down.body.reasons.map((r) => [r.subject, r.reason]), [['primary', 'breaker-open']]);
+});

@@ -42,6 +42,11 @@ export interface ProbeResponse<B> {
 /** Breaker states in which calls to the dependency fail fast. */
 const DOWN = new Set(['open', 'isolated']);
 
+/** Whether calls to a dependency in this breaker state fail fast. */
+export function isDown(breaker: string): boolean {
+  return DOWN.has(breaker);
+}
+
 /**
  * A temporary agent that stopped, or a transient one that exited normally, is
  * done rather than down: OTP does not restart either, so neither keeps the
@@ -51,18 +56,47 @@ function finished(a: AgentStatus): boolean {
   return a.state === 'stopped' && (a.restart === 'temporary' || a.restart === 'transient');
 }
 
-/**
- * A dependency is critical when the config says `critical: true` (the
- * gateway's default is false), and has a fallback when the gateway says so
- * (`hasFallback`: a model chain with a next model) or its `degrade` mode
- * answers in its place (anything but `fail`).
- */
+/** A dependency is critical when the config says `critical: true` (the gateway's default is false). */
 export function isCriticalDependency(d: DependencyStatus): boolean {
   return d.critical === true;
 }
-export function dependencyHasFallback(d: DependencyStatus): boolean {
-  if (d.hasFallback === true) return true;
-  return typeof d.degrade === 'string' && d.degrade !== 'fail';
+
+/** What the fallback rule needs of the rest of the system: the model chains and every dependency's breaker. */
+export interface FallbackView {
+  models?: Record<string, string[]>;
+  breakerOf(id: string): string | undefined;
+}
+
+/** The fallback view of a status snapshot (its `models` and `dependencies`). */
+export function statusView(status: Pick<RuntimeStatus, 'dependencies' | 'models'>): FallbackView {
+  const breakers = new Map(status.dependencies.map((d) => [d.id, d.breaker]));
+  return { models: status.models, breakerOf: (id) => breakers.get(id) };
+}
+
+/**
+ * The one fallback rule, for `/readyz`, the `breakerOpen` alert's level and
+ * the gateway: calls to `d` still get an answer while it is down when its
+ * `degrade` mode answers in its place (anything but `fail`), or a model chain
+ * holding it offers another dependency that is not down. Without the chains
+ * (a status snapshot that lacks `models`), `d.hasFallback` (a chain has
+ * another member) stands in.
+ */
+export function dependencyHasFallback(d: { id: string; degrade?: unknown; hasFallback?: unknown }, view?: FallbackView): boolean {
+  if (typeof d.degrade === 'string' && d.degrade !== 'fail') return true;
+  if (!view?.models) return d.hasFallback === true;
+  for (const chain of Object.values(view.models)) {
+    if (!chain.includes(d.id)) continue;
+    for (const id of chain) {
+      const b = id === d.id ? undefined : view.breakerOf(id);
+      if (b !== undefined && !isDown(b)) return true;
+    }
+  }
+  return false;
+}
+
+/** Whether a dependency keeps the runtime from being ready: critical, down, and with no fallback to answer. */
+export function blocksReadiness(d: DependencyStatus, view?: FallbackView): boolean {
+  return isDown(d.breaker) && isCriticalDependency(d) && !dependencyHasFallback(d, view);
 }
 
 /** `/livez`: 200 whenever the runtime can answer at all. */
@@ -96,10 +130,11 @@ export function readyz(status: RuntimeStatus): ProbeResponse<ReadyzBody> {
   }
 
   const down: string[] = [];
+  const view = statusView(status);
   for (const d of status.dependencies) {
-    if (!DOWN.has(d.breaker)) continue;
+    if (!isDown(d.breaker)) continue;
     down.push(d.id);
-    if (isCriticalDependency(d) && !dependencyHasFallback(d)) {
+    if (blocksReadiness(d, view)) {
       reasons.push({ kind: 'dependency', subject: d.id, reason: 'breaker-open', message: `Critical dependency "${d.id}" is down (breaker ${d.breaker}) and has no fallback` });
     }
   }

@@ -15,22 +15,17 @@ import path from 'node:path';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import type { LogEvent } from '../protocol/events.ts';
-import { REDACTED, SecretScrubber } from './redact.ts';
-import type { Disposable } from './alerts.ts';
+import { REDACTED, SECRET_KEYS, SecretScrubber } from '../protocol/redact.ts';
+import { Emitter, type Disposable } from '../protocol/emitter.ts';
 
 export type LogLevelName = LogEvent['level'];
 export type LogLine = LogEvent;
 
 const LEVELS: Record<LogLevelName, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
-/** Keys whose values never reach a log, at the top level and one level down. */
-const SECRET_KEYS = ['apiKey', 'api_key', 'apikey', 'authorization', 'Authorization', 'token', 'accessToken', 'password', 'secret', 'cookie', '"x-api-key"'];
-export const REDACT_PATHS = [
-  ...SECRET_KEYS,
-  ...SECRET_KEYS.map((k) => `*.${k}`),
-  ...SECRET_KEYS.map((k) => `*.headers.${k}`),
-  ...SECRET_KEYS.map((k) => `*.*.headers.${k}`),
-].map((p) => p.replace(/\."x-api-key"$/, '["x-api-key"]').replace(/^"x-api-key"$/, '["x-api-key"]'));
+/** pino redact paths of the secret keys, at the top level, one level down and in headers. */
+const at = (prefix: string, k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? (prefix ? `${prefix}.${k}` : k) : `${prefix}["${k}"]`);
+export const REDACT_PATHS = ['', '*', '*.headers', '*.*.headers'].flatMap((prefix) => SECRET_KEYS.map((k) => at(prefix, k)));
 
 /** Agent console lines longer than this are cut: one runaway print must not make a 100 MB log line. */
 const MAX_OUTPUT_LINE = 16_384;
@@ -113,8 +108,8 @@ export function createLogger(opts: LoggerOptions): RuntimeLog {
     warned = true;
   });
 
-  const listeners = new Set<(line: LogLine) => void>();
-  if (opts.onLine) listeners.add(opts.onLine);
+  const lines = new Emitter<LogLine>();
+  if (opts.onLine) lines.event(opts.onLine);
 
   // Writes not yet on disk, so flush() can wait for exactly those.
   let pending = 0;
@@ -135,20 +130,14 @@ export function createLogger(opts: LoggerOptions): RuntimeLog {
         pending++;
         stream.write(line, written);
       }
-      if (!listeners.size) return;
+      if (!lines.active) return;
       let obj: LogLine;
       try {
         obj = JSON.parse(line) as LogLine;
       } catch {
         return;
       }
-      for (const l of listeners) {
-        try {
-          l(obj);
-        } catch {
-          // A broken subscriber must not break logging.
-        }
-      }
+      lines.fire(obj);
     },
   };
 
@@ -182,10 +171,7 @@ export function createLogger(opts: LoggerOptions): RuntimeLog {
     logger,
     file: path.join(opts.dir, 'runtime.log'),
     scrubber,
-    onLine(listener) {
-      listeners.add(listener);
-      return { dispose: () => void listeners.delete(listener) };
-    },
+    onLine: lines.event,
     agentOutputLine(agent, which, line, supervisor) {
       const text = line.length > MAX_OUTPUT_LINE ? `${line.slice(0, MAX_OUTPUT_LINE)}…` : line;
       const l = forAgent(agent, supervisor);

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { ParsedFamily, ParsedSample } from 'parse-prometheus-text-format';
 import { parseExposition } from '../../test/helpers/prometheus.ts';
 import { Metrics, errorCategory } from './metrics.ts';
-import { SecretScrubber } from './redact.ts';
+import { SecretScrubber } from '../protocol/redact.ts';
 import { parseStatTicks, parseStatRssPages } from './procStats.ts';
 
 async function scrape(m: Metrics): Promise<ParsedFamily[]> {

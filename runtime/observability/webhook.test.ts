@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { AlertEngine } from './alerts.ts';
 import { resolveAlertRules } from '../config/alertsSchema.ts';
 import { WebhookSink, WebhookDeliveryError, type WebhookBody } from './webhook.ts';
-import { SecretScrubber } from './redact.ts';
+import { SecretScrubber } from '../protocol/redact.ts';
 
 /** A real HTTP receiver on loopback that records the JSON bodies it gets. */
 async function receiver(status = 204) {

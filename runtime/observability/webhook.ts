@@ -6,7 +6,9 @@
  * crashes the runtime when the receiver is down would be worse than a missed
  * notification.
  */
-import type { AlertEngine, AlertEvent, AlertLevel, Disposable } from './alerts.ts';
+import type { AlertEngine, AlertEvent, AlertLevel } from './alerts.ts';
+import type { Disposable } from '../protocol/emitter.ts';
+import { FaultlineError } from '../errors.ts';
 
 export interface WebhookOptions {
   url: string;
@@ -28,10 +30,9 @@ export interface WebhookBody {
 }
 
 /** Raised for a non-2xx reply; the receiver's answer is in the message. */
-export class WebhookDeliveryError extends Error {
+export class WebhookDeliveryError extends FaultlineError {
   constructor(readonly status: number, detail: string) {
     super(`Alert webhook answered HTTP ${status}${detail ? `: ${detail.slice(0, 200)}` : ''}; check the receiver or alerts.webhook.url`);
-    this.name = 'WebhookDeliveryError';
   }
 }
 

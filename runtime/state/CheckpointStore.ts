@@ -5,9 +5,9 @@
  * inside the SQLite store, so a PostgreSQL store can come later.
  */
 import type { MailboxFactory } from '../messaging/Mailbox.ts';
-import type { Disposable } from './Listeners.ts';
+import type { Disposable } from '../protocol/emitter.ts';
 
-export type { Disposable } from './Listeners.ts';
+export type { Disposable } from '../protocol/emitter.ts';
 
 export type CheckpointKind = 'full' | 'summary';
 

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Database } from 'better-sqlite3';
 import { StoreClosedError } from './errors.ts';
-import { Listeners, type Disposable } from './Listeners.ts';
+import { Emitter, type Disposable } from '../protocol/emitter.ts';
 
 export interface GroupCommitOptions {
   /** Flush at most this many writes per transaction; a full batch flushes at once (default 512). */
@@ -44,7 +44,7 @@ export class GroupCommit {
   private closed = false;
   private readonly maxBatch: number;
   private readonly windowMs: number;
-  private commits = new Listeners<CommitInfo>();
+  private commits = new Emitter<CommitInfo>();
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly db: Database, opts: GroupCommitOptions = {}) {
@@ -80,7 +80,7 @@ export class GroupCommit {
 
   /** Reports each transaction (batch size, failures). */
   onCommit(listener: (c: CommitInfo) => void): Disposable {
-    return this.commits.add(listener);
+    return this.commits.event(listener);
   }
 
   /** Commits everything queued, now, synchronously. */
@@ -154,6 +154,6 @@ export class GroupCommit {
   }
 
   private emit(c: CommitInfo) {
-    this.commits.emit(c);
+    this.commits.fire(c);
   }
 }

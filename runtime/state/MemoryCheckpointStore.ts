@@ -7,7 +7,7 @@ import { MemoryMailbox, type Mailbox, type MailboxFactory } from '../messaging/M
 import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, Disposable, FallbackEvent, Restored, RetentionOptions } from './CheckpointStore.ts';
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { checksumOf, damage, toPayload, verifyPayload } from './payload.ts';
-import { Listeners } from './Listeners.ts';
+import { Emitter } from '../protocol/emitter.ts';
 import { StateNotSerializableError, StoreClosedError } from './errors.ts';
 
 interface Row {
@@ -32,7 +32,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
   private meta = new Map<string, string>();
   private journal = new Map<string, Map<number, string>>();
   private boxes = new Map<string, Mailbox>();
-  private fallbacks = new Listeners<FallbackEvent>();
+  private fallbacks = new Emitter<FallbackEvent>();
   private closed = false;
   private readonly retain: number;
   private readonly maxAgeMs: number;
@@ -80,7 +80,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
       if (v.ok) found = { state: v.value, version: r.version, seq: r.seq, kind: r.kind, time: r.time, skipped: events.map((e) => e.seq) };
       else events.push({ what: 'checkpoint', agent, seq: r.seq, reason: v.reason, detail: v.detail });
     }
-    for (const e of events) this.fallbacks.emit(e);
+    for (const e of events) this.fallbacks.fire(e);
     return found;
   }
 
@@ -100,7 +100,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
   }
 
   onFallback(listener: (e: FallbackEvent) => void): Disposable {
-    return this.fallbacks.add(listener);
+    return this.fallbacks.event(listener);
   }
 
   onWriteError(): Disposable {

@@ -9,7 +9,7 @@ import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, 
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { openStateDb, type StateDb, type StateDbOptions } from './StateDb.ts';
 import type { CommitInfo } from './GroupCommit.ts';
-import { Listeners, type Disposable } from './Listeners.ts';
+import { Emitter, type Disposable } from '../protocol/emitter.ts';
 import { SqliteInboxes } from './SqliteInbox.ts';
 import { checksumOf, damage, toPayload, verifyPayload } from './payload.ts';
 import { StateNotSerializableError, StoreClosedError } from './errors.ts';
@@ -51,8 +51,8 @@ export class SqliteCheckpointStore implements CheckpointStore {
   private readonly now: () => number;
   private lastSeq = new Map<string, number>();
   private isoAt = { ms: NaN, iso: '' };
-  private fallbacks = new Listeners<FallbackEvent>();
-  private writeErrors = new Listeners<WriteErrorEvent>();
+  private fallbacks = new Emitter<FallbackEvent>();
+  private writeErrors = new Emitter<WriteErrorEvent>();
   private boxes: SqliteInboxes | undefined;
   private closed = false;
 
@@ -174,7 +174,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
       events.push({ what: 'checkpoint', agent, seq: r.seq, reason: w.reason, detail: w.detail });
     }
     // Emitted after the cursor is closed: a listener may write to the store.
-    for (const e of events) this.fallbacks.emit(e);
+    for (const e of events) this.fallbacks.fire(e);
     return found;
   }
 
@@ -194,11 +194,11 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   onFallback(listener: (e: FallbackEvent) => void): Disposable {
-    return this.fallbacks.add(listener);
+    return this.fallbacks.event(listener);
   }
 
   onWriteError(listener: (e: WriteErrorEvent) => void): Disposable {
-    return this.writeErrors.add(listener);
+    return this.writeErrors.event(listener);
   }
 
   /** Reports each group-commit transaction (batch size, failures), for metrics. */

@@ -14,7 +14,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Envelope, Mailbox, MailboxFactory } from '../messaging/Mailbox.ts';
 import type { StateDb } from './StateDb.ts';
-import type { Listeners } from './Listeners.ts';
+import type { Emitter } from '../protocol/emitter.ts';
 import type { FallbackEvent, WriteErrorEvent } from './CheckpointStore.ts';
 import { toPayload } from './payload.ts';
 import { FaultlineError } from '../errors.ts';
@@ -60,8 +60,8 @@ export class SqliteInbox implements Mailbox {
     readonly agent: string,
     private readonly sdb: StateDb,
     private readonly stmts: Statements,
-    corrupt: Listeners<FallbackEvent>,
-    private readonly writeErrors: Listeners<WriteErrorEvent>,
+    corrupt: Emitter<FallbackEvent>,
+    private readonly writeErrors: Emitter<WriteErrorEvent>,
   ) {
     for (const r of stmts.load.all(agent) as Row[]) {
       let message: unknown;
@@ -69,7 +69,7 @@ export class SqliteInbox implements Mailbox {
         message = JSON.parse(r.message);
       } catch (e) {
         // The row stays on disk for inspection; delivering garbage would only crash the agent.
-        corrupt.emit({ what: 'message', agent, seq: r.pos, reason: 'parse', detail: `inbox message ${r.id} does not parse: ${(e as Error).message}` });
+        corrupt.fire({ what: 'message', agent, seq: r.pos, reason: 'parse', detail: `inbox message ${r.id} does not parse: ${(e as Error).message}` });
         continue;
       }
       const env: Envelope = { id: r.id, kind: r.kind, message, at: r.at, deliveries: r.deliveries };
@@ -132,7 +132,7 @@ export class SqliteInbox implements Mailbox {
         if (entry.pos !== undefined) this.stmts.deliver.run(entry.pos);
       })
       // The in-memory count still guards dead-lettering during this run.
-      .catch((error) => this.writeErrors.emit({ agent: this.agent, what: 'delivering', id, error }));
+      .catch((error) => this.writeErrors.fire({ agent: this.agent, what: 'delivering', id, error }));
   }
 
   /**
@@ -153,7 +153,7 @@ export class SqliteInbox implements Mailbox {
     if (!taken) return Promise.resolve();
     const done = this.sdb.writer.enqueue(taken.apply).then(undefined, (error) => {
       taken.restore();
-      this.writeErrors.emit({ agent: this.agent, what: 'ack', id, error });
+      this.writeErrors.fire({ agent: this.agent, what: 'ack', id, error });
       throw error;
     });
     done.catch(() => undefined);
@@ -195,8 +195,8 @@ export class SqliteInboxes implements MailboxFactory {
 
   constructor(
     private readonly sdb: StateDb,
-    private readonly corrupt: Listeners<FallbackEvent>,
-    private readonly writeErrors: Listeners<WriteErrorEvent>,
+    private readonly corrupt: Emitter<FallbackEvent>,
+    private readonly writeErrors: Emitter<WriteErrorEvent>,
   ) {
     const db = sdb.db;
     this.stmts = {

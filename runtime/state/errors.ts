@@ -15,12 +15,17 @@ export class StateSchemaTooNewError extends FaultlineError {
   }
 }
 
-/** An agent's checkpoint was written by a newer module `version` than the one loaded. */
+/**
+ * An agent's checkpoint cannot be used by the module loaded: written by a
+ * newer module `version`, or by an older one while the module has no `migrate`.
+ */
 export class CheckpointVersionError extends FaultlineError {
   constructor(readonly agent: string, readonly checkpointVersion: number, readonly moduleVersion: number) {
     super(
-      `Agent "${agent}" has a checkpoint of version ${checkpointVersion}, newer than its module's version ${moduleVersion}; ` +
-        'load the module of that version or newer (its checkpoints are kept untouched)',
+      checkpointVersion > moduleVersion
+        ? `Agent "${agent}": checkpoint version ${checkpointVersion} is newer than the module's version ${moduleVersion}; ` +
+            'run the newer module (its checkpoints are kept untouched) or remove the checkpoints'
+        : `Agent "${agent}": checkpoint has version ${checkpointVersion} but the module is version ${moduleVersion} and has no migrate(state, fromVersion); add one`,
     );
   }
 }

@@ -15,7 +15,7 @@ export type RestorePlan =
  * @throws CheckpointVersionError when the checkpoint is newer than the module:
  *   starting would silently drop what the newer code stored.
  */
-export function planRestore(agent: string, restored: Restored | null, moduleVersion: number): RestorePlan {
+export function planRestore(agent: string, restored: Pick<Restored, 'state' | 'version' | 'seq'> | null, moduleVersion: number): RestorePlan {
   if (!restored) return { action: 'cold' };
   if (restored.version > moduleVersion) throw new CheckpointVersionError(agent, restored.version, moduleVersion);
   if (restored.version < moduleVersion) return { action: 'migrate', state: restored.state, seq: restored.seq, fromVersion: restored.version };

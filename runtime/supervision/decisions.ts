@@ -5,6 +5,7 @@
  */
 import type { RestartType, Strategy } from '../protocol/status.ts';
 import type { BackoffOptions } from '../config/load.ts';
+import { backoffDelay } from '../protocol/backoff.ts';
 
 export interface ExitInfo {
   /** A normal exit: code 0 with no signal, not killed by the runtime for a fault. */
@@ -80,7 +81,5 @@ export function restartDelay(
   const stable = startedAt !== null && now - startedAt >= o.resetAfterMs;
   const next = stable ? 1 : streak + 1;
   if (next === 1) return { delayMs: 0, streak: 1 };
-  const raw = Math.min(o.maxMs, o.baseMs * Math.pow(o.factor, next - 2));
-  const jitter = raw * o.jitter * (random() * 2 - 1);
-  return { delayMs: Math.max(0, Math.round(Math.min(o.maxMs, raw + jitter))), streak: next };
+  return { delayMs: backoffDelay(next - 2, o, random), streak: next };
 }

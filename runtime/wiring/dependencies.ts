@@ -10,7 +10,7 @@ import type { DependencyConfig } from '../config/dependencySchema.ts';
 import type { Observability } from '../observability/Observability.ts';
 import type { FaultCatalogue } from '../faults/FaultCatalogue.ts';
 import { dependencyFaults } from '../faults/dependencyFaults.ts';
-import type { HostOp } from '../isolation/hostProtocol.ts';
+import type { HostOpHandlers } from '../isolation/hostProtocol.ts';
 import type { EventName } from '../protocol/events.ts';
 import type { ChatReply } from '../sdk.ts';
 
@@ -26,7 +26,7 @@ export interface DependencyHost {
   models: Record<string, string[]>;
   obs: Observability;
   faults: FaultCatalogue;
-  hostOps: Map<HostOp, (agent: string, args: any) => Promise<unknown>>;
+  hostOps: HostOpHandlers;
   stateStore?: { get(key: string): unknown; put(key: string, json: unknown): void };
   /** Where completed calls are journaled per message, so a redelivered message does not call again. */
   journal?: {

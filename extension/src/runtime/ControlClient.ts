@@ -1,32 +1,16 @@
 /**
  * One authenticated control-channel connection: JSON-RPC calls and event
- * notifications, typed by the runtime's protocol. Reconnecting is the
- * caller's job (RuntimeConnection); this class lives for one socket.
+ * notifications, typed by the runtime's protocol, through the protocol's one
+ * RPC client (runtime/protocol/rpcClient.ts, the CLI's too). Reconnecting is
+ * the caller's job (RuntimeConnection); this class lives for one socket.
  */
 import WebSocket from 'ws';
 import { controlUrl, type RuntimeFile } from '../../../runtime/protocol/runtimeFile.ts';
-import { parseFrame, request, type MethodName, type Methods, type RpcErrorObject } from '../../../runtime/protocol/rpc.ts';
-import { Emitter } from '../util/emitter.ts';
+import type { MethodName, Methods } from '../../../runtime/protocol/rpc.ts';
+import { RpcConnection, RuntimeUnreachableError } from '../../../runtime/protocol/rpcClient.ts';
+import type { Event } from '../util/emitter.ts';
 
-/** An error the runtime answered with; `code` is a JSON-RPC / Faultline code. */
-export class RuntimeRpcError extends Error {
-  readonly code: number;
-  readonly type?: string;
-  constructor(e: RpcErrorObject) {
-    super(e.message);
-    this.name = 'RuntimeRpcError';
-    this.code = e.code;
-    this.type = e.data?.type;
-  }
-}
-
-/** The runtime cannot be reached, or the connection dropped mid-call. */
-export class RuntimeUnreachableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RuntimeUnreachableError';
-  }
-}
+export { RuntimeRpcError, RuntimeUnreachableError } from '../../../runtime/protocol/rpcClient.ts';
 
 export interface RuntimeEvent {
   name: string;
@@ -34,28 +18,14 @@ export interface RuntimeEvent {
 }
 
 export class ControlClient {
-  private nextId = 1;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  private readonly events = new Emitter<RuntimeEvent>();
-  private readonly closed = new Emitter<void>();
-  readonly onEvent = this.events.event;
-  readonly onClose = this.closed.event;
-  private isClosed = false;
+  readonly onEvent: Event<RuntimeEvent>;
+  readonly onClose: Event<void>;
 
-  private constructor(private readonly ws: WebSocket, readonly file: RuntimeFile) {
-    ws.on('message', (data) => this.onFrame(data.toString()));
-    ws.on('close', () => {
-      this.isClosed = true;
-      const err = new RuntimeUnreachableError('The connection to the Faultline runtime closed.');
-      for (const p of this.pending.values()) {
-        clearTimeout(p.timer);
-        p.reject(err);
-      }
-      this.pending.clear();
-      this.closed.fire();
-      this.events.dispose();
-      this.closed.dispose();
-    });
+  private constructor(private readonly ws: WebSocket, readonly file: RuntimeFile, private readonly rpc: RpcConnection) {
+    this.onEvent = (listener) => rpc.onEvent((e) => listener({ name: e.method, params: e.params }));
+    this.onClose = rpc.onClose;
+    ws.on('message', (data) => rpc.receive(data.toString()));
+    ws.on('close', () => rpc.closed());
     // 'error' is always followed by 'close'; without a listener ws would throw.
     ws.on('error', () => {});
   }
@@ -72,7 +42,7 @@ export class ControlClient {
       };
       ws.once('open', () => {
         ws.removeAllListeners();
-        resolve(new ControlClient(ws, file));
+        resolve(new ControlClient(ws, file, new RpcConnection({ send: (t) => ws.send(t), close: () => ws.close() })));
       });
       ws.once('unexpected-response', (_req, res) => fail(`The runtime at ${file.url} refused the connection (HTTP ${res.statusCode}).`));
       ws.once('error', (e) => fail(`Cannot reach the Faultline runtime at ${file.url}: ${e.message}`));
@@ -80,39 +50,16 @@ export class ControlClient {
   }
 
   get open(): boolean {
-    return !this.isClosed && this.ws.readyState === WebSocket.OPEN;
+    return !this.rpc.isClosed && this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** Rejects with `RuntimeRpcError` (the runtime's answer) or `RuntimeUnreachableError`. */
   call<M extends MethodName>(method: M, params: Methods[M]['params'], timeoutMs = 30_000): Promise<Methods[M]['result']> {
     if (!this.open) return Promise.reject(new RuntimeUnreachableError('Not connected to the Faultline runtime.'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new RuntimeUnreachableError(`The runtime did not answer "${method}" within ${timeoutMs} ms.`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      this.ws.send(JSON.stringify(request(id, method, params)));
-    });
+    return this.rpc.call(method, params, timeoutMs);
   }
 
   close(): void {
-    this.ws.close();
-  }
-
-  private onFrame(text: string) {
-    const f = parseFrame(text);
-    if (f.kind === 'notification') {
-      this.events.fire({ name: f.notification.method, params: f.notification.params });
-      return;
-    }
-    const response = f.kind === 'response' ? f.response : f.kind === 'error' ? f.error : undefined;
-    if (!response || typeof response.id !== 'number') return;
-    const p = this.pending.get(response.id);
-    if (!p) return;
-    this.pending.delete(response.id);
-    clearTimeout(p.timer);
-    if ('error' in response) p.reject(new RuntimeRpcError(response.error));
-    else p.resolve(response.result);
+    this.rpc.close();
   }
 }

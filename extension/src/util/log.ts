@@ -10,10 +10,5 @@ export interface Log {
   error(msg: string | Error, ...args: unknown[]): void;
 }
 
-const SECRET = /("?(?:token|authorization|password|apiKey|api_key|secret)"?\s*[:=]\s*)("[^"]*"|[^\s,}]+)/gi;
-const BEARER = /Bearer\s+[A-Za-z0-9._~+/=-]+/g;
-
 /** Masks tokens and keys before a line reaches a log (runtime.json holds the control token). */
-export function redact(line: string): string {
-  return line.replace(BEARER, 'Bearer ***').replace(SECRET, '$1"***"');
-}
+export { redactSecrets as redact } from '../../../runtime/protocol/redact.ts';
