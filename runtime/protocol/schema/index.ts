@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { EVENT_SCHEMAS } from './events.ts';
 import { METHOD_SCHEMAS } from './methods.ts';
 import { RuntimeStatus } from './status.ts';
+import { ExtensionToWebviewMessage, WebviewToExtensionMessage } from './webview.ts';
 
 export * from './status.ts';
 export * from './faults.ts';
@@ -15,6 +16,7 @@ export * from './events.ts';
 export * from './drill.ts';
 export * from './methods.ts';
 export { MachineParams, MachineResult, MachineTransitionEvent, StateValue } from '../machine.ts';
+export * from './webview.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -30,7 +32,8 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
 
 /**
  * The protocol as one JSON Schema document: `status`, `events` (payload by
- * event name) and `methods` (`params` and `result` by method name). Params
+ * event name), `methods` (`params` and `result` by method name) and
+ * `webview` (the dashboard's messages, both ways). Params
  * are given as a client sends them, results and events as the runtime sends
  * them; every object is closed except free-form user data (an agent's
  * message, reply or state, fault params, a log line's own fields).
@@ -42,12 +45,16 @@ export function protocolJsonSchema(): JsonSchema {
   for (const [name, m] of Object.entries(METHOD_SCHEMAS)) methods[name] = { params: jsonSchema(m.params, 'input'), result: jsonSchema(m.result, 'output') };
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: 'https://faultline.dev/faultline.protocol.schema.json',
     title: 'Faultline control protocol',
     description: 'The status JSON, the payload of each event notification, and the params and result of each control method (JSON-RPC 2.0 over ws://127.0.0.1:PORT/control).',
     type: 'object',
     status: jsonSchema(RuntimeStatus, 'output'),
     events,
     methods,
+    webview: {
+      description: 'The messages between the VS Code extension and the dashboard webview (postMessage).',
+      toWebview: jsonSchema(ExtensionToWebviewMessage, 'output'),
+      fromWebview: jsonSchema(WebviewToExtensionMessage, 'input'),
+    },
   };
 }

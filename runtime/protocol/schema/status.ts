@@ -73,7 +73,7 @@ export const SupervisorStatus: z.ZodType<SupervisorStatus> = z.strictObject({
     return z.array(TreeNodeStatus);
   },
   lastError: LastError.optional(),
-});
+}).meta({ id: 'SupervisorStatus' });
 export const TreeNodeStatus: z.ZodType<TreeNodeStatus> = z.union([AgentStatus, SupervisorStatus]);
 
 /**
