@@ -24,7 +24,9 @@ import { stateFaults } from './faults/stateFaults.ts';
 import { ControlServer, type Session } from './control/ControlServer.ts';
 import { newToken } from './control/auth.ts';
 import { writeRuntimeFile, removeRuntimeFile } from './control/runtimeFileIO.ts';
-import { RpcError, RpcErrorCode, type MethodName, type Methods } from './protocol/rpc.ts';
+import { RpcError, RpcErrorCode } from './protocol/rpc.ts';
+import type { MethodName, MethodParams } from './protocol/schema/methods.ts';
+import { MethodTable } from './control/MethodTable.ts';
 import type { EventName, EventPayloads } from './protocol/events.ts';
 import type { RuntimeStatus } from './protocol/status.ts';
 import type { MachineResult } from './protocol/machine.ts';
@@ -86,7 +88,8 @@ export class Runtime {
   private metricsTimer: NodeJS.Timeout | undefined;
   /** Extra request handlers (`ctx` ops and control methods) registered by other parts. */
   readonly hostOps: HostOpHandlers = new Map<HostOp, HostOpHandler<HostOp>>();
-  readonly methods = new Map<string, (params: any, session: Session) => Promise<unknown>>();
+  /** Every control method this runtime answers, typed by the protocol's schemas. */
+  readonly methods = new MethodTable();
   /** Every agent id of the tree, in start order. */
   readonly agentIds: string[];
   readonly done: Promise<RuntimeStopped>;
@@ -126,7 +129,7 @@ export class Runtime {
       },
       (e) => {
         this.log[e.action === 'injected' ? 'warn' : 'info']({ fault: e.fault.fault, target: e.fault.target, faultId: e.fault.id }, `fault ${e.fault.id} ${e.fault.fault} on ${e.fault.target}: ${e.action}`);
-        this.emit('fault', e as unknown as EventPayloads['fault']);
+        this.emit('fault', e);
         if (e.action === 'injected') this.obs.faultInjected(e.fault.fault);
         this.obs.activeFaults(this.faults.list().map((f) => f.fault));
       },
@@ -188,6 +191,7 @@ export class Runtime {
       this.log.fatal({ supervisor: this.root.id }, msg);
       void this.stop({ code: 1, reason: msg });
     };
+    this.registerMethods();
     registerDrillMethods(this);
   }
 
@@ -302,11 +306,11 @@ export class Runtime {
     await this.loadMeta();
     await this.deps.startMocks();
     this.pool.warm();
-    this.obs.onAlert((a) => this.emit('alert', a as unknown as EventPayloads['alert']));
+    this.obs.onAlert((a) => this.emit('alert', a));
     this.obs.start({ status: () => this.status(), pids: () => this.agentPids() });
     // Live figures for dashboards: the reliability summary every 2 s, only while someone listens.
     this.metricsTimer = setInterval(() => {
-      if (this.control?.listening('metrics')) this.emit('metrics', { ...this.obs.summary(), time: new Date().toISOString() } as EventPayloads['metrics']);
+      if (this.control?.listening('metrics')) this.emit('metrics', { ...this.obs.summary(), time: new Date().toISOString() });
     }, 2000);
     this.metricsTimer.unref();
     if (this.o.writeRuntimeFile !== false) {
@@ -430,43 +434,41 @@ export class Runtime {
     }
   }
 
-  /** Control-channel requests. */
-  async handle(method: MethodName, params: any, session: Session): Promise<unknown> {
-    const extra = this.methods.get(method);
-    if (extra) return extra(params, session);
-    switch (method) {
-      case 'status':
-        return this.status();
-      case 'send':
-        await this.router.send(params.agent, params.message);
-        return { accepted: true } satisfies Methods['send']['result'];
-      case 'ask':
-        return this.router.ask(params.agent, params.message, { timeoutMs: params.timeoutMs });
-      case 'restart':
-        await this.restart(params.agent);
+  /** Control-channel requests, their params validated by the method's schema. */
+  handle<M extends MethodName>(method: M, params: MethodParams<M>, session: Session): Promise<unknown> {
+    return this.methods.call(method, params, session);
+  }
+
+  /** The runtime's own control methods; drills, chaos and the lifecycle machines add theirs. */
+  private registerMethods() {
+    this.methods
+      .set('status', async () => this.status())
+      .set('send', async (p) => {
+        await this.router.send(p.agent, p.message);
+        return { accepted: true as const };
+      })
+      .set('ask', (p) => this.router.ask(p.agent, p.message, { timeoutMs: p.timeoutMs }))
+      .set('restart', async (p) => {
+        await this.restart(p.agent);
         return {};
-      case 'stop':
-        await this.stopNode(params.agent);
+      })
+      .set('stop', async (p) => {
+        await this.stopNode(p.agent);
         return {};
-      case 'inject':
-        return this.faults.inject(params);
-      case 'clearFault':
-        return { cleared: this.faults.clear(params.id) };
-      case 'faults':
-        return this.faults.list();
-      case 'alerts':
-        return this.obs.alerts.active();
-      case 'checkpoints':
-        if (!this.agentIds.includes(params.agent)) throw new UnknownAgentError(params.agent, this.agentIds);
-        return this.store.list(params.agent);
-      case 'machine':
-        return this.machine(params.id);
-      case 'shutdown':
+      })
+      .set('inject', (p) => this.faults.inject(p))
+      .set('clearFault', async (p) => ({ cleared: this.faults.clear(p.id) }))
+      .set('faults', async () => this.faults.list())
+      .set('alerts', async () => this.obs.alerts.active())
+      .set('checkpoints', async (p) => {
+        if (!this.agentIds.includes(p.agent)) throw new UnknownAgentError(p.agent, this.agentIds);
+        return this.store.list(p.agent);
+      })
+      .set('machine', async (p) => this.machine(p.id))
+      .set('shutdown', async () => {
         setImmediate(() => void this.stop({ code: 0, reason: 'shutdown requested' }));
         return {};
-      default:
-        throw new RpcError(RpcErrorCode.MethodNotFound, `Method not available in this runtime: ${method}`);
-    }
+      });
   }
 
   /** Stops the tree in reverse order within the shutdown timeouts, then everything else. */

@@ -26,7 +26,8 @@ export interface ChatMessage { role: 'system' | 'user' | 'assistant' | 'tool'; c
 export interface ChatRequest { messages: ChatMessage[]; temperature?: number; max_tokens?: number; stream?: boolean; [k: string]: unknown }
 export interface ChatReply { content: string; model: string; dependency: string; stale?: boolean; usage?: { prompt_tokens: number; completion_tokens: number }; [k: string]: unknown }
 
-export interface DependencyHealth { id: string; breaker: 'closed' | 'open' | 'half-open' | 'isolated'; errorRate: number; latencyMs?: number; [k: string]: unknown }
+import type { DependencyHealth } from './protocol/schema/status.ts';
+export type { DependencyHealth };
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

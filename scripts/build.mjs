@@ -1,6 +1,7 @@
 // Bundles the runtime (CLI, agent host, SDK, protocol) with esbuild and writes
-// the config JSON Schema. Dependencies stay external: they are installed
-// packages, and better-sqlite3 is a native module.
+// the JSON Schemas of the config and of the control protocol. Dependencies
+// stay external: they are installed packages, and better-sqlite3 is a native
+// module.
 import { build } from 'esbuild';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +35,9 @@ await build({
 });
 
 // Type declarations come from `tsc -p tsconfig.types.json` (see the build script).
-const { configJsonSchema } = await import(path.join(out, 'cli.js'));
+const { configJsonSchema, protocolJsonSchema } = await import(path.join(out, 'cli.js'));
 await writeFile(path.join(out, 'faultline.schema.json'), JSON.stringify(configJsonSchema(), null, 2) + '\n');
+await writeFile(path.join(out, 'faultline.protocol.schema.json'), JSON.stringify(protocolJsonSchema(), null, 2) + '\n');
 
 // Declarations for the SDK and the protocol; their relative imports point at
 // the emitted .d.ts files (through .js specifiers), not at the sources.

@@ -15,6 +15,7 @@ import { CHAOS_USAGE, chaosCommand } from '../chaos/cli.ts';
 import { MACHINE_USAGE, renderMachine } from './machine.ts';
 
 export { configJsonSchema } from '../config/schema.ts';
+export { protocolJsonSchema } from '../protocol/schema/index.ts';
 
 const HELP = `Faultline: run fault-tolerant agent systems.
 
@@ -38,7 +39,7 @@ Commands:
   chaos --kill-interval-ms N --duration-ms D [--seed S]   kill agents at seeded random intervals
   mock-model [--port N]                 a local OpenAI-compatible model server with fault modes
   down                                  stop the runtime (agents in reverse order)
-  schema                                print the JSON Schema of faultline.config.json
+  schema [--protocol]                   print the JSON Schema of faultline.config.json (--protocol: of the control protocol)
 
 Options for commands that talk to a running runtime:
   --state-dir D   the runtime's state dir (default: the nearest .faultline/ with a runtime.json)
@@ -83,7 +84,7 @@ Options (each becomes a fault parameter):
   load: LOAD_USAGE,
   chaos: CHAOS_USAGE,
   machine: MACHINE_USAGE,
-  schema: 'Usage: faultline schema\n\nPrints the JSON Schema of faultline.config.json.',
+  schema: 'Usage: faultline schema [--protocol]\n\nPrints the JSON Schema of faultline.config.json (also at dist/faultline.schema.json).\n--protocol prints the control protocol instead, as one JSON Schema document { status, events: { name: schema }, methods: { name: { params, result } } } (also at dist/faultline.protocol.schema.json).',
 };
 
 async function withClient<T>(values: { 'state-dir'?: string; config?: string }, fn: (c: RuntimeClient) => Promise<T>): Promise<T> {
@@ -228,6 +229,12 @@ async function run(cmd: string, argv: string[]): Promise<number> {
       return 0;
     }
     case 'schema': {
+      const { values } = parse(argv, { protocol: { type: 'boolean' } }, [0, 0]);
+      if (values.protocol) {
+        const { protocolJsonSchema } = await import('../protocol/schema/index.ts');
+        print(protocolJsonSchema());
+        return 0;
+      }
       const { configJsonSchema } = await import('../config/schema.ts');
       print(configJsonSchema());
       return 0;

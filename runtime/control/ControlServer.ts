@@ -6,7 +6,8 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CONTROL_PATH } from '../protocol/runtimeFile.ts';
-import { failure, notification, parseFrame, RpcError, RpcErrorCode, success, validateParams, type MethodName, type RpcId } from '../protocol/rpc.ts';
+import { failure, notification, parseFrame, RpcError, RpcErrorCode, success, type RpcId } from '../protocol/rpc.ts';
+import { validateParams, type MethodName, type MethodParams } from '../protocol/schema/methods.ts';
 import { isEventName, type EventName } from '../protocol/events.ts';
 import { bearer, originAllowed, tokenMatches } from './auth.ts';
 import { FaultlineError } from '../errors.ts';
@@ -23,8 +24,8 @@ export interface HttpRoute {
 export interface ControlOptions {
   token: string;
   port: number;
-  /** Handles an authenticated, validated request. */
-  handle(method: MethodName, params: unknown, session: Session): Promise<unknown>;
+  /** Handles an authenticated request, its params validated by the method's schema. */
+  handle<M extends MethodName>(method: M, params: MethodParams<M>, session: Session): Promise<unknown>;
   routes: Record<string, HttpRoute>;
   log?(level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>): void;
   extraOrigins?: string[];
@@ -132,18 +133,18 @@ export class ControlServer {
   private async dispatch(ws: WebSocket, session: Session, id: RpcId, method: string, params: unknown) {
     try {
       if (method === 'auth') return this.reply(ws, success(id, { ok: true }));
-      const p = validateParams(method as MethodName, params);
+      const p = validateParams(method, params);
       if (method === 'subscribe') {
-        for (const e of (p as { events: (EventName | '*')[] }).events) session.events.add(e);
+        for (const e of (p as MethodParams<'subscribe'>).events) session.events.add(e);
         return this.reply(ws, success(id, {}));
       }
       if (method === 'unsubscribe') {
-        const ev = (p as { events?: (EventName | '*')[] }).events;
+        const ev = (p as MethodParams<'unsubscribe'>).events;
         if (!ev) session.events.clear();
         else for (const e of ev) session.events.delete(e);
         return this.reply(ws, success(id, {}));
       }
-      const result = await this.o.handle(method as MethodName, p, session);
+      const result = await this.o.handle(method as MethodName, p as MethodParams<MethodName>, session);
       this.reply(ws, success(id, result === undefined ? {} : result));
     } catch (e) {
       if (e instanceof RpcError) return this.reply(ws, failure(id, e.code, e.message, e.data));

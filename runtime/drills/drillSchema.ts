@@ -30,7 +30,7 @@ const probeBase = {
 const capture = z.string().regex(/^[A-Za-z_]\w*$/).optional().describe('store the measured value as $name for later tolerances');
 
 export const probeSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('agents'), ...probeBase, agents: z.string().min(1).default('*').describe('glob over agent ids'), state: z.enum(NODE_STATES as [string, ...string[]]).default('running'), mailboxMax: z.number().int().min(0).optional() }).strict(),
+  z.object({ type: z.literal('agents'), ...probeBase, agents: z.string().min(1).default('*').describe('glob over agent ids'), state: z.enum(NODE_STATES).default('running'), mailboxMax: z.number().int().min(0).optional() }).strict(),
   z.object({ type: z.literal('metric'), ...probeBase, metric: z.string().regex(/^[a-zA-Z_:][\w:]*$/), labels: z.record(z.string(), z.string()).optional(), aggregate: z.enum(['sum', 'max', 'min', 'count']).optional(), tolerance: toleranceSchema, capture }).strict(),
   z.object({ type: z.literal('readyz'), ...probeBase, status: z.union([z.literal(200), z.literal(503)]).default(200) }).strict(),
   z.object({ type: z.literal('ask'), ...probeBase, agent: z.string().min(1), message: z.unknown(), path: z.string().optional().describe('dot path into the reply for the tolerance, e.g. "draft.words"'), tolerance: toleranceSchema.optional(), capture }).strict(),

@@ -5,7 +5,7 @@
  */
 import type { Runtime } from '../Runtime.ts';
 import type { Session } from '../control/ControlServer.ts';
-import { validateParams, type MethodName } from '../protocol/rpc.ts';
+import { validateParams, type MethodName } from '../protocol/schema/methods.ts';
 import type { RuntimeTarget } from './RuntimeTarget.ts';
 
 export function inProcessTarget(rt: Runtime): RuntimeTarget {

@@ -10,39 +10,13 @@
  * (`previousLevel` set) rather than two alerts firing for one problem.
  */
 import { resolveAlertRules, type AlertRules, type Thresholds } from '../config/alertsSchema.ts';
-import type { BreakerState } from '../protocol/status.ts';
+import type { ActiveAlert, AlertLevel, AlertRuleName, AlertSubjectKind, BreakerState } from '../protocol/status.ts';
+import type { AlertEvent } from '../protocol/events.ts';
 import { SlidingWindow } from './SlidingWindow.ts';
 import { Emitter, type Disposable } from '../protocol/emitter.ts';
 
-export type AlertLevel = 'warning' | 'critical';
-export type AlertRuleName = 'errorRate' | 'latencyP95' | 'unresponsive' | 'breakerOpen' | 'restartIntensity' | 'checkpointFallback' | 'slaCompliance';
-export type AlertSubjectKind = 'agent' | 'dependency' | 'supervisor';
-
-/** An active alert, as `faultline alerts --json` lists it. */
-export interface ActiveAlert {
-  level: AlertLevel;
-  rule: AlertRuleName;
-  /** Id of the agent, dependency or supervisor the alert is about. */
-  subject: string;
-  subjectKind: AlertSubjectKind;
-  /** The measured value: a ratio (0..1), milliseconds, or a count, by rule. */
-  value: number;
-  /** The threshold of `level` the value crossed. */
-  threshold: number;
-  /** ISO time the alert first fired (kept across level changes). */
-  since: string;
-  /** One line for a person. */
-  message: string;
-}
-
-/** Payload of the `alert` event. */
-export interface AlertEvent extends ActiveAlert {
-  state: 'firing' | 'resolved';
-  /** ISO time of this transition. */
-  time: string;
-  /** Set when a firing alert changed level. */
-  previousLevel?: AlertLevel;
-}
+// The alert shapes are the protocol's (`alert` events, the `alerts` method).
+export type { ActiveAlert, AlertEvent, AlertLevel, AlertRuleName, AlertSubjectKind };
 
 export type AlertListener = (e: AlertEvent) => void;
 

@@ -13,40 +13,13 @@
  * Each rate is given since start (`total`) and over the recent window, so a
  * recovered system does not look broken forever and a fresh failure shows.
  */
-import type { BreakerState } from '../protocol/status.ts';
+import type { BreakerState, ReliabilitySummary } from '../protocol/status.ts';
+import type { Rate } from '../protocol/schema/status.ts';
 import { SlidingWindow } from './SlidingWindow.ts';
 import type { ProcessSample } from './procStats.ts';
 
-export interface Rate {
-  total: number;
-  good: number;
-  /** good / total; null when there is nothing to rate yet. */
-  rate: number | null;
-}
-
-export interface ReliabilitySummary {
-  time: string;
-  windowMs: number;
-  business: {
-    taskCompletion: Rate & { window: Rate };
-    slaCompliance: Rate & { window: Rate; targetMs: number | null };
-    agents: Record<string, { tasks: Rate; sla: Rate }>;
-  };
-  system: {
-    /** Failed messages over handled, in the window. */
-    messageErrorRate: number | null;
-    dependencies: Record<string, { calls: number; errors: number; errorRate: number | null; windowErrorRate: number | null; retries: number; giveUps: number; breaker: BreakerState | null }>;
-    breakers: Record<BreakerState, number>;
-    restarts: { total: number; bySupervisor: Record<string, number>; escalations: number };
-    checkpointFallbacks: number;
-    deadLetters: number;
-  };
-  infrastructure: {
-    cpu: { runtimeRatio: number | null; agentsRatio: number; agents: Record<string, number | null> };
-    memory: { runtimeBytes: number; agentsBytes: number; agents: Record<string, number> };
-    api: { cost: number; currency: string; byDependency: Record<string, number>; promptTokens: number; completionTokens: number };
-  };
-}
+// The summary's shape is the protocol's (status `reliability`, the `metrics` event).
+export type { Rate, ReliabilitySummary };
 
 const rate = (good: number, total: number): Rate => ({ total, good, rate: total ? good / total : null });
 const inc = (r: Record<string, number>, k: string, by = 1) => (r[k] = (r[k] ?? 0) + by);

@@ -1,29 +1,9 @@
-/** Faults as the control channel shows them: `faults`, `inject`, and `fault` events. */
-
-export interface ActiveFault {
-  id: string;
-  /** The fault's name in the catalogue: `kill`, `slow`, `error`, `corrupt-checkpoint`, … */
-  fault: string;
-  /** An agent id, a dependency id, or a glob of them (`*` matches any run of characters). */
-  target: string;
-  /** Parameters as injected: `ms`, `status`, `point`, `count`, `rate`, `seed`, `durationMs`, … */
-  params: Record<string, unknown>;
-  kind: 'agent' | 'dependency' | 'state' | 'runtime';
-  createdAt: string;
-  /** When it clears itself (from `durationMs`). */
-  expiresAt?: string;
-  /** Times it may still fire; absent: unlimited. */
-  remaining?: number;
-  /** Times it has fired. */
-  fired: number;
-}
-
-/** Payload of the `fault` event. */
-export interface FaultEvent {
-  time: string;
-  action: 'injected' | 'fired' | 'cleared';
-  fault: ActiveFault;
-}
+/**
+ * Faults as the control channel shows them: `faults`, `inject`, and `fault`
+ * events. The shapes are declared once, as schemas, in `schema/faults.ts`;
+ * this module holds the fault names and no zod.
+ */
+export type { ActiveFault, FaultEvent, FaultSpec } from './schema/faults.ts';
 
 /** Agent faults act on the agent's process or thread. */
 export const AGENT_FAULTS = ['kill', 'crash', 'hang', 'crash-loop', 'slow', 'memory'] as const;

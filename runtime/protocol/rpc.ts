@@ -1,11 +1,9 @@
 /**
- * JSON-RPC 2.0 framing for the control channel, and the methods with their
- * params and results. Pure: no I/O, usable from the runtime, the CLI, the
+ * JSON-RPC 2.0 framing for the control channel, and the types of its methods.
+ * Pure and free of zod: no I/O, usable from the runtime, the CLI, the
  * extension and the webview alike.
  */
-import type { RuntimeStatus } from './status.ts';
-import { isEventName, type EventName } from './events.ts';
-import type { MachineParams, MachineResult } from './machine.ts';
+import type { MethodName, Methods } from './schema/methods.ts';
 
 export type RpcId = string | number;
 
@@ -48,35 +46,12 @@ export const RpcErrorCode = {
   Failed: -32005,
 } as const;
 
-export interface FaultSpec { fault: string; target: string; params?: Record<string, unknown> }
-
-/** Methods: params and results. */
-export interface Methods {
-  auth: { params: { token: string }; result: { ok: true } };
-  status: { params: Record<string, never> | undefined; result: RuntimeStatus };
-  send: { params: { agent: string; message: unknown }; result: { accepted: true } };
-  ask: { params: { agent: string; message: unknown; timeoutMs?: number }; result: unknown };
-  restart: { params: { agent: string }; result: Record<string, never> };
-  stop: { params: { agent: string }; result: Record<string, never> };
-  inject: { params: FaultSpec; result: { id: string } };
-  clearFault: { params: { id?: string } | undefined; result: { cleared: number } };
-  faults: { params: Record<string, never> | undefined; result: unknown[] };
-  alerts: { params: Record<string, never> | undefined; result: unknown[] };
-  checkpoints: { params: { agent: string }; result: unknown[] };
-  'drill.run': { params: { drill: unknown }; result: unknown };
-  /** Interrupts the drill `drill.run` is running: no further method step, then its rollbacks; `drill.run` answers with the journal (status `aborted`). */
-  'drill.cancel': { params: Record<string, never> | undefined; result: { cancelled: boolean; drill?: string } };
-  /** Starts the seeded chaos monkey: kills agents matching `targets` (glob, default all) at random intervals around `intervalMs`. */
-  'chaos.start': { params: { intervalMs: number; durationMs: number; seed?: number; targets?: string }; result: { seed: number; targets: string[]; schedule: { atMs: number; target: string }[] } };
-  'chaos.stop': { params: Record<string, never> | undefined; result: { stopped: boolean; kills: number } };
-  'chaos.status': { params: Record<string, never> | undefined; result: { running: boolean; report?: unknown } };
-  subscribe: { params: { events: (EventName | '*')[] }; result: Record<string, never> };
-  unsubscribe: { params: { events?: (EventName | '*')[] } | undefined; result: Record<string, never> };
-  shutdown: { params: Record<string, never> | undefined; result: Record<string, never> };
-  /** An agent's or a supervisor's lifecycle machine: its JSON definition, current state value and context. */
-  machine: { params: MachineParams; result: MachineResult };
-}
-export type MethodName = keyof Methods;
+/**
+ * The methods with their params and results are declared once, as schemas,
+ * in `schema/methods.ts` (which also validates them); the types come from there.
+ */
+export type { Methods, MethodName, MethodParams, MethodResult, CheckpointInfo } from './schema/methods.ts';
+export type { FaultSpec } from './schema/faults.ts';
 
 export class RpcError extends Error {
   constructor(readonly code: number, message: string, readonly data?: RpcErrorObject['data']) {
@@ -136,83 +111,4 @@ export function request<M extends MethodName>(id: RpcId, method: M, params: Meth
 }
 export function notification<P>(method: string, params: P): RpcNotification<string, P> {
   return { jsonrpc: '2.0', method, params };
-}
-
-function bad(message: string): never {
-  throw new RpcError(RpcErrorCode.InvalidParams, `Invalid params: ${message}`);
-}
-function str(p: Record<string, unknown>, key: string, method: string): string {
-  const v = p[key];
-  if (typeof v !== 'string' || v.length === 0) bad(`${method} needs "${key}" as a non-empty string`);
-  return v;
-}
-function optTimeout(p: Record<string, unknown>, key: string, method: string): number | undefined {
-  const v = p[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 3_600_000) bad(`${method} "${key}" must be a number of milliseconds between 1 and 3600000`);
-  return v;
-}
-
-/**
- * Validates the params of a known method and returns them typed; throws an
- * `RpcError` (InvalidParams or MethodNotFound) naming what is wrong.
- */
-export function validateParams<M extends MethodName>(method: M, params: unknown): Methods[M]['params'];
-export function validateParams(method: string, params: unknown): unknown {
-  if (params !== undefined && !isObj(params)) bad(`${method} takes an object of named params`);
-  const p = (params ?? {}) as Record<string, unknown>;
-  switch (method) {
-    case 'auth':
-      return { token: str(p, 'token', method) };
-    case 'status':
-    case 'faults':
-    case 'alerts':
-    case 'shutdown':
-      return {};
-    case 'send':
-      if (!('message' in p)) bad('send needs "message"');
-      return { agent: str(p, 'agent', method), message: p.message };
-    case 'ask':
-      if (!('message' in p)) bad('ask needs "message"');
-      return { agent: str(p, 'agent', method), message: p.message, timeoutMs: optTimeout(p, 'timeoutMs', method) };
-    case 'restart':
-    case 'stop':
-    case 'checkpoints':
-      return { agent: str(p, 'agent', method) };
-    case 'machine':
-      return { id: str(p, 'id', method) };
-    case 'inject': {
-      if (p.params !== undefined && !isObj(p.params)) bad('inject "params" must be an object');
-      return { fault: str(p, 'fault', method), target: str(p, 'target', method), params: p.params as Record<string, unknown> | undefined };
-    }
-    case 'clearFault':
-      if (p.id !== undefined && typeof p.id !== 'string') bad('clearFault "id" must be a string');
-      return { id: p.id as string | undefined };
-    case 'drill.run':
-      if (!isObj(p.drill)) bad('drill.run needs "drill" as an object');
-      return { drill: p.drill };
-    case 'chaos.start': {
-      const n = (key: string, min: number, max: number, optional = false): number | undefined => {
-        const v = p[key];
-        if (v === undefined && optional) return undefined;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`chaos.start "${key}" must be an integer between ${min} and ${max}`);
-        return v;
-      };
-      if (p.targets !== undefined && (typeof p.targets !== 'string' || !p.targets)) bad('chaos.start "targets" must be a non-empty glob string');
-      return { intervalMs: n('intervalMs', 10, 3_600_000)!, durationMs: n('durationMs', 1, 3_600_000)!, seed: n('seed', 0, 2 ** 32, true), targets: p.targets as string | undefined };
-    }
-    case 'drill.cancel':
-    case 'chaos.stop':
-    case 'chaos.status':
-      return {};
-    case 'subscribe':
-    case 'unsubscribe': {
-      const ev = p.events;
-      if (ev === undefined && method === 'unsubscribe') return { events: undefined };
-      if (!Array.isArray(ev) || ev.some((e) => e !== '*' && !isEventName(e))) bad(`${method} needs "events": an array of event names or ["*"]`);
-      return { events: ev };
-    }
-    default:
-      throw new RpcError(RpcErrorCode.MethodNotFound, `Method not found: ${method}`);
-  }
 }

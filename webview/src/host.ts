@@ -6,7 +6,8 @@
  * dashboard still runs and posts into the void, which is handy when opening
  * the bundle by hand.
  */
-import { WEBVIEW_PROTOCOL_VERSION, type ExtensionToWebviewMessage, type WebviewToExtensionMessage } from '../../runtime/protocol/webview.ts';
+import type { ExtensionToWebviewMessage, WebviewToExtensionMessage } from '../../runtime/protocol/webview.ts';
+import { WEBVIEW_PROTOCOL_VERSION } from '../../runtime/protocol/webviewVersion.ts';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

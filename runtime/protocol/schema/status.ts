@@ -1,0 +1,191 @@
+/**
+ * Schemas of the status JSON (`faultline status --json`, the `status`
+ * method): the runtime, the supervision tree, the dependencies and the
+ * sections observability adds (reliability, alerts, faults, models).
+ *
+ * The word lists (NODE_STATES, …) live in `../status.ts`, which has no zod,
+ * so a browser bundle can use them and the tree helpers without pulling zod in.
+ */
+import { z } from 'zod';
+import { BREAKER_STATES, ISOLATIONS, NODE_STATES, RESTART_TYPES, STRATEGIES } from '../status.ts';
+import { ActiveFault } from './faults.ts';
+
+/** An ISO 8601 time as the runtime writes it (`new Date().toISOString()`). */
+export const IsoTime = z.string().describe('ISO 8601 time');
+const count = z.number().int().min(0);
+
+export const NodeState = z.enum(NODE_STATES).describe('Lifecycle state, in words a person understands');
+export const Strategy = z.enum(STRATEGIES);
+export const RestartType = z.enum(RESTART_TYPES);
+export const Isolation = z.enum(ISOLATIONS);
+export const BreakerState = z.enum(BREAKER_STATES);
+
+export const LastError = z.strictObject({
+  type: z.string().describe('Error class or exit reason, e.g. `AgentCrashError`, `unresponsive`, `ModuleLoadError`'),
+  message: z.string(),
+  time: IsoTime,
+});
+
+export const AgentStatus = z.strictObject({
+  id: z.string(),
+  kind: z.literal('agent'),
+  state: NodeState,
+  pid: z.number().int().nullable().describe("OS process id of the agent host; for thread isolation the runtime's pid"),
+  threadId: z.number().int().optional().describe('Worker thread id for thread isolation'),
+  restarts: count,
+  isolation: Isolation,
+  restart: RestartType,
+  module: z.string(),
+  mailbox: count.describe("Messages waiting in the agent's mailbox (not counting the one in flight)"),
+  liveness: z.boolean().describe('Heartbeats arriving in time'),
+  readiness: z.boolean().describe('Started and restored, handling messages'),
+  startedAt: IsoTime.nullable(),
+  lastError: LastError.optional(),
+  inspect: z.string().optional().describe("The agent host's inspector WebSocket URL, when agents run under the debugger (`up --inspect-agents`)"),
+});
+
+export type AgentStatus = z.infer<typeof AgentStatus>;
+export interface SupervisorStatus {
+  id: string;
+  kind: 'supervisor';
+  state: z.infer<typeof NodeState>;
+  strategy: z.infer<typeof Strategy>;
+  restart: z.infer<typeof RestartType>;
+  /** Restarts this supervisor performed since it started (it starts afresh when its parent restarts it). */
+  restarts: number;
+  intensity: { limit: number; periodMs: number; inWindow: number };
+  children: TreeNodeStatus[];
+  lastError?: z.infer<typeof LastError>;
+}
+export type TreeNodeStatus = AgentStatus | SupervisorStatus;
+
+// The tree is recursive: the interface above names the type (z.infer cannot
+// name a recursive type), the schema is checked against it.
+export const SupervisorStatus: z.ZodType<SupervisorStatus> = z.strictObject({
+  id: z.string(),
+  kind: z.literal('supervisor'),
+  state: NodeState,
+  strategy: Strategy,
+  restart: RestartType,
+  restarts: count.describe('Restarts this supervisor performed since it started (it starts afresh when its parent restarts it)'),
+  intensity: z.strictObject({ limit: count, periodMs: count, inWindow: count }),
+  get children(): z.ZodArray<z.ZodType<TreeNodeStatus>> {
+    return z.array(TreeNodeStatus);
+  },
+  lastError: LastError.optional(),
+}).meta({ id: 'SupervisorStatus' });
+export const TreeNodeStatus: z.ZodType<TreeNodeStatus> = z.union([AgentStatus, SupervisorStatus]);
+
+/**
+ * A dependency as the status JSON lists it. `id`, `breaker` and `errorRate`
+ * are the contract; the runtime's gateway always fills in the rest, a client
+ * must not rely on them being there (an older runtime, a test fixture).
+ */
+export const DependencyStatus = z.strictObject({
+  id: z.string(),
+  breaker: BreakerState,
+  errorRate: z.number().min(0).max(1).describe('Share of failed attempts over the recent window'),
+  kind: z.enum(['model', 'http', 'tool']).optional(),
+  profile: z.enum(['fast', 'slow']).optional(),
+  degrade: z.enum(['fail', 'skip', 'cache', 'queue']).optional(),
+  critical: z.boolean().optional(),
+  hasFallback: z.boolean().optional().describe('Some model chain offers another dependency after or besides this one'),
+  model: z.string().optional(),
+  url: z.string().optional(),
+  calls: count.optional(),
+  attempts: count.optional(),
+  retries: count.optional(),
+  failures: count.optional(),
+  rejected: count.optional().describe('Calls failed at once by an open breaker, never made'),
+  degraded: count.optional(),
+  latencyMs: z.number().min(0).optional().describe('Median attempt latency over the recent window'),
+  latencyP95Ms: z.number().min(0).optional(),
+  retryInMs: z.number().min(0).optional().describe('While open: when the breaker lets a probe through'),
+  queued: count.optional().describe('Calls held for replay (degrade "queue")'),
+  lastError: LastError.optional(),
+  tokens: z.strictObject({ prompt: count, completion: count }).optional(),
+  cost: z.strictObject({ total: z.number().min(0), currency: z.string() }).optional(),
+});
+
+/** What `ctx.health(dependency)` answers: the dependency's status without its config. */
+export const DependencyHealth = DependencyStatus.omit({ kind: true, profile: true, degrade: true, critical: true, hasFallback: true, model: true, url: true });
+
+const Rate = z.strictObject({
+  total: count,
+  good: count,
+  rate: z.number().min(0).max(1).nullable().describe('good / total; null when there is nothing to rate yet'),
+});
+
+/** The three-tier reliability summary (status `reliability`, the `metrics` event). */
+export const ReliabilitySummary = z.strictObject({
+  time: IsoTime,
+  windowMs: count,
+  business: z.strictObject({
+    taskCompletion: Rate.extend({ window: Rate }),
+    slaCompliance: Rate.extend({ window: Rate, targetMs: z.number().nullable() }),
+    agents: z.record(z.string(), z.strictObject({ tasks: Rate, sla: Rate })),
+  }),
+  system: z.strictObject({
+    messageErrorRate: z.number().nullable().describe('Failed messages over handled, in the window'),
+    dependencies: z.record(
+      z.string(),
+      z.strictObject({ calls: count, errors: count, errorRate: z.number().nullable(), windowErrorRate: z.number().nullable(), retries: count, giveUps: count, breaker: BreakerState.nullable() }),
+    ),
+    breakers: z.strictObject({ closed: count, open: count, 'half-open': count, isolated: count }),
+    restarts: z.strictObject({ total: count, bySupervisor: z.record(z.string(), count), escalations: count }),
+    checkpointFallbacks: count,
+    deadLetters: count,
+  }),
+  infrastructure: z.strictObject({
+    cpu: z.strictObject({ runtimeRatio: z.number().nullable(), agentsRatio: z.number(), agents: z.record(z.string(), z.number().nullable()) }),
+    memory: z.strictObject({ runtimeBytes: z.number(), agentsBytes: z.number(), agents: z.record(z.string(), z.number()) }),
+    api: z.strictObject({ cost: z.number(), currency: z.string(), byDependency: z.record(z.string(), z.number()), promptTokens: count, completionTokens: count }),
+    /** Added by the runtime (the tracker alone has no event loop to measure). */
+    eventLoop: z.strictObject({ lagP50Ms: z.number(), lagP99Ms: z.number(), maxMs: z.number() }).nullable().optional(),
+  }),
+});
+
+export const AlertLevel = z.enum(['warning', 'critical']);
+export const AlertRuleName = z.enum(['errorRate', 'latencyP95', 'unresponsive', 'breakerOpen', 'restartIntensity', 'checkpointFallback', 'slaCompliance']);
+export const AlertSubjectKind = z.enum(['agent', 'dependency', 'supervisor']);
+
+/** An active alert, as the `alerts` method and status `alerts` list it. */
+export const ActiveAlert = z.strictObject({
+  level: AlertLevel,
+  rule: AlertRuleName,
+  subject: z.string().describe('Id of the agent, dependency or supervisor the alert is about'),
+  subjectKind: AlertSubjectKind,
+  value: z.number().describe('The measured value: a ratio (0..1), milliseconds, or a count, by rule'),
+  threshold: z.number().describe('The threshold of `level` the value crossed'),
+  since: IsoTime.describe('When the alert first fired (kept across level changes)'),
+  message: z.string().describe('One line for a person'),
+});
+
+export const RuntimeStatus = z.strictObject({
+  runtime: z.strictObject({
+    pid: z.number().int(),
+    uptimeMs: z.number().min(0),
+    version: z.string(),
+    name: z.string(),
+    startedAt: IsoTime,
+    port: z.number().int().optional(),
+    spares: z.strictObject({ process: count, thread: count }).optional().describe('Warm spare agent hosts booted and waiting, per isolation'),
+  }),
+  tree: SupervisorStatus,
+  dependencies: z.array(DependencyStatus),
+  models: z.record(z.string(), z.array(z.string())).optional().describe("Model fallback chains: chain name → dependency ids in order (the config's `models`)"),
+  faults: z.array(ActiveFault).optional(),
+  reliability: ReliabilitySummary.optional().describe('Absent when instrumentation is off'),
+  alerts: z.array(ActiveAlert).optional(),
+});
+
+export type LastError = z.infer<typeof LastError>;
+export type DependencyHealth = z.infer<typeof DependencyHealth>;
+export type DependencyStatus = z.infer<typeof DependencyStatus>;
+export type ReliabilitySummary = z.infer<typeof ReliabilitySummary>;
+export type Rate = z.infer<typeof Rate>;
+export type AlertLevel = z.infer<typeof AlertLevel>;
+export type AlertRuleName = z.infer<typeof AlertRuleName>;
+export type AlertSubjectKind = z.infer<typeof AlertSubjectKind>;
+export type ActiveAlert = z.infer<typeof ActiveAlert>;
+export type RuntimeStatus = z.infer<typeof RuntimeStatus>;
