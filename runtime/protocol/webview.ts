@@ -27,6 +27,7 @@ export type {
   ExtensionToWebviewMessage,
   JsonValue,
   LogsMessage,
+  MachineMessage,
   ReadyMessage,
   RequestSnapshotMessage,
   RuntimeEvent,

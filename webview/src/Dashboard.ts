@@ -4,7 +4,7 @@
  * or the view options changed), keeps the view state that must survive the
  * panel being hidden, and turns button presses into protocol commands.
  */
-import type { AgentStateEvent, BreakerStateEvent, LogEvent, SupervisorStateEvent } from '../../runtime/protocol/events.ts';
+import type { AgentStateEvent, BreakerStateEvent, LogEvent, MachineTransitionEvent, SupervisorStateEvent } from '../../runtime/protocol/events.ts';
 import type { DashboardCommand, ExtensionToWebviewMessage, RuntimeEvent } from '../../runtime/protocol/webview.ts';
 import type { Host, ViewState } from './host.ts';
 import { layoutTree } from './layout.ts';
@@ -105,6 +105,9 @@ export class Dashboard {
         case 'commandResult':
           this.details.commandResult(m.id, m.ok, m.error);
           break;
+        case 'machine':
+          this.details.setMachine(m.id, m.machine, m.error);
+          break;
         case 'connection':
           this.toolbar.setLink(m.state, m.message);
           break;
@@ -134,6 +137,9 @@ export class Dashboard {
         return false;
       case 'metrics':
         this.health.applyMetrics(p);
+        return false;
+      case 'machine.transition':
+        this.details.machineTransition(p as MachineTransitionEvent);
         return false;
       case 'dependency.call':
         this.health.applyDependencyCall(p);

@@ -22,7 +22,7 @@ test('accepts the messages the dashboard sends and returns fresh copies', () => 
   assert.deepEqual(ok({ type: 'ready', protocol: WEBVIEW_PROTOCOL_VERSION }), { type: 'ready', protocol: 1 });
   assert.deepEqual(ok({ type: 'requestSnapshot' }), { type: 'requestSnapshot' });
   assert.deepEqual(ok({ type: 'setLive', live: false }), { type: 'setLive', live: false });
-  for (const action of ['restart', 'stop', 'kill', 'hang', 'checkpoints'] as const) {
+  for (const action of ['restart', 'stop', 'kill', 'hang', 'checkpoints', 'machine'] as const) {
     assert.deepEqual(ok({ type: 'command', id: 'c1', action, target: 'planner' }), { type: 'command', id: 'c1', action, target: 'planner' });
   }
   const params = { fault: 'slow', params: { ms: 250, nested: { list: [1, 'a', null, true] } } };
@@ -32,7 +32,7 @@ test('accepts the messages the dashboard sends and returns fresh copies', () => 
   assert.deepEqual(ok({ type: 'command', id: 'c3', action: 'clearFaults', target: '*' }), { type: 'command', id: 'c3', action: 'clearFaults', target: '*' });
   assert.deepEqual(ok({ type: 'command', id: 'c4', action: 'clearFaults', target: 'planner', params: { id: 'f-1' } }), { type: 'command', id: 'c4', action: 'clearFaults', target: 'planner', params: { id: 'f-1' } });
   assert.deepEqual(ok({ type: 'command', id: 'c5', action: 'logs', target: 'planner', params: { limit: 200 } }), { type: 'command', id: 'c5', action: 'logs', target: 'planner', params: { limit: 200 } });
-  assert.equal(DASHBOARD_ACTIONS.length, 8);
+  assert.equal(DASHBOARD_ACTIONS.length, 9);
 });
 
 test('refuses malformed messages with a reason, never throwing', () => {

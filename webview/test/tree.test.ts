@@ -118,7 +118,7 @@ test('alerts fire and resolve from events, with how long they have fired', async
   const alerts = () => h.page.$$eval('.alerts .alert:not(.none)', (els) => els.map((e) => `${e.className}|${e.querySelector('.alert-msg')!.textContent}|${e.querySelector('.since')!.textContent}`));
   assert.equal((await alerts()).length, 2);
   assert.match((await alerts())[0], /^alert critical\|Breaker of primary is open.*\|firing 1m 3\ds$/);
-  const base = { rule: 'errorRate', subject: 'writer', subjectKind: 'agent', value: 0.3, threshold: 0.25, since: new Date(Date.now() - 5000).toISOString(), message: 'writer fails 30% of its messages' };
+  const base = { rule: 'errorRate' as const, subject: 'writer', subjectKind: 'agent' as const, value: 0.3, threshold: 0.25, since: new Date(Date.now() - 5000).toISOString(), message: 'writer fails 30% of its messages' };
   await h.feed({ type: 'event', name: 'alert', payload: { ...base, time: now(), level: 'critical', state: 'firing' } });
   assert.equal((await alerts()).length, 3);
   assert.equal(await h.page.textContent('.kpi[aria-label="Active alerts"] .kpi-value'), '3');

@@ -133,6 +133,14 @@ export class DashboardPanel {
         }
         return {};
       }
+      case 'machine': {
+        try {
+          this.post({ type: 'machine', id: m.target, machine: await client.call('machine', { id: m.target }) });
+        } catch (e) {
+          this.post({ type: 'machine', id: m.target, error: (e as Error).message });
+        }
+        return {};
+      }
       case 'logs': {
         const lines = this.d.model.logsOf(m.target).slice(-(m.params?.limit ?? 500));
         this.post({ type: 'logs', agent: m.target, lines: lines as never });

@@ -121,6 +121,10 @@ export class HealthModel implements Disposable {
         this.keepLog(e.params as LogLine);
         this.events.fire(e);
         return;
+      case 'machine.transition':
+        // Every lifecycle step: the agent.state and supervisor.state events say what the views show.
+        this.events.fire(e);
+        return;
       default:
         // metrics and per-call events move error rates: a re-read picks them up.
         this.refreshSoon.schedule();

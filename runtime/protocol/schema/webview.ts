@@ -13,6 +13,7 @@ import { EVENT_SCHEMAS, LogEvent, type EventPayloads } from './events.ts';
 import { CheckpointInfo } from './methods.ts';
 import { ActiveAlert, ReliabilitySummary, RuntimeStatus } from './status.ts';
 import { ActiveFault } from './faults.ts';
+import { MachineResult } from '../machine.ts';
 
 const MAX_ID = 128;
 const MAX_TARGET = 256;
@@ -63,6 +64,12 @@ export const BatchMessage = z.strictObject({ type: z.literal('batch'), events: z
 export const CheckpointsMessage = z.strictObject({ type: z.literal('checkpoints'), agent: z.string(), checkpoints: z.array(DashboardCheckpoint), error: z.string().optional().describe('Set when the runtime refused') });
 export const LogsMessage = z.strictObject({ type: z.literal('logs'), agent: z.string(), lines: z.array(LogEvent).describe("The agent's recent log lines, oldest first") });
 export const CommandResultMessage = z.strictObject({ type: z.literal('commandResult'), id: z.string(), ok: z.boolean(), error: z.string().optional(), result: z.unknown().optional().describe("What the runtime answered (the method's result)") });
+export const MachineMessage = z.strictObject({
+  type: z.literal('machine'),
+  id: z.string(),
+  machine: MachineResult.optional().describe("The node's lifecycle machine (the `machine` method's result)"),
+  error: z.string().optional().describe('Set when the runtime refused'),
+});
 export const ConnectionMessage = z.strictObject({ type: z.literal('connection'), state: z.enum(['connecting', 'connected', 'disconnected']), message: z.string().optional() });
 
 /** Every message the extension posts to the webview (`event` carries one runtime event, `batch` several). */
@@ -73,6 +80,7 @@ export const ExtensionToWebviewMessage = z.union([
   CheckpointsMessage,
   LogsMessage,
   CommandResultMessage,
+  MachineMessage,
   ConnectionMessage,
 ]);
 
@@ -83,8 +91,10 @@ export type CheckpointsMessage = z.infer<typeof CheckpointsMessage>;
 export type LogsMessage = z.infer<typeof LogsMessage>;
 export type CommandResultMessage = z.infer<typeof CommandResultMessage>;
 export type ConnectionMessage = z.infer<typeof ConnectionMessage>;
+/** The answer to a `machine` command: the node's lifecycle machine, or why the runtime refused. */
+export type MachineMessage = z.infer<typeof MachineMessage>;
 export type DashboardCheckpoint = z.infer<typeof DashboardCheckpoint>;
-export type ExtensionToWebviewMessage = SnapshotMessage | EventMessage | BatchMessage | CheckpointsMessage | LogsMessage | CommandResultMessage | ConnectionMessage;
+export type ExtensionToWebviewMessage = SnapshotMessage | EventMessage | BatchMessage | CheckpointsMessage | LogsMessage | CommandResultMessage | MachineMessage | ConnectionMessage;
 
 // ---------------------------------------------------------------------------
 // webview → extension
@@ -115,8 +125,9 @@ function copyJson(v: unknown, where: string, depth: number): JsonValue {
 
 /** Fault params from the page: a JSON object, copied (a later change of the original cannot slip past the check), bounded in depth and size. */
 const FaultParamsFromPage = z
-  .record(z.string(), z.unknown(), { error: 'must be an object' })
-  .transform((v, ctx) => {
+  // Checked on the page's own object, before zod copies it: a copy made by assignment would turn an own "__proto__" key into a prototype.
+  .preprocess((v, ctx) => {
+    if (!isPlain(v)) return v;
     try {
       const copy = copyJson(v, 'inject params.params', 1) as Record<string, JsonValue>;
       if (JSON.stringify(copy).length > MAX_PARAMS_CHARS) throw new NotJson(`inject params.params is larger than ${MAX_PARAMS_CHARS} characters`);
@@ -125,7 +136,7 @@ const FaultParamsFromPage = z
       ctx.addIssue({ code: 'custom', message: (e as Error).message, params: { whole: true } });
       return z.NEVER;
     }
-  })
+  }, z.record(z.string(), z.unknown(), { error: 'must be an object' }))
   .describe(`Fault parameters: a JSON object, at most ${MAX_DEPTH} levels deep and ${MAX_PARAMS_CHARS} characters`);
 
 const safeText = (max: number) =>
@@ -148,6 +159,7 @@ const COMMANDS = {
   kill: command('kill', OneTarget, NoCommandParams),
   hang: command('hang', OneTarget, NoCommandParams),
   checkpoints: command('checkpoints', OneTarget, NoCommandParams),
+  machine: command('machine', OneTarget, NoCommandParams),
   inject: command(
     'inject',
     OneTarget,
@@ -182,7 +194,7 @@ export type ReadyMessage = z.infer<typeof ReadyMessage>;
 export type RequestSnapshotMessage = z.infer<typeof RequestSnapshotMessage>;
 /** Live updates were paused (false) or resumed (true): a hint, the extension may stop relaying events meanwhile. */
 export type SetLiveMessage = z.infer<typeof SetLiveMessage>;
-/** A button was pressed; the extension answers with `commandResult` (and `checkpoints` / `logs` for those). */
+/** A button was pressed; the extension answers with `commandResult` (and `checkpoints` / `logs` / `machine` for those). */
 export type CommandMessage = z.output<typeof CommandMessage>;
 type WithoutTypeAndId<T> = T extends unknown ? Omit<T, 'type' | 'id'> : never;
 /** A command on one target, as the page builds it (the message without `type` and `id`). */

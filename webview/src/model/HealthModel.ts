@@ -97,7 +97,7 @@ export class HealthModel {
     for (const id of [...this.deps.keys()]) if (!seen.has(id)) this.deps.delete(id);
     this.dirty.add('deps');
 
-    const models = isObj(s.models) ? s.models : isObj(s.chains) ? (s.chains as Obj) : null;
+    const models = isObj(s.models) ? s.models : null;
     if (models) {
       for (const [name, ids] of Object.entries(models)) {
         if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) continue;

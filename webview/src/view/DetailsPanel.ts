@@ -12,6 +12,8 @@ import { h, icon } from './dom.ts';
 import { clock, count, duration, NONE } from './format.ts';
 import { stateIcon } from './nodeCard.ts';
 import { historyList, timeline } from './timeline.ts';
+import { Statechart } from './Statechart.ts';
+import type { MachineResult, MachineTransitionEvent } from '../../../runtime/protocol/machine.ts';
 
 /** Agent faults offered by "Inject…", with example params (the fault catalogue's names). */
 export const AGENT_FAULT_CHOICES: { fault: string; hint: string }[] = [
@@ -47,6 +49,8 @@ export class DetailsPanel {
   private readonly checkpoints = new Map<string, CheckpointData>();
   private readonly pending = new Map<string, string>();
   private logsEl: HTMLOListElement | null = null;
+  /** The selected node's lifecycle machine, kept across renders so its animation goes on. */
+  private chart: Statechart | null = null;
   /** The buttons are rebuilt only for another node, so focus stays on a pressed button. */
   private actionsKey = '';
 
@@ -84,6 +88,23 @@ export class DetailsPanel {
     this.render();
   }
 
+  /** A fresh statechart for the node, and its machine asked for. */
+  private openChart(id: string): void {
+    this.chart?.dispose();
+    this.chart = new Statechart(id);
+    this.cb.command({ action: 'machine', target: id });
+  }
+
+  /** The answer to the `machine` command. */
+  setMachine(id: string, machine: MachineResult | undefined, error?: string): void {
+    if (this.chart?.id === id) this.chart.setMachine(machine, error);
+  }
+
+  /** A lifecycle transition of some node: the open statechart plays it when it is its node's. */
+  machineTransition(e: MachineTransitionEvent): void {
+    this.chart?.transition(e);
+  }
+
   private refreshData(id: string): void {
     this.checkpoints.set(id, { rows: null });
     this.cb.command({ action: 'checkpoints', target: id });
@@ -110,6 +131,9 @@ export class DetailsPanel {
     );
     this.renderActions(n);
     const sections: HTMLElement[] = [this.facts(n), this.section('Active faults', 'zap', this.faultList(n.id)), this.section('State history', 'history', timeline(n.history), historyList(n.history))];
+    if (this.chart?.id !== n.id) this.openChart(n.id);
+    const reloadChart = h('button', { type: 'button', class: 'icon-button', 'aria-label': `Reload the lifecycle machine of ${n.id}`, onclick: () => { this.openChart(n.id); this.render(); } }, icon('refresh'));
+    sections.push(this.section('Lifecycle', 'symbol-event', this.chart!.el, reloadChart));
     sections.push(this.section('Last error', 'error', n.lastError ? h('div', { class: 'last-error' }, h('strong', { text: n.lastError.type }), h('p', { text: n.lastError.message }), h('span', { class: 'muted', text: clock(n.lastError.time) })) : h('p', { class: 'muted', text: 'None.' })));
     if (n.kind === 'agent') {
       sections.push(this.section('Checkpoints', 'database', this.checkpointTable(n.id)));
