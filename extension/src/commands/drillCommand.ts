@@ -75,9 +75,11 @@ export function drillCommands(ctx: CommandContext): vscode.Disposable[] {
     if (current) throw new Error(`drill "${current.name}" is running; one drill at a time (Faultline: Cancel Drill stops it)`);
     const file = given === undefined ? await pickDrill(vs, ctx.model.snapshot.status?.runtime.name) : typeof given === 'string' ? given : given.fsPath;
     if (!file) return undefined;
-    let drill: unknown;
+    let drill: Record<string, unknown>;
     try {
-      drill = JSON.parse(await readFile(file, 'utf8'));
+      const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('it holds no JSON object');
+      drill = parsed as Record<string, unknown>;
     } catch (e) {
       throw new Error(`${file} is not a drill file: ${(e as Error).message}`);
     }
