@@ -42,7 +42,7 @@ const common = {
 
 const extension = {
   ...common,
-  entryPoints: { extension: path.join(here, 'src/extension.ts'), callSites: path.join(here, 'src/codelens/callSites.ts') },
+  entryPoints: { extension: path.join(here, 'src/extension.ts'), callSites: path.join(here, 'src/codelens/callSites.ts'), webviewMessages: path.join(here, 'src/dashboard/webviewMessages.ts') },
   outdir: path.join(here, 'dist'),
   metafile: true,
 };
@@ -65,10 +65,12 @@ async function copyAssets() {
   await rm(rt, { recursive: true, force: true });
   await mkdir(path.join(rt, 'dist'), { recursive: true });
   await cp(path.join(root, 'bin'), path.join(rt, 'bin'), { recursive: true });
-  for (const f of ['cli.js', 'agent-host.js', 'sdk.js', 'protocol.js', 'faultline.schema.json']) await cp(path.join(root, 'dist', f), path.join(rt, 'dist', f));
+  for (const f of ['cli.js', 'agent-host.js', 'sdk.js', 'protocol.js', 'machine.js', 'faultline.schema.json', 'faultline.protocol.schema.json']) await cp(path.join(root, 'dist', f), path.join(rt, 'dist', f));
   const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
   // What `npm install --omit=dev` needs on first start (see src/runtime/bundledInstall.ts).
-  const runtimePkg = { name: pkg.name, version: pkg.version, private: true, type: pkg.type, bin: pkg.bin, engines: pkg.engines, dependencies: pkg.dependencies, allowScripts: pkg.allowScripts };
+  // The package's entry points without their type declarations (not shipped): `faultline`, `faultline/protocol`, `faultline/machine`.
+  const exportsMap = Object.fromEntries(Object.entries(pkg.exports).map(([k, v]) => [k, typeof v === 'string' ? v : v.import]));
+  const runtimePkg = { name: pkg.name, version: pkg.version, private: true, type: pkg.type, bin: pkg.bin, exports: exportsMap, engines: pkg.engines, dependencies: pkg.dependencies, allowScripts: pkg.allowScripts };
   await writeFile(path.join(rt, 'package.json'), JSON.stringify(runtimePkg, null, 2) + '\n');
 
   const sample = path.join(here, 'sample', 'research-team');

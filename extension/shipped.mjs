@@ -16,6 +16,7 @@ export const SHIPPED = [
   'package.json',
   'dist/extension.js', // main
   'dist/callSites.js', // CodeLens parser, loaded lazily
+  'dist/webviewMessages.js', // the dashboard's message validator, loaded lazily
   'schema/faultline.schema.json', // jsonValidation
   'runtime/package.json', // bundled runtime (src/runtime/bundledInstall.ts)
   'runtime/bin/faultline.js',
@@ -23,6 +24,8 @@ export const SHIPPED = [
   'runtime/dist/agent-host.js',
   'runtime/dist/sdk.js',
   'runtime/dist/protocol.js',
+  'runtime/dist/machine.js',
+  'runtime/dist/faultline.protocol.schema.json',
   'runtime/dist/faultline.schema.json',
   'sample/research-team/faultline.config.json', // Create Sample Agent System
   'webview/dist/dashboard.js', // the dashboard (src/dashboard/index.ts, DashboardPanel.ts)

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type * as vscode from 'vscode';
 import type { VSCode } from '../vscodeTypes.ts';
-import { dashboardHtml, validateWebviewMessage, type CommandMessage, type ExtensionToWebviewMessage, type RuntimeEvent } from '../../../runtime/protocol/webview.ts';
+import type { CommandMessage, ExtensionToWebviewMessage, RuntimeEvent, ValidationResult } from '../../../runtime/protocol/webview.ts';
+import { dashboardHtml } from '../../../runtime/protocol/dashboardHtml.ts';
 import type { HealthModel } from '../model/HealthModel.ts';
 import type { RuntimeManager } from '../runtime/RuntimeManager.ts';
 
@@ -23,6 +24,8 @@ export interface DashboardDeps {
 
 export class DashboardPanel {
   private static current?: DashboardPanel;
+  /** The page's messages are checked by the protocol's schemas, bundled apart (dist/webviewMessages.js) to keep zod off the activation path. */
+  private static validate?: (raw: unknown) => ValidationResult;
   private readonly subs: vscode.Disposable[] = [];
   private queue: RuntimeEvent[] = [];
   private flushTimer?: NodeJS.Timeout;
@@ -86,7 +89,8 @@ export class DashboardPanel {
   }
 
   private async receive(raw: unknown) {
-    const v = validateWebviewMessage(raw);
+    DashboardPanel.validate ??= (require(path.join(this.d.extensionPath, 'dist', 'webviewMessages.js')) as { validateWebviewMessage: (raw: unknown) => ValidationResult }).validateWebviewMessage;
+    const v = DashboardPanel.validate(raw);
     if (!v.ok) {
       this.d.log.warn(`dashboard: refused a message: ${v.error}`);
       return;
