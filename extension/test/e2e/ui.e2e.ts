@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Frame, Locator, Page } from 'playwright-core';
 import { exampleWorkspace, extensionDir, launchChromium, outDir, startCodeServer, type CodeServer } from '../run/codeServer.ts';
 
 const shots = path.join(outDir, 'e2e');
@@ -148,6 +148,29 @@ test('clicking the status bar item opens the dashboard (or says why it cannot)',
     await new Promise((r) => setTimeout(r, 1500));
   }
   await shot(`06-dashboard-${which}`);
+});
+
+test("the dashboard's side panel draws an agent's live lifecycle machine, and a kill plays through it", async () => {
+  let app: Frame | undefined;
+  await until('the dashboard page', async () => {
+    for (const f of page.frames()) if (await f.locator('#app .node[data-id="writer"]').count().catch(() => 0)) return (app = f);
+    return undefined;
+  }, 30_000);
+  await app!.locator('.node[data-id="writer"]').first().click();
+  // The panel asked the runtime for the machine (`machine` method) and draws its definition.
+  const svgState = () => app!.locator('aside.details .statechart-svg').getAttribute('data-state', { timeout: 1000 }).catch(() => null);
+  await until('the statechart of writer', async () => ((await svgState())?.startsWith('running') ? true : undefined), 30_000);
+  assert.ok((await app!.locator('aside.details .statechart g.state.depth-0').count()) >= 8, 'every top-level state of the agent machine is drawn');
+  // Kill from the panel: the machine.transition events stream in and play exited → … → running.
+  await app!.locator('aside.details button[data-action=kill]').click();
+  const trail = () => app!.locator('aside.details .statechart-svg').getAttribute('data-trail', { timeout: 1000 }).catch(() => null);
+  const played = await until('the kill played through the statechart', async () => {
+    const t = (await trail())?.split(' ') ?? [];
+    const i = t.indexOf('exited');
+    return i >= 0 && t.slice(i).some((s) => s.startsWith('starting')) && t[t.length - 1].startsWith('running') ? t : undefined;
+  }, 30_000);
+  assert.ok(played.includes('exited'), played.join(' '));
+  await shot('06b-dashboard-statechart');
 });
 
 /** Runs a palette command by its title, as a person does: F1, type, Enter. */
