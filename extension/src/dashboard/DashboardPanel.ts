@@ -54,10 +54,9 @@ export class DashboardPanel {
       d.model.onEvent((e) => this.enqueue(e)),
     );
     const manager = d.manager();
-    if (manager) {
-      this.subs.push(manager.onState((s) => this.postConnection(s)));
-      this.subs.push(manager.onConnect(() => setTimeout(() => this.postSnapshot(), 200)));
-    }
+    if (manager) this.subs.push(manager.onState((s) => this.postConnection(s)));
+    // After a (re)connect: the fresh status the model loaded, as soon as it has it (no guessed delay).
+    this.subs.push(d.model.onDidAttach(() => this.postSnapshot()));
   }
 
   private post(m: ExtensionToWebviewMessage) {

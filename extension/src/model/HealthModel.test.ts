@@ -7,9 +7,11 @@ import { ManualTimers } from '../util/timers.ts';
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-test('events patch the snapshot at once: agent pid and state, breakers, alerts', () => {
+test('events make a new snapshot at once: agent pid and state, breakers, alerts; an earlier snapshot never changes', () => {
   const m = new HealthModel(quiet, { timers: new ManualTimers() });
   (m as unknown as { snap: unknown }).snap = { status: exampleStatus(), faults: [], alerts: [] };
+  const first = m.snapshot;
+  const firstJson = JSON.stringify(first);
   let changes = 0;
   m.onDidChange(() => changes++);
   m.apply({ name: 'agent.state', params: { agent: 'planner', state: 'restarting', previous: 'running', pid: null, restarts: 1 } });
@@ -24,6 +26,9 @@ test('events patch the snapshot at once: agent pid and state, breakers, alerts',
   m.apply({ name: 'alert', params: { state: 'resolved', level: 'critical', rule: 'breakerOpen', subject: 'search' } });
   assert.equal(m.snapshot.alerts.length, 0);
   assert.equal(changes, 5);
+  assert.equal(JSON.stringify(first), firstJson, 'a snapshot handed out earlier (to a view, to the webview) is not patched in place');
+  m.apply({ name: 'machine.transition', params: { time: 't', id: 'planner', kind: 'agent', from: 'running.live', to: 'exited', event: 'EXIT' } });
+  assert.equal(changes, 5, 'a lifecycle transition is forwarded, not a change of the snapshot');
   m.dispose();
 });
 

@@ -1,11 +1,11 @@
 /**
  * The live snapshot of the runtime. On every (re)connect it subscribes to all
- * events and loads a full snapshot; afterwards each event patches what it can
- * at once (agent states, breakers, alerts) and schedules one debounced
- * re-read of the whole status, so a burst of events costs one request.
+ * events and loads a full snapshot; afterwards each event makes a new
+ * snapshot at once through the protocol's client model (agent states,
+ * breakers, alerts) and schedules one debounced re-read of the whole status,
+ * so a burst of events costs one request. A snapshot is never changed in place.
  */
-import { findNode, type AgentStatus, type SupervisorStatus } from '../../../runtime/protocol/status.ts';
-import type { AgentStateEvent, BreakerStateEvent, SupervisorStateEvent } from '../../../runtime/protocol/events.ts';
+import { applyEvent, type ClientEvent } from '../../../runtime/protocol/clientModel.ts';
 import { RpcErrorCode } from '../../../runtime/protocol/rpc.ts';
 import { RuntimeRpcError, type ControlClient, type RuntimeEvent } from '../runtime/ControlClient.ts';
 import { applyAlertEvent, EMPTY, toAlerts, toFaults, type Snapshot } from './snapshot.ts';
@@ -35,6 +35,9 @@ export class HealthModel implements Disposable {
   readonly onDidChange = this.changed.event;
   /** Every runtime event, after the model applied it. */
   readonly onEvent = this.events.event;
+  private readonly attached = new Emitter<Snapshot>();
+  /** Fires once a new connection has subscribed and loaded its full snapshot. */
+  readonly onDidAttach = this.attached.event;
 
   constructor(private readonly log: Log, o: { debounceMs?: number; timers?: Timers } = {}) {
     this.refreshSoon = debounce(() => void this.refresh().catch((e) => this.log.debug(`status refresh failed: ${(e as Error).message}`)), o.debounceMs ?? 150, { maxWaitMs: 1000, timers: o.timers });
@@ -52,6 +55,7 @@ export class HealthModel implements Disposable {
     this.subs.push(client.onClose(() => this.client === client && this.detach()));
     await client.call('subscribe', { events: ['*'] });
     await this.refresh();
+    if (this.client === client) this.attached.fire(this.snap);
   }
 
   detach(): void {
@@ -90,27 +94,13 @@ export class HealthModel implements Disposable {
   apply(e: RuntimeEvent): void {
     const s = this.snap;
     switch (e.name) {
-      case 'agent.state': {
-        const p = e.params as AgentStateEvent;
-        const node = s.status && (findNode(s.status.tree, p.agent) as AgentStatus | undefined);
-        if (node?.kind === 'agent') Object.assign(node, { state: p.state, pid: p.pid, restarts: p.restarts, ...(p.error ? { lastError: p.error } : {}), ...(p.inspect !== undefined ? { inspect: p.inspect } : {}) });
+      case 'agent.state':
+      case 'supervisor.state':
+      case 'breaker.state':
+        // At once from the event, then one debounced re-read for what it does not carry (mailbox, liveness, error rates).
+        if (s.status) this.snap = { ...s, status: applyEvent(s.status, { name: e.name, payload: e.params } as ClientEvent) };
         this.refreshSoon.schedule();
         break;
-      }
-      case 'supervisor.state': {
-        const p = e.params as SupervisorStateEvent;
-        const node = s.status && (findNode(s.status.tree, p.supervisor) as SupervisorStatus | undefined);
-        if (node?.kind === 'supervisor') Object.assign(node, { state: p.state, restarts: p.restarts });
-        this.refreshSoon.schedule();
-        break;
-      }
-      case 'breaker.state': {
-        const p = e.params as BreakerStateEvent;
-        const dep = s.status?.dependencies?.find((d) => d.id === p.dependency);
-        if (dep) dep.breaker = p.state;
-        this.refreshSoon.schedule();
-        break;
-      }
       case 'alert':
         this.snap = { ...s, alerts: applyAlertEvent(s.alerts, e.params) };
         break;
@@ -151,5 +141,6 @@ export class HealthModel implements Disposable {
     this.refreshSoon.dispose();
     this.changed.dispose();
     this.events.dispose();
+    this.attached.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentTree, unhealthyCount, type ItemView } from './agentTree.ts';
+import { agentTree, type ItemView } from './agentTree.ts';
+import { unhealthyCount } from '../../../runtime/protocol/clientModel.ts';
 import { dependencyItems, faultItems } from './dependencyList.ts';
 import { healthSummary } from './healthSummary.ts';
 import { exampleStatus } from './fixtures.ts';

@@ -32,21 +32,6 @@ export const STATE_ICON: Record<NodeState, { icon: string; color?: string }> = {
   failed: { icon: 'error', color: 'testing.iconFailed' },
 };
 
-/** Healthy means up and answering; anything else counts toward the view's badge. */
-export function isUnhealthy(a: AgentStatus): boolean {
-  return a.state !== 'running' || a.liveness === false || a.readiness === false;
-}
-
-export function unhealthyCount(tree: SupervisorStatus | undefined): number {
-  if (!tree) return 0;
-  let n = 0;
-  const walk = (node: TreeNodeStatus) => {
-    if (node.kind === 'agent') n += isUnhealthy(node) ? 1 : 0;
-    else node.children.forEach(walk);
-  };
-  walk(tree);
-  return n;
-}
 
 const esc = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 

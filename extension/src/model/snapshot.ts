@@ -4,6 +4,7 @@
  * defensively: they come from runtime features that grow independently.
  */
 import type { RuntimeStatus } from '../../../runtime/protocol/status.ts';
+import { applyAlertEvent as applyAlert } from '../../../runtime/protocol/clientModel.ts';
 
 export interface FaultView {
   id: string;
@@ -20,6 +21,8 @@ export interface AlertView {
   level: 'warning' | 'critical';
   rule: string;
   subject: string;
+  /** What the subject is (`agent`, `supervisor`, `dependency`): part of the alert's identity. */
+  subjectKind?: string;
   message: string;
   /** ISO time the alert first fired ('' when the runtime did not say). */
   since: string;
@@ -55,17 +58,14 @@ export function toAlerts(list: unknown): AlertView[] {
     level: a.level as AlertView['level'],
     rule: String(a.rule ?? ''),
     subject: String(a.subject ?? ''),
+    ...(typeof a.subjectKind === 'string' ? { subjectKind: a.subjectKind } : {}),
     message: String(a.message ?? `${a.rule} ${a.subject}`),
     since: typeof a.since === 'string' ? a.since : '',
   }));
 }
 
-/** Applies one `alert` event to the list of firing alerts. */
+/** Applies one `alert` event to the list of firing alerts (keyed as the runtime keys them: rule, subject kind, subject). */
 export function applyAlertEvent(alerts: AlertView[], e: unknown): AlertView[] {
-  if (!isObj(e)) return alerts;
-  const key = (a: { rule?: unknown; subject?: unknown }) => `${a.rule}\u0000${a.subject}`;
-  const rest = alerts.filter((a) => key(a) !== key(e));
-  if (e.state === 'resolved') return rest;
-  const [a] = toAlerts([e]);
-  return a ? [a, ...rest] : rest;
+  if (!isObj(e) || typeof e.rule !== 'string' || typeof e.subject !== 'string') return alerts;
+  return applyAlert(alerts, e as unknown as AlertView & { state?: string }, (x) => toAlerts([x])[0]);
 }

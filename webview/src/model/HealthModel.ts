@@ -5,6 +5,7 @@
  * infrastructure tier. Fed by snapshots and by `breaker.state`, `alert`,
  * `fault`, `metrics` and `dependency.call` events; every field may be missing.
  */
+import { admitsCalls, alertKey, servingModel } from '../../../runtime/protocol/clientModel.ts';
 import type { BreakerStateEvent } from '../../../runtime/protocol/events.ts';
 import type { DashboardAlert, DashboardFault, DashboardStatus } from '../../../runtime/protocol/webview.ts';
 import { at, isObj, num, numberMap, rate, str, type Obj } from './read.ts';
@@ -58,8 +59,6 @@ export interface RuntimeInfo {
 }
 
 const SERIES = 40;
-const ADMITS = new Set(['closed', 'half-open']);
-const alertKey = (a: { rule: string; subject: string; subjectKind?: string }) => `${a.rule}\u0000${a.subjectKind ?? ''}\u0000${a.subject}`;
 
 export class HealthModel {
   readonly deps = new Map<string, DependencyVM>();
@@ -214,9 +213,9 @@ export class HealthModel {
     if (c.observed && c.serving) {
       const d = this.deps.get(c.serving);
       // An observed server whose breaker has since opened no longer serves.
-      if (!d || ADMITS.has(d.breaker)) return { id: c.serving, observed: true };
+      if (!d || admitsCalls(d.breaker)) return { id: c.serving, observed: true };
     }
-    return { id: c.deps.find((id) => ADMITS.has(this.deps.get(id)?.breaker ?? 'closed')) ?? null, observed: false };
+    return { id: servingModel(c.deps, (id) => this.deps.get(id)?.breaker), observed: false };
   }
 
   faultsOn(target: string): DashboardFault[] {

@@ -5,6 +5,7 @@
  * Keeping records (not rebuilding the tree per event) is what makes 100 state
  * changes a second across 1,000 agents cheap: an event touches one record.
  */
+import { isUnhealthy as unhealthy } from '../../../runtime/protocol/clientModel.ts';
 import type { AgentStateEvent, SupervisorStateEvent } from '../../../runtime/protocol/events.ts';
 import type { LastError, TreeNodeStatus } from '../../../runtime/protocol/status.ts';
 import { isObj, num } from './read.ts';
@@ -45,12 +46,9 @@ export interface NodeVM {
 }
 
 const HISTORY = 50;
-const UNHEALTHY_STATES = new Set(['starting', 'restarting', 'backoff', 'stopping', 'stopped', 'failed']);
 
-/** Not serving: any state but running, or running without heartbeats. */
-export function isUnhealthy(n: NodeVM): boolean {
-  return UNHEALTHY_STATES.has(n.state) || n.liveness === false;
-}
+/** Not serving: the protocol's one rule (not running, no heartbeats, or not restored). */
+export const isUnhealthy = (n: NodeVM): boolean => unhealthy(n);
 
 function pushHistory(n: NodeVM, t: Transition): void {
   const last = n.history[n.history.length - 1];
