@@ -79,6 +79,19 @@ export interface BootOutput { pid: number | null }
 /** Delays that must never fire: a disabled watchdog (setTimeout's largest delay, about 24 days). */
 const NEVER = 2 ** 31 - 1;
 
+/** `backoff` and `restarting`: down, its supervisor's decision taken, waiting to be started. */
+const waitingToStart = {
+  on: {
+    START: { target: 'starting', actions: 'countStart' },
+    STOP: { target: 'stopped', actions: 'stopRequested' },
+    GIVE_UP: { target: 'stopped', actions: 'gaveUp' },
+    RESTART: [
+      { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
+      { target: 'restarting', actions: 'restartDecided' },
+    ],
+  },
+} as const;
+
 /**
  * The heartbeat watchdog, in `starting.loading` and `running`: re-armed at
  * each timeout while heartbeats come; silent past the timeout → late.
@@ -273,28 +286,9 @@ export const agentMachine = setup({
       },
     },
     // Waiting out the backoff its supervisor times (a group restart starts its children in order).
-    backoff: {
-      on: {
-        START: { target: 'starting', actions: 'countStart' },
-        STOP: { target: 'stopped', actions: 'stopRequested' },
-        GIVE_UP: { target: 'stopped', actions: 'gaveUp' },
-        RESTART: [
-          { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
-          { target: 'restarting', actions: 'restartDecided' },
-        ],
-      },
-    },
-    restarting: {
-      on: {
-        START: { target: 'starting', actions: 'countStart' },
-        STOP: { target: 'stopped', actions: 'stopRequested' },
-        GIVE_UP: { target: 'stopped', actions: 'gaveUp' },
-        RESTART: [
-          { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
-          { target: 'restarting', actions: 'restartDecided' },
-        ],
-      },
-    },
+    backoff: waitingToStart,
+    // Restarting at once, waiting for its turn in its supervisor's start order.
+    restarting: waitingToStart,
     stopping: {
       initial: 'graceful',
       entry: 'requestStop',
