@@ -16,7 +16,9 @@ export function stats(samples: number[]) {
 }
 
 export const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Node's own promise timer. */
+export { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A workspace in a temp dir with the given agent sources. */
 export function benchWorkspace(agents: Record<string, string>): string {

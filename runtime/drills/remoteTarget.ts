@@ -5,6 +5,7 @@
  * or waits for a new runtime.json from whoever restarts it, then reconnects
  * and subscribes again.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { processAlive, readRuntimeFile } from '../control/runtimeFileIO.ts';
 import type { RuntimeFile } from '../protocol/runtimeFile.ts';
 import { RuntimeClient } from '../cli/client.ts';
@@ -13,7 +14,6 @@ import type { RuntimeTarget } from './RuntimeTarget.ts';
 import { Emitter } from '../protocol/emitter.ts';
 
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RemoteTarget implements RuntimeTarget {
   private readonly notifications = new Emitter<{ event: string; payload: any }>();

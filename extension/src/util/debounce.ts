@@ -1,12 +1,12 @@
 import { realTimers, type Timers } from './timers.ts';
+import type { Disposable } from './emitter.ts';
 
-export interface Debounced {
+export interface Debounced extends Disposable {
   /** Asks for a run; runs once `waitMs` after the last ask, or `maxWaitMs` after the first. */
   schedule(): void;
   /** Runs now if a run is pending. */
   flush(): void;
   readonly pending: boolean;
-  dispose(): void;
 }
 
 /**
