@@ -6,7 +6,7 @@
  * agents are unhealthy, how alerts are keyed, which dependency of a chain
  * serves.
  */
-import type { AgentStateEvent, BreakerStateEvent, EventName, EventPayloads, SupervisorStateEvent } from './events.ts';
+import type { BreakerStateEvent, EventName, EventPayloads } from './events.ts';
 import type { BreakerState, RuntimeStatus, TreeNodeStatus } from './status.ts';
 
 /** One event as the control channel names it. */
@@ -73,6 +73,18 @@ function patchNode(tree: TreeNodeStatus, id: string, patch: (n: TreeNodeStatus) 
   return changed ? { ...tree, children } : tree;
 }
 
+/** The tree after an `agent.state` or `supervisor.state` event; the same tree when it does not have the node named. */
+export function applyTreeEvent<T extends TreeNodeStatus>(tree: T, e: Extract<ClientEvent, { name: 'agent.state' | 'supervisor.state' }>): T {
+  if (e.name === 'agent.state') {
+    const p = e.payload;
+    return patchNode(tree, p.agent, (n) =>
+      n.kind === 'agent' ? { ...n, state: p.state, pid: p.pid, restarts: p.restarts, ...(p.error ? { lastError: p.error } : {}), ...(p.inspect !== undefined ? { inspect: p.inspect } : {}) } : n,
+    ) as T;
+  }
+  const p = e.payload;
+  return patchNode(tree, p.supervisor, (n) => (n.kind === 'supervisor' ? { ...n, state: p.state, restarts: p.restarts } : n)) as T;
+}
+
 /**
  * The status after one event: agent and supervisor states, restarts, pids
  * and last errors, and breaker states. The status given is never changed;
@@ -83,17 +95,10 @@ function patchNode(tree: TreeNodeStatus, id: string, patch: (n: TreeNodeStatus) 
  */
 export function applyEvent<S extends RuntimeStatus>(status: S, e: ClientEvent): S {
   switch (e.name) {
-    case 'agent.state': {
-      const p = e.payload as AgentStateEvent;
-      const tree = patchNode(status.tree, p.agent, (n) =>
-        n.kind === 'agent' ? { ...n, state: p.state, pid: p.pid, restarts: p.restarts, ...(p.error ? { lastError: p.error } : {}), ...(p.inspect !== undefined ? { inspect: p.inspect } : {}) } : n,
-      );
-      return tree === status.tree ? status : { ...status, tree };
-    }
+    case 'agent.state':
     case 'supervisor.state': {
-      const p = e.payload as SupervisorStateEvent;
-      const tree = patchNode(status.tree, p.supervisor, (n) => (n.kind === 'supervisor' ? { ...n, state: p.state, restarts: p.restarts } : n));
-      return tree === status.tree ? status : { ...status, tree: tree as S['tree'] };
+      const tree = applyTreeEvent(status.tree, e);
+      return tree === status.tree ? status : { ...status, tree };
     }
     case 'breaker.state': {
       const p = e.payload as BreakerStateEvent;

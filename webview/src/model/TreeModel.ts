@@ -5,7 +5,8 @@
  * Keeping records (not rebuilding the tree per event) is what makes 100 state
  * changes a second across 1,000 agents cheap: an event touches one record.
  */
-import { isUnhealthy as unhealthy } from '../../../runtime/protocol/clientModel.ts';
+import { applyTreeEvent, isUnhealthy as unhealthy } from '../../../runtime/protocol/clientModel.ts';
+import { findNode } from '../../../runtime/protocol/status.ts';
 import type { AgentStateEvent, SupervisorStateEvent } from '../../../runtime/protocol/events.ts';
 import type { LastError, TreeNodeStatus } from '../../../runtime/protocol/status.ts';
 import { isObj, num } from './read.ts';
@@ -64,6 +65,8 @@ export class TreeModel {
   structureVersion = 0;
   /** Nodes whose picture changed since `takeDirty()`. */
   private dirty = new Set<string>();
+  /** The status tree: the last snapshot's, with every event since folded in by the protocol's client model. */
+  private status: TreeNodeStatus | null = null;
 
   takeDirty(): Set<string> {
     const d = this.dirty;
@@ -103,6 +106,7 @@ export class TreeModel {
       if (s.kind === 'supervisor' && Array.isArray(s.children)) for (const c of s.children) visit(c, s.id);
     };
     visit(root, null);
+    this.status = root;
     for (const id of [...this.nodes.keys()]) {
       if (!seen.has(id)) {
         this.nodes.delete(id);
@@ -140,25 +144,26 @@ export class TreeModel {
     }
   }
 
-  /** Applies an agent event; false when the agent is unknown (the tree changed: ask for a snapshot). */
+  /**
+   * Folds an agent event into the status tree (the protocol's `applyTreeEvent`)
+   * and the node's view: its history, restart pulse and the supervisor's
+   * intensity estimate. False when the agent is unknown (the tree changed: ask for a snapshot).
+   */
   applyAgentState(e: AgentStateEvent): boolean {
     const n = this.nodes.get(e.agent);
-    if (!n || n.kind !== 'agent') return false;
-    if (typeof e.restarts === 'number' && e.restarts > n.restarts) {
+    const s = n?.kind === 'agent' && this.fold({ name: 'agent.state', payload: e }, e.agent);
+    if (!n || !s) return false;
+    if (s.restarts > n.restarts) {
       n.pulse = true;
       // The supervisor's intensity window counts this restart too; the next snapshot corrects the estimate.
       const sup = n.parent ? this.nodes.get(n.parent) : undefined;
       if (sup?.intensity) {
-        sup.intensity.inWindow += e.restarts - n.restarts;
+        sup.intensity.inWindow += s.restarts - n.restarts;
         this.dirty.add(sup.id);
       }
-      n.restarts = e.restarts;
     }
     pushHistory(n, { time: e.time, state: e.state, previous: e.previous ?? n.state, reason: e.reason });
-    n.state = e.state;
-    if (e.pid !== undefined) n.pid = e.pid;
-    if (e.isolation) n.isolation = e.isolation;
-    if (e.error) n.lastError = e.error;
+    this.copyStatus(n, s);
     // Heartbeats come back with a restart; the next snapshot has the exact value.
     if (e.state === 'running') n.liveness = true;
     this.dirty.add(n.id);
@@ -167,13 +172,25 @@ export class TreeModel {
 
   applySupervisorState(e: SupervisorStateEvent): boolean {
     const n = this.nodes.get(e.supervisor);
-    if (!n || n.kind !== 'supervisor') return false;
-    if (typeof e.restarts === 'number' && e.restarts > n.restarts) n.pulse = true;
+    const s = n?.kind === 'supervisor' && this.fold({ name: 'supervisor.state', payload: e }, e.supervisor);
+    if (!n || !s) return false;
+    if (s.restarts > n.restarts) n.pulse = true;
     pushHistory(n, { time: e.time, state: e.state, previous: e.previous ?? n.state, reason: e.reason });
-    n.state = e.state;
-    if (typeof e.restarts === 'number') n.restarts = e.restarts;
+    const intensity = n.intensity;
+    this.copyStatus(n, s);
+    // Kept: the event does not carry the window, and the estimate counts the restarts since the snapshot.
+    if (intensity) n.intensity = intensity;
     this.dirty.add(n.id);
     return true;
+  }
+
+  /** The node after folding the event into the status tree, or undefined when the tree does not have it. */
+  private fold(e: Parameters<typeof applyTreeEvent>[1], id: string): TreeNodeStatus | undefined {
+    if (!this.status) return undefined;
+    const next = applyTreeEvent(this.status, e);
+    if (next === this.status) return undefined;
+    this.status = next;
+    return findNode(next, id);
   }
 
   /** Agents by state, and the unhealthy total, for the toolbar. */
