@@ -79,16 +79,19 @@ export interface BootOutput { pid: number | null }
 /** Delays that must never fire: a disabled watchdog (setTimeout's largest delay, about 24 days). */
 const NEVER = 2 ** 31 - 1;
 
+/** Its supervisor decided on a restart: wait out the backoff, or restart at once. */
+const onRestart = [
+  { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
+  { target: 'restarting', actions: 'restartDecided' },
+] as const;
+
 /** `backoff` and `restarting`: down, its supervisor's decision taken, waiting to be started. */
 const waitingToStart = {
   on: {
     START: { target: 'starting', actions: 'countStart' },
     STOP: { target: 'stopped', actions: 'stopRequested' },
     GIVE_UP: { target: 'stopped', actions: 'gaveUp' },
-    RESTART: [
-      { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
-      { target: 'restarting', actions: 'restartDecided' },
-    ],
+    RESTART: onRestart,
   },
 } as const;
 
@@ -208,10 +211,7 @@ export const agentMachine = setup({
     stopped: {
       on: {
         START: { target: 'starting', actions: 'countStart' },
-        RESTART: [
-          { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
-          { target: 'restarting', actions: 'restartDecided' },
-        ],
+        RESTART: onRestart,
         // Taken down again (a temporary sibling stopped by its supervisor's strategy): stays stopped.
         GIVE_UP: { actions: 'gaveUp' },
         STOP: {},
@@ -273,10 +273,7 @@ export const agentMachine = setup({
     exited: {
       entry: 'reportExit',
       on: {
-        RESTART: [
-          { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
-          { target: 'restarting', actions: 'restartDecided' },
-        ],
+        RESTART: onRestart,
         GIVE_UP: [
           { guard: 'normalExit', target: 'stopped', actions: 'gaveUp' },
           { target: 'failed', actions: 'gaveUp' },
@@ -302,10 +299,7 @@ export const agentMachine = setup({
     failed: {
       on: {
         START: { target: 'starting', actions: 'countStart' },
-        RESTART: [
-          { guard: 'withBackoff', target: 'backoff', actions: 'restartDecided' },
-          { target: 'restarting', actions: 'restartDecided' },
-        ],
+        RESTART: onRestart,
         GIVE_UP: { actions: 'gaveUp' },
         // The host killed after a load failure or a start timeout may still speak, then exits into the state already reported.
         EXIT: {},
