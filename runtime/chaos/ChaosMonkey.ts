@@ -6,7 +6,10 @@
 import { agentsOf, type RuntimeStatus } from '../protocol/status.ts';
 import { globMatch } from '../faults/seededRandom.ts';
 import { errorType, type RuntimeTarget } from '../drills/RuntimeTarget.ts';
-import { chaosSchedule, type ScheduledKill } from './schedule.ts';
+import { chaosSchedule } from './schedule.ts';
+/** Declared once, by the protocol (`drill.run`'s journal, `chaos.status`'s report). */
+export type { KillOutcome, ChaosReport } from '../protocol/schema/drill.ts';
+import type { KillOutcome, ChaosReport } from '../protocol/schema/drill.ts';
 
 export interface ChaosOptions {
   killIntervalMs: number;
@@ -16,27 +19,7 @@ export interface ChaosOptions {
   targets?: string;
 }
 
-export interface KillOutcome extends ScheduledKill {
-  /** When the kill was sent, as an offset from the start. */
-  firedAtMs?: number;
-  /** Epoch ms of the kill, for recovery timing. */
-  time?: number;
-  /** The fault id the catalogue gave it. */
-  faultId?: string;
-  /** False when the agent had no process to kill (it was down already). */
-  killed?: boolean;
-  error?: string;
-}
 
-export interface ChaosReport {
-  seed: number;
-  killIntervalMs: number;
-  durationMs: number;
-  targets: string[];
-  schedule: ScheduledKill[];
-  kills: KillOutcome[];
-  stopped: boolean;
-}
 
 export interface ChaosHooks {
   /** Just before a kill goes out (recovery timing starts here). */

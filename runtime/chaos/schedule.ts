@@ -4,6 +4,9 @@
  * same offsets, so a run that found a bug can be replayed exactly.
  */
 import { seededRandom } from '../faults/seededRandom.ts';
+/** Declared once, by the protocol (`drill.run`'s journal, `chaos.status`'s report). */
+export type { ScheduledKill } from '../protocol/schema/drill.ts';
+import type { ScheduledKill } from '../protocol/schema/drill.ts';
 
 export interface ChaosPlan {
   /** Mean time between kills; each gap is drawn uniformly from 0.5x to 1.5x of it. */
@@ -14,11 +17,6 @@ export interface ChaosPlan {
   targets: string[];
 }
 
-export interface ScheduledKill {
-  /** Offset from the start of the run. */
-  atMs: number;
-  target: string;
-}
 
 /** At most this many kills in one run: a typo in the interval must not become a fork bomb. */
 export const MAX_KILLS = 10_000;

@@ -6,7 +6,10 @@
  * it. Pure: fed events and marks, it keeps no clock of its own.
  */
 import { globMatch } from '../faults/seededRandom.ts';
-import { percentiles, type Percentiles } from '../observability/percentiles.ts';
+import { percentiles } from '../observability/percentiles.ts';
+/** Declared once, by the protocol (`drill.run`'s journal, `chaos.status`'s report). */
+export type { Incident, BreakerTiming, RecoverySummary } from '../protocol/schema/drill.ts';
+import type { Incident, BreakerTiming, RecoverySummary } from '../protocol/schema/drill.ts';
 
 export interface FaultMark {
   /** Epoch ms. */
@@ -17,41 +20,8 @@ export interface FaultMark {
   label: string;
 }
 
-export interface Incident {
-  agent: string;
-  cause: string;
-  /** Offsets from the drill's start, ms. */
-  faultAtMs: number;
-  downAtMs: number;
-  upAtMs?: number;
-  /** Fault → the agent seen down. */
-  detectMs: number;
-  /** Fault → the agent running again with its state restored. */
-  recoverMs?: number;
-  reason?: string;
-}
 
-export interface BreakerTiming {
-  dependency: string;
-  transitions: { state: string; atMs: number }[];
-  /** Fault injected on it → breaker left `closed`. */
-  detectMs?: number;
-  /** Fault cleared → breaker `closed` again. */
-  recoverMs?: number;
-}
 
-export interface RecoverySummary {
-  incidents: Incident[];
-  agents: Record<string, { incidents: number; detectMs: number; recoverMs?: number; maxRecoverMs?: number }>;
-  detectMs: Percentiles | null;
-  recoverMs: Percentiles | null;
-  /** Over all incidents: the fastest and the slowest recovery. */
-  firstRecoveredMs?: number;
-  allRecoveredMs?: number;
-  /** Agents still down at the end. */
-  unrecovered: string[];
-  dependencies: Record<string, BreakerTiming>;
-}
 
 const DOWN = new Set(['restarting', 'backoff', 'failed', 'stopped', 'stopping']);
 

@@ -3,61 +3,9 @@
  * and message accounting — written as JSON by `faultline drill --report` and
  * returned by the `drill.run` control method. `held` is the verdict.
  */
-import type { ChaosReport } from '../chaos/ChaosMonkey.ts';
-import type { LoadReport } from '../load/LoadGenerator.ts';
-import type { MessagesSummary } from '../load/MessageLedger.ts';
-import type { ProbeResult } from './probes.ts';
-import type { RecoverySummary } from './RecoveryTracker.ts';
-
-export interface HypothesisResult {
-  held: boolean;
-  probes: ProbeResult[];
-}
-
-export interface StepResult {
-  index: number;
-  type: string;
-  name: string;
-  background: boolean;
-  /** Offset from the drill's start. */
-  startedAtMs: number;
-  durationMs: number;
-  ok: boolean;
-  result?: unknown;
-  error?: string;
-  probe?: ProbeResult;
-}
-
-export type DrillStatus = 'held' | 'gate-failed' | 'deviated' | 'aborted';
-
-export interface DrillJournal {
-  drill: string;
-  description?: string;
-  system: string;
-  seed: number;
-  /** Where the runner ran: inside the runtime (`drill.run`) or in the CLI. */
-  runner: 'in-process' | 'cli';
-  target: string;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  /** The verdict: the hypothesis held before and after, no probe failed, no acknowledged message lost. */
-  held: boolean;
-  status: DrillStatus;
-  /** The first probe (or step) that failed. */
-  failedProbe?: string;
-  failure?: string;
-  hypothesis: { before: HypothesisResult; after?: HypothesisResult };
-  method: StepResult[];
-  rollbacks: StepResult[];
-  /** Faults this drill injected and left active, cleared at the end. */
-  cleanup: { cleared: number };
-  recovery: RecoverySummary;
-  messages: MessagesSummary;
-  load: LoadReport[];
-  chaos: ChaosReport[];
-  runtimeRestarts: { killedPid: number; pid: number; restartedBy: 'drill' | 'other'; downMs: number }[];
-}
+/** Declared once, by the protocol (`drill.run`'s result). */
+export type { HypothesisResult, StepResult, DrillStatus, DrillJournal } from '../protocol/schema/drill.ts';
+import type { DrillJournal } from '../protocol/schema/drill.ts';
 
 const ms = (x: number | undefined) => (x === undefined ? '?' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
 

@@ -11,20 +11,10 @@ import type { MessageLedger } from '../load/MessageLedger.ts';
 import { errorType, type RuntimeTarget } from './RuntimeTarget.ts';
 import { metricValue, parseSamples } from './metricsText.ts';
 import type { Probe, Tolerance } from './drillSchema.ts';
+/** Declared once, by the protocol (`drill.run`'s journal, `chaos.status`'s report). */
+export type { ProbeResult } from '../protocol/schema/drill.ts';
+import type { ProbeResult } from '../protocol/schema/drill.ts';
 
-export interface ProbeResult {
-  name: string;
-  type: Probe['type'] | 'system';
-  held: boolean;
-  /** What was measured (last attempt). */
-  value?: unknown;
-  /** The tolerance, in words. */
-  expected: string;
-  /** Why it failed, or what it saw. */
-  message: string;
-  durationMs: number;
-  attempts: number;
-}
 
 export interface ProbeContext {
   target: RuntimeTarget;

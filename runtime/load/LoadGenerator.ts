@@ -9,7 +9,10 @@ import { agentsOf, type RuntimeStatus } from '../protocol/status.ts';
 import { globMatch } from '../faults/seededRandom.ts';
 import { errorType, type RuntimeTarget } from '../drills/RuntimeTarget.ts';
 import { MessageLedger } from './MessageLedger.ts';
-import { percentiles, type Percentiles } from '../observability/percentiles.ts';
+import { percentiles } from '../observability/percentiles.ts';
+/** Declared once, by the protocol (`drill.run`'s journal, `chaos.status`'s report). */
+export type { LoadReport } from '../protocol/schema/drill.ts';
+import type { LoadReport } from '../protocol/schema/drill.ts';
 
 export interface LoadOptions {
   /** An agent id or a glob (`worker-*`); messages go round-robin over the matches. */
@@ -25,26 +28,6 @@ export interface LoadOptions {
   maxInFlight?: number;
 }
 
-export interface LoadReport {
-  to: string;
-  agents: string[];
-  kind: 'ask' | 'send';
-  rate: number;
-  durationMs: number;
-  /** From the first message out to the last reply in. */
-  elapsedMs: number;
-  sent: number;
-  /** Asks answered, sends accepted. */
-  ok: number;
-  failed: number;
-  /** Due while `maxInFlight` messages were outstanding: not sent. */
-  skipped: number;
-  /** Successful messages per second over `elapsedMs`. */
-  throughput: number;
-  latencyMs: Percentiles | null;
-  errors: Record<string, number>;
-  stopped: boolean;
-}
 
 export const LOAD_LIMITS = { maxRate: 2000, maxDurationMs: 600_000, maxMessages: 100_000, maxInFlight: 4096, maxTimeoutMs: 600_000 } as const;
 

@@ -9,6 +9,9 @@
 import { agentsOf, type RuntimeStatus } from '../protocol/status.ts';
 import { metricValue, parseSamples } from '../drills/metricsText.ts';
 import type { RuntimeTarget } from '../drills/RuntimeTarget.ts';
+/** Declared once, by the protocol (`drill.run`'s journal, `chaos.status`'s report). */
+export type { MessagesSummary } from '../protocol/schema/drill.ts';
+import type { MessagesSummary } from '../protocol/schema/drill.ts';
 
 export interface LedgerEntry {
   kind: 'ask' | 'send';
@@ -19,17 +22,6 @@ export interface LedgerEntry {
   error?: string;
 }
 
-export interface MessagesSummary {
-  sent: number;
-  /** Asks answered plus sends accepted. */
-  acknowledged: number;
-  /** Acknowledged but not handled: must be 0. */
-  lost: number;
-  asks: { sent: number; answered: number; failed: number };
-  sends: { sent: number; accepted: number; failed: number; handled: number; lost: number; verified: boolean; note?: string };
-  /** Failed messages by error type (`AgentTimeoutError`, …). */
-  errors: Record<string, number>;
-}
 
 const DEAD_LETTERS = 'faultline_dead_letters_total';
 
