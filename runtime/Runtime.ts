@@ -275,7 +275,7 @@ export class Runtime {
    * the checkpoint store. The first thing `start()` does, so that building a
    * Runtime touches no file.
    */
-  private open(): void {
+  private async open(): Promise<void> {
     if (this.store) return;
     mkdirSync(this.stateDir, { recursive: true });
     // The state dir holds the token, logs and checkpoints: never commit it.
@@ -284,7 +284,8 @@ export class Runtime {
     this.log = this.obs.openLog({ dir: path.join(this.stateDir, 'logs'), onLine: (line) => this.emit('log', line as EventPayloads['log']) }).logger;
     const ck = this.config.checkpoints;
     try {
-      this.store = this.o.store ?? openCheckpointStore({ ...ck, path: ck.path ?? path.join(this.stateDir, 'checkpoints.db') }, this.config.baseDir, this.version);
+      const server = ck.store === 'postgres' || ck.store === 'redis';
+      this.store = this.o.store ?? (await openCheckpointStore(server ? ck : { ...ck, path: ck.path ?? path.join(this.stateDir, 'checkpoints.db') }, this.config.baseDir, this.version, { name: this.config.name }));
     } catch (e) {
       throw NativeModuleError.from(e) ?? e;
     }
@@ -294,7 +295,7 @@ export class Runtime {
 
   /** Opens the state dir, log and store, then starts the control channel, the warm spares and the tree, in that order. */
   async start(o: { onListening?: (port: number) => void } = {}): Promise<{ port: number }> {
-    this.open();
+    await this.open();
     this.control = new ControlServer({
       token: this.token,
       port: this.o.port ?? this.config.runtime.port,

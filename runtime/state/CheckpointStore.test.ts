@@ -1,23 +1,46 @@
 /**
- * The contract every CheckpointStore keeps, run against the memory store and
- * the SQLite store (on a real file), so the runtime behaves the same on both.
+ * The contract every CheckpointStore keeps, run against the memory store,
+ * SQLite (a real file), PostgreSQL and Redis (real servers this file starts
+ * on free loopback ports) and SQLite with large states in an S3-compatible
+ * bucket (s3rver), so the runtime behaves the same on each.
  */
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { CheckpointStore, FallbackEvent } from './CheckpointStore.ts';
 import { MemoryCheckpointStore } from './MemoryCheckpointStore.ts';
 import { SqliteCheckpointStore } from './SqliteCheckpointStore.ts';
+import { PostgresCheckpointStore } from './PostgresCheckpointStore.ts';
+import { RedisCheckpointStore } from './RedisCheckpointStore.ts';
+import { Blobs } from './blobs.ts';
 import { fakeClock, tempDir } from './test-fixtures/tmp.ts';
+import { PostgresServer, RedisServer, S3Server } from '../../test/helpers/servers.ts';
 
-type Make = (opts?: { retain?: number; retainMaxAgeMs?: number; now?: () => number }) => CheckpointStore;
+type Opts = { retain?: number; retainMaxAgeMs?: number; now?: () => number };
+/** Opens the store named `ns` (the same `ns` again: the same data, reopened). */
+type Open = (ns: string, opts?: Opts) => Promise<CheckpointStore>;
 
 const dir = tempDir();
-let n = 0;
-const stores: [string, Make][] = [
-  ['memory', (o = {}) => new MemoryCheckpointStore('9.9.9', o)],
-  ['sqlite', (o = {}) => new SqliteCheckpointStore(path.join(dir, `c${++n}`, 'state.db'), { runtimeVersion: '9.9.9', ...o })],
+const pg = new PostgresServer();
+const redis = new RedisServer({ appendfsync: 'always' });
+const s3 = new S3Server();
+before(async () => {
+  await Promise.all([pg.start(), redis.start(), s3.start()]);
+});
+after(async () => {
+  await Promise.all([pg.dispose(), redis.dispose(), s3.dispose()]);
+});
+
+const blobs = () => new Blobs(s3.blobsConfig(64), S3Server.env);
+const stores: [string, Open, { durable: boolean }][] = [
+  ['memory', async (_ns, o = {}) => new MemoryCheckpointStore('9.9.9', o), { durable: false }],
+  ['sqlite', async (ns, o = {}) => new SqliteCheckpointStore(path.join(dir, ns, 'state.db'), { runtimeVersion: '9.9.9', ...o }), { durable: true }],
+  ['postgres', (ns, o = {}) => PostgresCheckpointStore.open({ url: pg.url, schema: ns, runtimeVersion: '9.9.9', ...o }), { durable: true }],
+  ['redis', (ns, o = {}) => RedisCheckpointStore.open({ url: redis.url, prefix: `t:${ns}:`, runtimeVersion: '9.9.9', ...o }), { durable: true }],
+  ['sqlite+s3 blobs', async (ns, o = {}) => new SqliteCheckpointStore(path.join(dir, ns, 'state.db'), { runtimeVersion: '9.9.9', blobs: blobs(), ...o }), { durable: true }],
 ];
+
+let n = 0;
 
 function fallbacks(store: CheckpointStore): FallbackEvent[] {
   const seen: FallbackEvent[] = [];
@@ -25,10 +48,11 @@ function fallbacks(store: CheckpointStore): FallbackEvent[] {
   return seen;
 }
 
-for (const [name, make] of stores) {
+for (const [name, open, { durable }] of stores) {
+  const make = (o?: Opts) => open(`s${++n}`, o);
   describe(`${name} checkpoint store`, () => {
     test('restores the newest checkpoint with its version, kind and seq', async () => {
-      const s = make();
+      const s = await make();
       assert.equal(await s.latest('a'), null);
       assert.deepEqual(await s.put({ agent: 'a', version: 1, state: { count: 1 } }), { seq: 1 });
       assert.deepEqual(await s.put({ agent: 'a', version: 2, state: { count: 2, log: ['x'] }, kind: 'summary' }), { seq: 2 });
@@ -41,7 +65,7 @@ for (const [name, make] of stores) {
 
     test('lists checkpoints oldest first with size, checksum and validity', async () => {
       const clock = fakeClock();
-      const s = make({ now: clock.now });
+      const s = await make({ now: clock.now });
       await s.put({ agent: 'a', version: 1, state: { v: 'é' } });
       clock.advance(1000);
       await s.put({ agent: 'a', version: 1, state: { v: 2 } });
@@ -57,7 +81,7 @@ for (const [name, make] of stores) {
     });
 
     test('a corrupt latest falls back to the previous good one and reports it', async () => {
-      const s = make();
+      const s = await make();
       const seen = fallbacks(s);
       for (let i = 1; i <= 3; i++) await s.put({ agent: 'a', version: 1, state: { i } });
       assert.equal(await s.corruptLatest('a'), 3);
@@ -72,7 +96,7 @@ for (const [name, make] of stores) {
     });
 
     test('all checkpoints corrupt: null (cold start) and one event each, never a throw', async () => {
-      const s = make();
+      const s = await make();
       const seen = fallbacks(s);
       s.onFallback(() => {
         throw new Error('a broken alert sink');
@@ -88,7 +112,7 @@ for (const [name, make] of stores) {
     });
 
     test('dropLatest removes the newest and seqs keep increasing', async () => {
-      const s = make();
+      const s = await make();
       await s.put({ agent: 'a', version: 1, state: 1 });
       await s.put({ agent: 'a', version: 1, state: 2 });
       assert.equal(await s.dropLatest('a'), 2);
@@ -100,7 +124,7 @@ for (const [name, make] of stores) {
     });
 
     test('keeps the last N checkpoints per agent', async () => {
-      const s = make({ retain: 3 });
+      const s = await make({ retain: 3 });
       for (let i = 1; i <= 10; i++) await s.put({ agent: 'a', version: 1, state: i });
       await s.put({ agent: 'b', version: 1, state: 0 });
       assert.deepEqual((await s.list('a')).map((c) => c.seq), [8, 9, 10]);
@@ -110,7 +134,7 @@ for (const [name, make] of stores) {
 
     test('also keeps checkpoints younger than retainMaxAgeMs', async () => {
       const clock = fakeClock();
-      const s = make({ retain: 2, retainMaxAgeMs: 60_000, now: clock.now });
+      const s = await make({ retain: 2, retainMaxAgeMs: 60_000, now: clock.now });
       for (let i = 1; i <= 5; i++) {
         await s.put({ agent: 'a', version: 1, state: i });
         clock.advance(20_000);
@@ -125,7 +149,7 @@ for (const [name, make] of stores) {
     });
 
     test('meta values round-trip and are replaced', async () => {
-      const s = make();
+      const s = await make();
       assert.equal(await s.getMeta('breaker:primary'), undefined);
       await s.putMeta('breaker:primary', { state: 'open', openedAt: 5 });
       await s.putMeta('breaker:primary', { state: 'closed' });
@@ -136,7 +160,7 @@ for (const [name, make] of stores) {
     });
 
     test('the call journal returns results in call order up to the first gap', async () => {
-      const s = make();
+      const s = await make();
       await Promise.all([s.journalCall('a', 'm1', 1, { b: 1 }), s.journalCall('a', 'm1', 0, 'zero'), s.journalCall('a', 'm1', 3, 'three'), s.journalCall('a', 'm2', 0, 'other')]);
       assert.deepEqual(await s.journaled('a', 'm1'), ['zero', { b: 1 }]);
       await s.clearJournal('a', 'm1');
@@ -146,7 +170,7 @@ for (const [name, make] of stores) {
     });
 
     test('a checkpoint with ack removes the handled message and clears its journal', async () => {
-      const s = make();
+      const s = await make();
       const box = s.inboxes().open('a');
       assert.equal(s.inboxes().open('a'), box, 'one mailbox per agent');
       await box.put({ id: 'm1', kind: 'ask', message: { q: 1 }, at: 1 });
@@ -162,7 +186,7 @@ for (const [name, make] of stores) {
     });
 
     test('rejects a state that is not JSON without failing other writers', async () => {
-      const s = make();
+      const s = await make();
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;
       const [bad, good] = await Promise.allSettled([s.put({ agent: 'a', version: 1, state: cyclic }), s.put({ agent: 'b', version: 1, state: 'ok' })]);
@@ -172,5 +196,93 @@ for (const [name, make] of stores) {
       await s.close();
       await assert.rejects(s.put({ agent: 'a', version: 1, state: 1 }), { name: 'StoreClosedError' });
     });
+
+    test('a large state round-trips, and rows name their store (and blob)', async () => {
+      const s = await make();
+      const big = { text: 'é'.repeat(3000), n: 1 };
+      await s.put({ agent: 'a', version: 1, state: big });
+      assert.deepEqual((await s.latest('a'))?.state, big);
+      const [row] = await s.list('a');
+      assert.equal(row.store, name.split('+')[0]);
+      assert.equal(row.valid, true);
+      assert.equal(row.size, Buffer.byteLength(JSON.stringify(big)));
+      if (name.includes('blobs')) assert.match(row.blob ?? '', new RegExp(`^s3://${s3.bucket}/faultline/checkpoints/${row.checksum}$`));
+      else assert.equal(row.blob, undefined);
+      await s.close();
+    });
+
+    test('a corrupt large state falls back to the previous good one', async () => {
+      const s = await make();
+      const seen = fallbacks(s);
+      await s.put({ agent: 'a', version: 1, state: { pad: 'x'.repeat(500), i: 1 } });
+      await s.put({ agent: 'a', version: 1, state: { pad: 'x'.repeat(500), i: 2 } });
+      assert.equal(await s.corruptLatest('a'), 2);
+      const r = await s.latest('a');
+      assert.deepEqual([(r?.state as { i: number }).i, r?.skipped], [1, [2]]);
+      assert.deepEqual(seen.map((e) => [e.seq, e.reason]), [[2, 'checksum']]);
+      await s.close();
+    });
+
+    test('many agents writing at once each get their own next seq', async () => {
+      const s = await make();
+      const writes = [];
+      for (let round = 0; round < 5; round++) for (let a = 0; a < 20; a++) writes.push(s.put({ agent: `a${a}`, version: 1, state: { round } }));
+      const seqs = await Promise.all(writes);
+      for (let a = 0; a < 20; a++) {
+        assert.deepEqual(seqs.filter((_, i) => i % 20 === a).map((x) => x.seq), [1, 2, 3, 4, 5]);
+        assert.deepEqual((await s.latest(`a${a}`))?.state, { round: 4 });
+      }
+      await s.close();
+    });
+
+    if (durable) {
+      test('reopened: checkpoints, the inbox in order with its delivery counts, the journal and meta are all still there', async () => {
+        const ns = `r${++n}`;
+        const s = await open(ns);
+        const box = s.inboxes().open('a');
+        await box.put({ id: 'm1', kind: 'send', message: { q: 1 }, at: 1 });
+        await box.put({ id: 'm2', kind: 'send', message: { q: 2 }, at: 2, from: 'b' });
+        await box.put({ id: 'm3', kind: 'ask', message: { q: 3 }, at: 3 });
+        await box.put({ id: 'm4', kind: 'send', message: { q: 4 }, at: 4 });
+        box.delivering('m1');
+        await s.journalCall('a', 'm1', 0, 'kept');
+        await s.put({ agent: 'a', version: 3, state: { handled: 'm1' }, ack: 'm1' });
+        box.delivering('m2');
+        await s.journalCall('a', 'm2', 0, { result: 2 });
+        await s.putMeta('k', { v: 1 });
+        await box.ack('m4');
+        await s.close();
+
+        const t = await open(ns);
+        const again = t.inboxes().open('a');
+        // m1 went with its checkpoint; the ask was never stored; m4 was acknowledged.
+        assert.deepEqual(again.peek(), { id: 'm2', kind: 'send', message: { q: 2 }, at: 2, from: 'b', deliveries: 1 });
+        assert.equal(again.size, 1);
+        assert.deepEqual((await t.latest('a'))?.state, { handled: 'm1' });
+        assert.equal((await t.latest('a'))?.version, 3);
+        assert.deepEqual(await t.journaled('a', 'm1'), []);
+        assert.deepEqual(await t.journaled('a', 'm2'), [{ result: 2 }]);
+        assert.deepEqual(await t.getMeta('k'), { v: 1 });
+        // Seqs go on from the stored ones.
+        assert.deepEqual(await t.put({ agent: 'a', version: 3, state: 2 }), { seq: 2 });
+        await t.close();
+      });
+
+      test('a message stored and handled in the same turn leaves nothing behind', async () => {
+        const ns = `r${++n}`;
+        const s = await open(ns);
+        const box = s.inboxes().open('a');
+        const stored = box.put({ id: 'x1', kind: 'send', message: 1, at: 1 });
+        box.delivering('x1');
+        const done = s.put({ agent: 'a', version: 1, state: { x: 1 }, ack: 'x1' });
+        await Promise.all([stored, done]);
+        assert.equal(box.size, 0);
+        await s.close();
+        const t = await open(ns);
+        assert.equal(t.inboxes().open('a').size, 0);
+        assert.deepEqual((await t.latest('a'))?.state, { x: 1 });
+        await t.close();
+      });
+    }
   });
 }

@@ -29,18 +29,12 @@ export interface CheckpointInput {
   ack?: string;
 }
 
-export interface CheckpointInfo {
-  agent: string;
-  seq: number;
-  version: number;
-  runtimeVersion: string;
-  time: string;
-  kind: CheckpointKind;
-  size: number;
-  checksum: string;
-  /** False when the payload fails its checksum or does not parse. */
-  valid: boolean;
-}
+/** A row of `list` (and of `faultline checkpoints --json`): the protocol's shape. */
+export type { CheckpointInfo } from '../protocol/schema/methods.ts';
+import type { CheckpointInfo } from '../protocol/schema/methods.ts';
+
+/** The store kinds `checkpoints.store` names. */
+export type StoreKind = CheckpointInfo['store'];
 
 export interface Restored {
   state: unknown;

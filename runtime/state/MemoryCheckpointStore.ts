@@ -96,6 +96,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
       size: r.size,
       checksum: r.checksum,
       valid: verifyPayload(r.payload, r.checksum).ok,
+      store: 'memory',
     }));
   }
 

@@ -11,14 +11,17 @@ import { openStateDb, type StateDb, type StateDbOptions } from './StateDb.ts';
 import type { CommitInfo } from './GroupCommit.ts';
 import { Emitter, type Disposable } from '../protocol/emitter.ts';
 import { SqliteInboxes } from './SqliteInbox.ts';
-import { checksumOf, damage, toPayload, verifyPayload } from './payload.ts';
+import { checksumOf, damage, toPayload, verifyPayload, type Verified } from './payload.ts';
 import { StateNotSerializableError, StoreClosedError } from './errors.ts';
+import { seal, unseal, type Blobs } from './blobs.ts';
 
 export interface SqliteCheckpointStoreOptions extends StateDbOptions, RetentionOptions {
   /** Written into each checkpoint (default '0.0.0'). */
   runtimeVersion?: string;
   /** Clock for timestamps and `retainMaxAgeMs` (tests pass a fake one). */
   now?: () => number;
+  /** The bucket large states go to. */
+  blobs?: Blobs;
 }
 
 interface CheckpointRow {
@@ -30,9 +33,10 @@ interface CheckpointRow {
   size: number;
   checksum: string | null;
   payload: string | Uint8Array;
+  blob: string | null;
 }
 
-type StatementName = 'insert' | 'insertNext' | 'prune' | 'newestRow' | 'older' | 'all' | 'newest' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal';
+type StatementName = 'insert' | 'insertNext' | 'prune' | 'newestRow' | 'older' | 'all' | 'newest' | 'blobs' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal';
 
 // Sorts after every ISO timestamp: with no age limit, age never keeps a row.
 const NEVER_YOUNG = '\uffff';
@@ -56,7 +60,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   private boxes: SqliteInboxes | undefined;
   private closed = false;
 
-  constructor(file: string, opts: SqliteCheckpointStoreOptions = {}) {
+  constructor(file: string, private readonly opts: SqliteCheckpointStoreOptions = {}) {
     this.sdb = openStateDb(file, opts);
     this.file = this.sdb.file;
     this.migratedFrom = this.sdb.migratedFrom;
@@ -74,21 +78,22 @@ export class SqliteCheckpointStore implements CheckpointStore {
 
   private prepare(): Record<StatementName, Statement> {
     const db = this.sdb.db;
-    const cols = 'seq, version, runtime_version, time, kind, size, checksum, payload';
+    const cols = 'seq, version, runtime_version, time, kind, size, checksum, payload, blob';
     return {
       // Seqs never go back within a run, even after dropLatest removed the newest.
       insert: db.prepare(
-        `INSERT INTO checkpoints (agent, seq, version, runtime_version, time, kind, size, checksum, payload)
-         VALUES (?, max(?, coalesce((SELECT max(seq) FROM checkpoints WHERE agent = ?), 0)) + 1, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO checkpoints (agent, seq, version, runtime_version, time, kind, size, checksum, payload, blob)
+         VALUES (?, max(?, coalesce((SELECT max(seq) FROM checkpoints WHERE agent = ?), 0)) + 1, ?, ?, ?, ?, ?, ?, ?, ?)
          RETURNING seq`,
       ),
       // Once this store has written an agent's newest seq it knows the next one: no lookup.
-      insertNext: db.prepare('INSERT INTO checkpoints (agent, seq, version, runtime_version, time, kind, size, checksum, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertNext: db.prepare('INSERT INTO checkpoints (agent, seq, version, runtime_version, time, kind, size, checksum, payload, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       prune: db.prepare('DELETE FROM checkpoints WHERE agent = ? AND seq <= ? AND time < ?'),
       newestRow: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? ORDER BY seq DESC LIMIT 1`),
       older: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? AND seq < ? ORDER BY seq DESC`),
       all: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? ORDER BY seq`),
-      newest: db.prepare('SELECT seq, payload FROM checkpoints WHERE agent = ? ORDER BY seq DESC LIMIT 1'),
+      newest: db.prepare('SELECT seq, payload, blob FROM checkpoints WHERE agent = ? ORDER BY seq DESC LIMIT 1'),
+      blobs: db.prepare('SELECT DISTINCT blob FROM checkpoints WHERE blob IS NOT NULL'),
       damage: db.prepare('UPDATE checkpoints SET payload = ? WHERE agent = ? AND seq = ?'),
       drop: db.prepare('DELETE FROM checkpoints WHERE agent = ? AND seq = ?'),
       putMeta: db.prepare('INSERT INTO meta (key, value, time) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, time = excluded.time'),
@@ -109,13 +114,20 @@ export class SqliteCheckpointStore implements CheckpointStore {
     }
     const checksum = checksumOf(payload);
     const size = Buffer.byteLength(payload);
+    const blobs = this.opts.blobs;
+    if (blobs && size > blobs.threshold) return seal(blobs, payload, checksum, size).then((s) => this.write(c, s.payload, checksum, size, s.blob));
+    return this.write(c, payload, checksum, size, null);
+  }
+
+  private write(c: CheckpointInput, payload: string, checksum: string, size: number, blob: string | null): Promise<{ seq: number }> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
     const now = this.now();
     const time = this.iso(now);
     const youngFrom = this.maxAgeMs > 0 ? new Date(now - this.maxAgeMs).toISOString() : NEVER_YOUNG;
     const kind = c.kind ?? 'full';
     const taken = c.ack === undefined ? undefined : this.inboxes().open(c.agent).take(c.ack);
     const written = this.sdb.writer.enqueue(() => {
-      const seq = this.insert(c.agent, c.version, time, kind, size, checksum, payload);
+      const seq = this.insert(c.agent, c.version, time, kind, size, checksum, payload, blob);
       // The row just inserted is valid and within the kept window, so the
       // newest valid checkpoint always survives the pruning.
       this.s.prune.run(c.agent, seq - this.retain, youngFrom);
@@ -133,19 +145,19 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   /** Inserts a checkpoint row (inside a write); returns its seq. */
-  private insert(agent: string, version: number, time: string, kind: CheckpointKind, size: number, checksum: string, payload: string): number {
+  private insert(agent: string, version: number, time: string, kind: CheckpointKind, size: number, checksum: string, payload: string, blob: string | null): number {
     const last = this.lastSeq.get(agent);
     let seq: number | undefined;
     if (last !== undefined) {
       try {
-        this.s.insertNext.run(agent, last + 1, version, this.runtimeVersion, time, kind, size, checksum, payload);
+        this.s.insertNext.run(agent, last + 1, version, this.runtimeVersion, time, kind, size, checksum, payload, blob);
         seq = last + 1;
       } catch (e) {
         // Someone else wrote this agent's next seq (another process on the same file): look it up.
         if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw e;
       }
     }
-    seq ??= (this.s.insert.get(agent, last ?? 0, agent, version, this.runtimeVersion, time, kind, size, checksum, payload) as { seq: number }).seq;
+    seq ??= (this.s.insert.get(agent, last ?? 0, agent, version, this.runtimeVersion, time, kind, size, checksum, payload, blob) as { seq: number }).seq;
     this.lastSeq.set(agent, seq);
     return seq;
   }
@@ -156,41 +168,62 @@ export class SqliteCheckpointStore implements CheckpointStore {
     return this.isoAt.iso;
   }
 
+  /** Checks a row: its payload, or the blob it points to. */
+  private verify(r: CheckpointRow): Verified | Promise<Verified> {
+    if (!r.blob) return verifyPayload(r.payload, r.checksum);
+    return unseal(this.opts.blobs, r, this.file).then((bytes) =>
+      bytes === null ? { ok: false as const, reason: 'parse' as const, detail: `its blob ${r.blob} is missing from the bucket` } : verifyPayload(bytes, r.checksum),
+    );
+  }
+
   async latest(agent: string): Promise<Restored | null> {
     if (this.closed || this.sdb.writer.pending > 0) await this.settle();
     // Fast path: the newest row is almost always the one; `iterate` costs more than `get`.
     const newest = this.s.newestRow.get(agent) as CheckpointRow | undefined;
     if (!newest) return null;
-    const v = verifyPayload(newest.payload, newest.checksum);
+    const v = await this.verify(newest);
     if (v.ok) return { state: v.value, version: newest.version, seq: newest.seq, kind: newest.kind, time: newest.time, skipped: [] };
     const events: FallbackEvent[] = [{ what: 'checkpoint', agent, seq: newest.seq, reason: v.reason, detail: v.detail }];
     let found: Restored | null = null;
-    for (const r of this.s.older.iterate(agent, newest.seq) as IterableIterator<CheckpointRow>) {
-      const w = verifyPayload(r.payload, r.checksum);
+    // Read all older rows first: a blob read awaits, and a cursor must not stay open across it.
+    for (const r of this.s.older.all(agent, newest.seq) as CheckpointRow[]) {
+      const w = await this.verify(r);
       if (w.ok) {
         found = { state: w.value, version: r.version, seq: r.seq, kind: r.kind, time: r.time, skipped: events.map((e) => e.seq) };
         break;
       }
       events.push({ what: 'checkpoint', agent, seq: r.seq, reason: w.reason, detail: w.detail });
     }
-    // Emitted after the cursor is closed: a listener may write to the store.
     for (const e of events) this.fallbacks.fire(e);
     return found;
   }
 
   async list(agent: string): Promise<CheckpointInfo[]> {
     await this.settle();
-    return (this.s.all.all(agent) as CheckpointRow[]).map((r) => ({
-      agent,
-      seq: r.seq,
-      version: r.version,
-      runtimeVersion: r.runtime_version,
-      time: r.time,
-      kind: r.kind,
-      size: r.size,
-      checksum: r.checksum ?? '',
-      valid: verifyPayload(r.payload, r.checksum).ok,
-    }));
+    const out: CheckpointInfo[] = [];
+    for (const r of this.s.all.all(agent) as CheckpointRow[]) {
+      const info: CheckpointInfo = {
+        agent,
+        seq: r.seq,
+        version: r.version,
+        runtimeVersion: r.runtime_version,
+        time: r.time,
+        kind: r.kind,
+        size: r.size,
+        checksum: r.checksum ?? '',
+        valid: (await this.verify(r)).ok,
+        store: 'sqlite',
+      };
+      if (r.blob && this.opts.blobs) info.blob = this.opts.blobs.url(r.blob);
+      out.push(info);
+    }
+    return out;
+  }
+
+  /** The blob keys rows reference, for collecting the others. */
+  async referencedBlobs(): Promise<Set<string>> {
+    await this.settle();
+    return new Set((this.s.blobs.all() as { blob: string }[]).map((r) => r.blob));
   }
 
   onFallback(listener: (e: FallbackEvent) => void): Disposable {
@@ -246,8 +279,14 @@ export class SqliteCheckpointStore implements CheckpointStore {
     return this.sdb.writer.enqueue(() => void this.s.clearJournal.run(agent, msgId));
   }
 
-  corruptLatest(agent: string): Promise<number | null> {
-    if (this.closed) return Promise.reject(new StoreClosedError());
+  async corruptLatest(agent: string): Promise<number | null> {
+    await this.settle();
+    const newest = this.s.newest.get(agent) as { seq: number; payload: string | Uint8Array; blob: string | null } | undefined;
+    if (newest?.blob && this.opts.blobs) {
+      const bytes = await this.opts.blobs.get(newest.blob);
+      await this.opts.blobs.overwrite(newest.blob, damage(bytes ?? new Uint8Array()));
+      return newest.seq;
+    }
     return this.sdb.writer.enqueue(() => {
       const r = this.s.newest.get(agent) as { seq: number; payload: string | Uint8Array } | undefined;
       if (!r) return null;
@@ -275,6 +314,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     if (this.closed) return;
     this.closed = true;
     await this.sdb.close();
+    this.opts.blobs?.close();
   }
 
   // Reads wait for queued writes, so a caller reads what it wrote even if it

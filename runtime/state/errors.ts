@@ -43,3 +43,26 @@ export class StateNotSerializableError extends FaultlineError {
     super(`State of agent "${agent}" cannot be stored as JSON: ${reason}; keep state to plain data`);
   }
 }
+
+/** A server store's name and URL as they may be shown: the URL's password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    // Not a URL we can parse: hide anything between "//user:" and "@".
+    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+  }
+}
+
+/**
+ * A server store (PostgreSQL, Redis, an S3 bucket) cannot be reached or
+ * refused the connection. Nothing acknowledged is lost: the write that got
+ * this error did not complete and is retried once the store is back.
+ */
+export class StoreUnavailableError extends FaultlineError {
+  constructor(readonly store: string, readonly url: string, readonly reason: string) {
+    super(`The ${store} checkpoint store at ${redactUrl(url)} is unavailable: ${reason}`);
+  }
+}

@@ -64,6 +64,10 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `);
   },
+  // v3: a checkpoint's state may live in the blob bucket; the row keeps its key.
+  (db) => {
+    db.exec('ALTER TABLE checkpoints ADD COLUMN blob TEXT');
+  },
 ];
 
 /** The schema version this code writes. */

@@ -11,7 +11,7 @@ import { tempDir } from './test-fixtures/tmp.ts';
 
 test('sqlite by default, at .faultline/checkpoints.db under the config directory', async () => {
   const base = tempDir();
-  const s = openCheckpointStore(undefined, base, '0.1.0');
+  const s = await openCheckpointStore(undefined, base, '0.1.0');
   assert.ok(s instanceof SqliteCheckpointStore);
   assert.equal(s.file, path.join(base, '.faultline', 'checkpoints.db'));
   await s.put({ agent: 'a', version: 1, state: 1 });
@@ -21,7 +21,7 @@ test('sqlite by default, at .faultline/checkpoints.db under the config directory
 
 test('a relative path resolves against the config directory; options reach the store', async () => {
   const base = tempDir();
-  const s = openCheckpointStore({ path: 'state/x.db', retain: 2, synchronous: 'FULL' }, base, '0.1.0');
+  const s = await openCheckpointStore({ path: 'state/x.db', retain: 2, synchronous: 'FULL' }, base, '0.1.0');
   for (let i = 0; i < 5; i++) await s.put({ agent: 'a', version: 1, state: i });
   assert.deepEqual((await s.list('a')).map((c) => c.seq), [4, 5]);
   await s.close();
@@ -30,7 +30,7 @@ test('a relative path resolves against the config directory; options reach the s
 
 test('memory when asked, and nothing on disk', async () => {
   const base = tempDir();
-  const s = openCheckpointStore({ store: 'memory', retain: 1 }, base, '0.1.0');
+  const s = await openCheckpointStore({ store: 'memory', retain: 1 }, base, '0.1.0');
   assert.ok(s instanceof MemoryCheckpointStore);
   await s.put({ agent: 'a', version: 1, state: 1 });
   await s.put({ agent: 'a', version: 1, state: 2 });

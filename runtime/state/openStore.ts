@@ -4,24 +4,77 @@ import type { CheckpointsConfig } from '../config/checkpointsSchema.ts';
 import type { CheckpointStore } from './CheckpointStore.ts';
 import { MemoryCheckpointStore } from './MemoryCheckpointStore.ts';
 import { SqliteCheckpointStore } from './SqliteCheckpointStore.ts';
+import { Blobs } from './blobs.ts';
+import { FaultlineError } from '../errors.ts';
 
 export const DEFAULT_STATE_FILE = '.faultline/checkpoints.db';
 
+/** The config names an environment variable for the store's URL that is not set. */
+export class StoreUrlMissingError extends FaultlineError {
+  constructor(readonly envName: string, store: string) {
+    super(`checkpoints.urlEnv names ${envName}, which is not set; set it to the ${store} URL (credentials included) in the runtime's environment`);
+  }
+}
+
+export interface OpenStoreOptions {
+  /** Where `urlEnv` and the blob credentials are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The system's name: the default Redis key prefix (`faultline:<name>:`). */
+  name?: string;
+  /** How long a server store may take to answer at start (default 5000 ms). */
+  connectTimeoutMs?: number;
+}
+
+/** The server URL of a postgres or redis store: `url`, or the variable `urlEnv` names. */
+export function storeUrl(c: CheckpointsConfig, env: NodeJS.ProcessEnv = process.env): string {
+  if (c.url) return c.url;
+  const v = c.urlEnv ? env[c.urlEnv] : undefined;
+  if (!v) throw new StoreUrlMissingError(c.urlEnv ?? '(unset)', c.store ?? 'sqlite');
+  return v;
+}
+
 /**
  * The store for a run: SQLite at `cfg.path` (relative to `baseDir`, default
- * `.faultline/checkpoints.db`, created with its directory and migrated), or
- * memory. Throws `StateSchemaTooNewError` for a file of a newer Faultline.
+ * `.faultline/checkpoints.db`, created with its directory and migrated),
+ * memory, PostgreSQL or Redis (connected, migrated and its inboxes loaded;
+ * a server that cannot be reached rejects with `StoreUnavailableError`,
+ * password redacted). With `blobs`, the bucket is checked first.
  * @param baseDir the config file's directory
  * @param runtimeVersion written into each checkpoint
  */
-export function openCheckpointStore(cfg: CheckpointsConfig | undefined, baseDir: string, runtimeVersion: string): CheckpointStore {
+export async function openCheckpointStore(cfg: CheckpointsConfig | undefined, baseDir: string, runtimeVersion: string, o: OpenStoreOptions = {}): Promise<CheckpointStore> {
   const c = cfg ?? {};
+  const env = o.env ?? process.env;
   const retention = { retain: c.retain, retainMaxAgeMs: c.retainMaxAgeMs };
   if (c.store === 'memory') return new MemoryCheckpointStore(runtimeVersion, retention);
-  return new SqliteCheckpointStore(path.resolve(baseDir, c.path ?? DEFAULT_STATE_FILE), {
-    ...retention,
-    runtimeVersion,
-    synchronous: c.synchronous,
-    windowMs: c.groupCommitMs,
-  });
+  let blobs: Blobs | undefined;
+  if (c.blobs) {
+    blobs = new Blobs(c.blobs, env);
+    try {
+      await blobs.check();
+    } catch (e) {
+      blobs.close();
+      throw e;
+    }
+  }
+  try {
+    if (c.store === 'postgres') {
+      const { PostgresCheckpointStore } = await import('./PostgresCheckpointStore.ts');
+      return await PostgresCheckpointStore.open({ url: storeUrl(c, env), schema: c.schema, runtimeVersion, ...retention, blobs, connectTimeoutMs: o.connectTimeoutMs });
+    }
+    if (c.store === 'redis') {
+      const { RedisCheckpointStore } = await import('./RedisCheckpointStore.ts');
+      return await RedisCheckpointStore.open({ url: storeUrl(c, env), prefix: c.prefix ?? `faultline:${o.name ?? 'default'}:`, runtimeVersion, ...retention, blobs, connectTimeoutMs: o.connectTimeoutMs });
+    }
+    return new SqliteCheckpointStore(path.resolve(baseDir, c.path ?? DEFAULT_STATE_FILE), {
+      ...retention,
+      runtimeVersion,
+      synchronous: c.synchronous,
+      windowMs: c.groupCommitMs,
+      blobs,
+    });
+  } catch (e) {
+    blobs?.close();
+    throw e;
+  }
 }

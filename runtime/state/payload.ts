@@ -47,3 +47,20 @@ export function damage(payload: string | Uint8Array): Buffer {
   for (let i = Math.max(0, mid - 4); i < Math.min(bytes.length, mid + 4); i++) bytes[i] ^= 0x5a;
   return bytes;
 }
+
+/**
+ * Damages a payload kept as text (PostgreSQL, Redis) while keeping it valid
+ * UTF-8, which a text column requires: a few characters in the middle change.
+ */
+export function damageText(payload: string): string {
+  if (payload.length === 0) return '\u00ff';
+  const mid = payload.length >> 1;
+  const from = Math.max(0, mid - 4);
+  const to = Math.min(payload.length, mid + 4);
+  let out = '';
+  for (let i = from; i < to; i++) {
+    const c = payload.charCodeAt(i);
+    out += c < 0x80 ? String.fromCharCode(c === 0x7e ? 0x21 : c ^ 0x01 || 0x01) : '?';
+  }
+  return payload.slice(0, from) + out + payload.slice(to);
+}

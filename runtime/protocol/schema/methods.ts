@@ -36,6 +36,8 @@ export const CheckpointInfo = z.strictObject({
   size: z.number().int().min(0),
   checksum: z.string(),
   valid: z.boolean().describe('False when the payload fails its checksum or does not parse'),
+  store: z.enum(['sqlite', 'postgres', 'redis', 'memory']).describe('The checkpoint store that keeps it'),
+  blob: z.string().optional().describe('Where the state is, when it was moved to the blob bucket: s3://bucket/key'),
 });
 
 /** Every control method: its params and its result. */
