@@ -20,6 +20,7 @@ import { Router } from './messaging/Router.ts';
 import type { Mailbox, MailboxFactory } from './messaging/Mailbox.ts';
 import type { CheckpointStore, FallbackEvent } from './state/CheckpointStore.ts';
 import { openCheckpointStore } from './state/openStore.ts';
+import { storeStatus } from './state/storeStatus.ts';
 import { stateFaults } from './faults/stateFaults.ts';
 import { ControlServer, type Session } from './control/ControlServer.ts';
 import { newToken } from './control/auth.ts';
@@ -285,11 +286,17 @@ export class Runtime {
     const ck = this.config.checkpoints;
     try {
       const server = ck.store === 'postgres' || ck.store === 'redis';
-      this.store = this.o.store ?? (await openCheckpointStore(server ? ck : { ...ck, path: ck.path ?? path.join(this.stateDir, 'checkpoints.db') }, this.config.baseDir, this.version, { name: this.config.name }));
+      this.store = this.o.store ?? (await openCheckpointStore(server ? ck : { ...ck, path: ck.path ?? path.join(this.stateDir, 'checkpoints.db') }, this.config.baseDir, this.version, { name: this.config.name, warn: (m) => this.log.warn({ store: ck.store }, m) }));
     } catch (e) {
       throw NativeModuleError.from(e) ?? e;
     }
     this.mailboxFactory = this.o.mailboxes ?? this.store.inboxes();
+    const kind = this.store.kind ?? 'sqlite';
+    this.store.health?.onChange((h) => {
+      if (h.state === 'down') this.log.error({ store: kind }, `checkpoint store down: ${h.error}`);
+      else this.log.info({ store: kind }, `checkpoint store ${kind} answers again`);
+      this.obs.storeDown(kind, h.state === 'down' ? (h.error ?? `The ${kind} checkpoint store does not answer`) : null);
+    });
     this.store.onWriteError((e) => this.log.error({ agent: e.agent, msgId: e.id, err: e.error }, `state write failed (${e.what} of ${e.id} for ${e.agent})`));
   }
 
@@ -378,6 +385,7 @@ export class Runtime {
       faults: this.faults.list(),
       ...this.obs.statusExtra(),
     };
+    if (this.store) s.store = storeStatus(this.store);
     return s;
   }
 

@@ -197,10 +197,10 @@ async function run(cmd: string, argv: string[]): Promise<number> {
       return chaosCommand(argv);
     case 'checkpoints': {
       const { values, positionals } = parse(argv, {}, [1, 1]);
-      const list = (await withClient(values, (c) => c.call('checkpoints', { agent: positionals[0] }))) as { seq: number; version: number; kind: string; size: number; time: string; valid: boolean }[];
+      const list = (await withClient(values, (c) => c.call('checkpoints', { agent: positionals[0] }))) as { seq: number; version: number; kind: string; size: number; time: string; valid: boolean; store: string; blob?: string }[];
       if (values.json) print(list);
       else if (!list.length) console.log(`${positionals[0]}: no checkpoints`);
-      else for (const c of list) console.log(`#${c.seq}  v${c.version}  ${c.kind.padEnd(7)}  ${String(c.size).padStart(8)} B  ${c.time}  ${c.valid ? 'valid' : 'CORRUPT'}`);
+      else for (const c of list) console.log(`#${c.seq}  v${c.version}  ${c.kind.padEnd(7)}  ${String(c.size).padStart(8)} B  ${c.time}  ${c.valid ? 'valid' : 'CORRUPT'}  ${c.store}${c.blob ? ` ${c.blob}` : ''}`);
       return 0;
     }
     case 'machine': {

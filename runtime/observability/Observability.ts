@@ -246,6 +246,11 @@ export class Observability {
     this.reliability.checkpointFallback();
   }
 
+  /** The checkpoint store stopped answering (with why) or is back (null). */
+  storeDown(store: string, message: string | null): void {
+    if (this.on) this.alerts.storeDown(store, message);
+  }
+
   /** Heartbeats stopped (true) or resumed / the agent was restarted (false). */
   agentUnresponsive(agent: string, unresponsive: boolean): void {
     if (this.on) this.alerts.agentUnresponsive(agent, unresponsive);

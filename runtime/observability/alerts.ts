@@ -49,6 +49,7 @@ export class AlertEngine {
   private readonly messages = new Map<string, SlidingWindow>();
   private readonly sla = new Map<string, SlidingWindow>();
   private readonly unresponsive = new Set<string>();
+  private readonly storeDownMessage = new Map<string, string>();
   private readonly breakers = new Map<string, { state: BreakerState; hasFallback: boolean }>();
   private readonly intensities = new Map<string, { inWindow: number; limit: number }>();
   private readonly fallbacks = new Map<string, number[]>();
@@ -86,6 +87,12 @@ export class AlertEngine {
   agentUnresponsive(agent: string, unresponsive: boolean): void {
     if (unresponsive) this.unresponsive.add(agent);
     else this.unresponsive.delete(agent);
+  }
+
+  /** The checkpoint store stopped (a message) or resumed (null) answering. */
+  storeDown(store: string, message: string | null): void {
+    if (message === null) this.storeDownMessage.delete(store);
+    else this.storeDownMessage.set(store, message);
   }
 
   /** A dependency's breaker state; `hasFallback` when calls still have somewhere to go. */
@@ -166,6 +173,8 @@ export class AlertEngine {
       }
     }
 
+    // Always on: a store that does not answer means nothing new is durable.
+    for (const [store, message] of this.storeDownMessage) put('storeDown', 'store', store, { level: 'critical', value: 1, threshold: 1, message });
     if (r.unresponsive) {
       for (const id of this.unresponsive) put('unresponsive', 'agent', id, { level: 'critical', value: 1, threshold: 1, message: `Agent "${id}" misses its heartbeats` });
     }

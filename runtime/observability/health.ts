@@ -12,7 +12,7 @@
 import { agentsOf, type AgentStatus, type DependencyStatus, type RuntimeStatus } from '../protocol/status.ts';
 
 export interface ProbeReason {
-  kind: 'runtime' | 'agent' | 'dependency';
+  kind: 'runtime' | 'agent' | 'dependency' | 'store';
   /** Id of the agent or dependency ('runtime' for the runtime itself). */
   subject: string;
   /** Short machine-friendly cause: `not-ready`, `unresponsive`, `breaker-open`, … */
@@ -110,6 +110,10 @@ export function readyz(status: RuntimeStatus): ProbeResponse<ReadyzBody> {
   const root = status.tree;
   if (root.state !== 'running') {
     reasons.push({ kind: 'runtime', subject: root.id, reason: `tree-${root.state}`, message: `The supervision tree is ${root.state}` });
+  }
+
+  if (status.store?.state === 'down') {
+    reasons.push({ kind: 'store', subject: status.store.kind, reason: 'store-down', message: status.store.error ?? `The ${status.store.kind} checkpoint store does not answer` });
   }
 
   const agents = agentsOf(root).filter((a) => !finished(a));

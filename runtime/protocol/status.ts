@@ -33,6 +33,7 @@ export type {
   LastError,
   ReliabilitySummary,
   RuntimeStatus,
+  StoreStatus,
   SupervisorStatus,
   TreeNodeStatus,
 } from './schema/status.ts';

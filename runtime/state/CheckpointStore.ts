@@ -6,6 +6,7 @@
  */
 import type { MailboxFactory } from '../messaging/Mailbox.ts';
 import type { Disposable } from '../protocol/emitter.ts';
+import type { StoreHealth } from './StoreHealth.ts';
 
 export type { Disposable } from '../protocol/emitter.ts';
 
@@ -71,6 +72,12 @@ export interface WriteErrorEvent {
 }
 
 export interface CheckpointStore {
+  /** Which store this is (absent: a store of the caller's own, treated as embedded). */
+  readonly kind?: StoreKind;
+  /** A server store's URL (shown with its password redacted). */
+  readonly url?: string;
+  /** A server store's reachability; embedded stores have none. */
+  readonly health?: StoreHealth;
   /** Stores a checkpoint; resolves once it is durable (its transaction committed). */
   put(c: CheckpointInput): Promise<{ seq: number }>;
   /**

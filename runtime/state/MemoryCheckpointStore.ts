@@ -27,6 +27,7 @@ export interface MemoryCheckpointStoreOptions extends RetentionOptions {
 
 /** Keeps checkpoints in memory: lost when the runtime exits. */
 export class MemoryCheckpointStore implements CheckpointStore {
+  readonly kind = 'memory' as const;
   private rows = new Map<string, Row[]>();
   private lastSeq = new Map<string, number>();
   private meta = new Map<string, string>();

@@ -21,6 +21,7 @@ import { StateNotSerializableError, StoreClosedError, StoreUnavailableError, red
 import { MirrorInboxes, type InboxBackend } from './MirrorInbox.ts';
 import { seal, unseal, type Blobs } from './blobs.ts';
 import { FaultlineError } from '../errors.ts';
+import { StoreHealth } from './StoreHealth.ts';
 
 export interface PostgresCheckpointStoreOptions extends RetentionOptions {
   url: string;
@@ -134,6 +135,7 @@ class PgWriter {
     private readonly youngFrom: () => string,
     private readonly maxBatch: number,
     private readonly failed: (e: unknown) => never,
+    private readonly committed: () => void,
   ) {}
 
   get pending(): number {
@@ -167,6 +169,7 @@ class PgWriter {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
           const seqs = await this.run(batch);
+          this.committed();
           batch.forEach((w, i) => w.resolve({ seq: seqs[i] }));
         } catch (e) {
           if (batch.length === 1 || isConnectionError(e)) {
@@ -352,6 +355,8 @@ interface CheckpointRow {
 /** A `CheckpointStore` on PostgreSQL. Open it with `PostgresCheckpointStore.open`. */
 export class PostgresCheckpointStore implements CheckpointStore {
   readonly kind = 'postgres' as const;
+  /** Whether the server answers; probed with backoff while it does not. */
+  readonly health = new StoreHealth(() => this.ping());
   private readonly t: { checkpoints: string; inbox: string; journal: string; meta: string };
   private readonly writer: PgWriter;
   private readonly retain: number;
@@ -388,6 +393,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
       (e) => {
         throw this.unavailable(e);
       },
+      () => this.health.up(),
     );
     const backend: InboxBackend = {
       insert: (agent, e, message) => this.writer.enqueue([{ t: 'in', agent, e, message }]).then(() => undefined),
@@ -447,8 +453,9 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   private unavailable(e: unknown): StoreUnavailableError {
-    if (e instanceof StoreUnavailableError) return e;
-    return new StoreUnavailableError('postgres', this.url, (e as Error).message || String((e as { code?: string }).code));
+    const err = e instanceof StoreUnavailableError ? e : new StoreUnavailableError('postgres', this.url, (e as Error).message || String((e as { code?: string }).code));
+    this.health.down(err);
+    return err;
   }
 
   /** Probes the server (for health checks while it is down). */
@@ -475,14 +482,20 @@ export class PostgresCheckpointStore implements CheckpointStore {
     }
     const checksum = checksumOf(payload);
     const size = Buffer.byteLength(payload);
-    const sealed = await seal(this.opts.blobs, payload, checksum, size);
-    const ops: Op[] = [{ t: 'cp', agent: c.agent, version: c.version, time: this.iso(this.now()), kind: c.kind ?? 'full', size, checksum, payload: sealed.payload, blob: sealed.blob, floor: this.lastSeq.get(c.agent) ?? 0 }];
+    // Out of peek at once, before any await: the next delivery must not hand this message over again.
     const taken = c.ack === undefined ? undefined : this.boxes.open(c.agent).take(c.ack);
-    if (c.ack !== undefined) {
-      if (taken?.stored !== false) ops.push({ t: 'del', agent: c.agent, id: c.ack });
-      ops.push({ t: 'jc', agent: c.agent, msgId: c.ack });
-    }
     try {
+      let sealed;
+      try {
+        sealed = await seal(this.opts.blobs, payload, checksum, size);
+      } catch (e) {
+        throw this.unavailable(e);
+      }
+      const ops: Op[] = [{ t: 'cp', agent: c.agent, version: c.version, time: this.iso(this.now()), kind: c.kind ?? 'full', size, checksum, payload: sealed.payload, blob: sealed.blob, floor: this.lastSeq.get(c.agent) ?? 0 }];
+      if (c.ack !== undefined) {
+        if (taken?.stored !== false) ops.push({ t: 'del', agent: c.agent, id: c.ack });
+        ops.push({ t: 'jc', agent: c.agent, msgId: c.ack });
+      }
       const { seq } = await this.writer.enqueue(ops);
       if (seq! > (this.lastSeq.get(c.agent) ?? 0)) this.lastSeq.set(c.agent, seq!);
       return { seq: seq! };
@@ -619,6 +632,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.health.close();
     await this.writer.idle();
     this.writer.closed = true;
     await this.pool.end().catch(() => undefined);

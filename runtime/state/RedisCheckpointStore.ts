@@ -25,6 +25,7 @@ import { checksumOf, damageText, toPayload, verifyPayload } from './payload.ts';
 import { StateNotSerializableError, StoreClosedError, StoreUnavailableError, redactUrl } from './errors.ts';
 import { MirrorInboxes, type InboxBackend } from './MirrorInbox.ts';
 import { seal, unseal, type Blobs } from './blobs.ts';
+import { StoreHealth } from './StoreHealth.ts';
 
 /** The size above which a state suits Redis badly (it lives in memory, copied on every write). */
 export const REDIS_STATE_WARN_BYTES = 1_048_576;
@@ -104,6 +105,8 @@ type Scripted = RedisClient & {
 /** A `CheckpointStore` on Redis. Open it with `RedisCheckpointStore.open`. */
 export class RedisCheckpointStore implements CheckpointStore {
   readonly kind = 'redis' as const;
+  /** Whether the server answers; probed with backoff while it does not. */
+  readonly health = new StoreHealth(() => this.ping());
   private readonly p: string;
   private readonly retain: number;
   private readonly maxAgeMs: number;
@@ -209,15 +212,24 @@ export class RedisCheckpointStore implements CheckpointStore {
   }
 
   private unavailable(e: unknown): unknown {
-    if (e instanceof StoreUnavailableError || (e as { name?: string }).name === 'ReplyError') return e;
-    return new StoreUnavailableError('redis', this.url, (e as Error).message);
+    // A script error is about one write, not the server.
+    if ((e as { name?: string }).name === 'ReplyError' && !/LOADING|MISCONF|BUSY|READONLY/.test((e as Error).message)) return e;
+    const err = e instanceof StoreUnavailableError ? e : new StoreUnavailableError('redis', this.url, (e as Error).message);
+    this.health.down(err);
+    return err;
   }
 
   /** Remembers a write until it settles, so reads and close wait for it; maps connection errors. */
   private track<T>(p: Promise<T>): Promise<T> {
-    const t = p.then(undefined, (e) => {
-      throw this.unavailable(e);
-    });
+    const t = p.then(
+      (v) => {
+        this.health.up();
+        return v;
+      },
+      (e) => {
+        throw this.unavailable(e);
+      },
+    );
     this.pending.add(t);
     const done = () => this.pending.delete(t);
     t.then(done, done);
@@ -247,7 +259,15 @@ export class RedisCheckpointStore implements CheckpointStore {
     }
     const checksum = checksumOf(payload);
     const size = Buffer.byteLength(payload);
-    const sealed = await seal(this.opts.blobs, payload, checksum, size);
+    // Out of peek at once, before any await: the next delivery must not hand this message over again.
+    const taken = c.ack === undefined ? undefined : this.boxes.open(c.agent).take(c.ack);
+    let sealed;
+    try {
+      sealed = await seal(this.opts.blobs, payload, checksum, size);
+    } catch (e) {
+      taken?.restore();
+      throw this.unavailable(e);
+    }
     if (!sealed.blob && size > REDIS_STATE_WARN_BYTES && !this.warnedSize.has(c.agent)) {
       this.warnedSize.add(c.agent);
       this.opts.warn?.(`agent ${c.agent}'s state is ${(size / 1_048_576).toFixed(1)} MB: Redis suits states under 1 MB; keep it smaller, or use checkpoints.blobs or the postgres store`);
@@ -255,7 +275,6 @@ export class RedisCheckpointStore implements CheckpointStore {
     const header: Header = { seq: 0, v: c.version, rv: this.runtimeVersion, t: new Date(this.now()).toISOString(), k: c.kind ?? 'full', s: size, c: checksum, b: sealed.blob };
     const youngFrom = this.maxAgeMs > 0 ? new Date(this.now() - this.maxAgeMs).toISOString() : '';
     const a = c.agent;
-    const taken = c.ack === undefined ? undefined : this.boxes.open(a).take(c.ack);
     try {
       const seq = await this.track(
         this.r.flPut(
@@ -414,6 +433,7 @@ export class RedisCheckpointStore implements CheckpointStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.health.close();
     await Promise.allSettled([...this.pending]);
     this.r.disconnect();
     this.opts.blobs?.close();

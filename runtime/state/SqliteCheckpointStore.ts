@@ -10,10 +10,11 @@ import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { openStateDb, type StateDb, type StateDbOptions } from './StateDb.ts';
 import type { CommitInfo } from './GroupCommit.ts';
 import { Emitter, type Disposable } from '../protocol/emitter.ts';
-import { SqliteInboxes } from './SqliteInbox.ts';
+import { SqliteInboxes, type SqliteInbox } from './SqliteInbox.ts';
 import { checksumOf, damage, toPayload, verifyPayload, type Verified } from './payload.ts';
 import { StateNotSerializableError, StoreClosedError } from './errors.ts';
 import { seal, unseal, type Blobs } from './blobs.ts';
+import { StoreHealth } from './StoreHealth.ts';
 
 export interface SqliteCheckpointStoreOptions extends StateDbOptions, RetentionOptions {
   /** Written into each checkpoint (default '0.0.0'). */
@@ -43,6 +44,9 @@ const NEVER_YOUNG = '\uffff';
 
 /** A `CheckpointStore` in one SQLite file. Opening creates, or migrates, the file. */
 export class SqliteCheckpointStore implements CheckpointStore {
+  readonly kind = 'sqlite' as const;
+  /** With a blob bucket: whether it answers (the file itself always does). */
+  readonly health?: StoreHealth;
   /** Absolute path of the file. */
   readonly file: string;
   /** Schema version the file had before this open (0: new file). */
@@ -63,6 +67,8 @@ export class SqliteCheckpointStore implements CheckpointStore {
   constructor(file: string, private readonly opts: SqliteCheckpointStoreOptions = {}) {
     this.sdb = openStateDb(file, opts);
     this.file = this.sdb.file;
+    const blobs = opts.blobs;
+    if (blobs) this.health = new StoreHealth(() => blobs.check());
     this.migratedFrom = this.sdb.migratedFrom;
     this.runtimeVersion = opts.runtimeVersion ?? '0.0.0';
     this.retain = Math.max(1, Math.floor(opts.retain ?? DEFAULT_RETAIN));
@@ -114,18 +120,31 @@ export class SqliteCheckpointStore implements CheckpointStore {
     }
     const checksum = checksumOf(payload);
     const size = Buffer.byteLength(payload);
+    const taken = c.ack === undefined ? undefined : this.inboxes().open(c.agent).take(c.ack);
     const blobs = this.opts.blobs;
-    if (blobs && size > blobs.threshold) return seal(blobs, payload, checksum, size).then((s) => this.write(c, s.payload, checksum, size, s.blob));
-    return this.write(c, payload, checksum, size, null);
+    if (blobs && size > blobs.threshold) {
+      // The message is out of peek already: an upload in between must not let it be handed over again.
+      return seal(blobs, payload, checksum, size).then(
+        (s) => (this.health?.up(), this.write(c, s.payload, checksum, size, s.blob, taken)),
+        (e) => {
+          taken?.restore();
+          this.health?.down(e as Error);
+          throw e;
+        },
+      );
+    }
+    return this.write(c, payload, checksum, size, null, taken);
   }
 
-  private write(c: CheckpointInput, payload: string, checksum: string, size: number, blob: string | null): Promise<{ seq: number }> {
-    if (this.closed) return Promise.reject(new StoreClosedError());
+  private write(c: CheckpointInput, payload: string, checksum: string, size: number, blob: string | null, taken: ReturnType<SqliteInbox['take']>): Promise<{ seq: number }> {
+    if (this.closed) {
+      taken?.restore();
+      return Promise.reject(new StoreClosedError());
+    }
     const now = this.now();
     const time = this.iso(now);
     const youngFrom = this.maxAgeMs > 0 ? new Date(now - this.maxAgeMs).toISOString() : NEVER_YOUNG;
     const kind = c.kind ?? 'full';
-    const taken = c.ack === undefined ? undefined : this.inboxes().open(c.agent).take(c.ack);
     const written = this.sdb.writer.enqueue(() => {
       const seq = this.insert(c.agent, c.version, time, kind, size, checksum, payload, blob);
       // The row just inserted is valid and within the kept window, so the
@@ -314,6 +333,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     if (this.closed) return;
     this.closed = true;
     await this.sdb.close();
+    this.health?.close();
     this.opts.blobs?.close();
   }
 

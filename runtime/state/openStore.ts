@@ -23,6 +23,8 @@ export interface OpenStoreOptions {
   name?: string;
   /** How long a server store may take to answer at start (default 5000 ms). */
   connectTimeoutMs?: number;
+  /** Warnings for the log (Redis without persistence, a state too large for Redis). */
+  warn?: (message: string) => void;
 }
 
 /** The server URL of a postgres or redis store: `url`, or the variable `urlEnv` names. */
@@ -64,7 +66,7 @@ export async function openCheckpointStore(cfg: CheckpointsConfig | undefined, ba
     }
     if (c.store === 'redis') {
       const { RedisCheckpointStore } = await import('./RedisCheckpointStore.ts');
-      return await RedisCheckpointStore.open({ url: storeUrl(c, env), prefix: c.prefix ?? `faultline:${o.name ?? 'default'}:`, runtimeVersion, ...retention, blobs, connectTimeoutMs: o.connectTimeoutMs });
+      return await RedisCheckpointStore.open({ url: storeUrl(c, env), prefix: c.prefix ?? `faultline:${o.name ?? 'default'}:`, runtimeVersion, ...retention, blobs, connectTimeoutMs: o.connectTimeoutMs, warn: o.warn });
     }
     return new SqliteCheckpointStore(path.resolve(baseDir, c.path ?? DEFAULT_STATE_FILE), {
       ...retention,

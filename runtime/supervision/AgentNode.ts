@@ -16,7 +16,8 @@ import type { HostExit, HostHandle } from '../isolation/HostHandle.ts';
 import type { HostPool } from '../isolation/HostPool.ts';
 import type { Envelope, Mailbox } from '../messaging/Mailbox.ts';
 import type { AskResult } from '../messaging/Router.ts';
-import type { CheckpointStore } from '../state/CheckpointStore.ts';
+import type { CheckpointInput, CheckpointStore } from '../state/CheckpointStore.ts';
+import { StoreUnavailableError } from '../state/errors.ts';
 import { AgentHandlerError, AgentUnavailableError, MessageDeadLetteredError, serializeError } from '../errors.ts';
 import { agentMachine, type AgentContext, type AgentEvent, type BootInput, type BootOutput } from './agentMachine.ts';
 import { displayState, LifecycleActor, machineDefinition, type Transition } from './machines.ts';
@@ -126,6 +127,18 @@ export class AgentNode implements Child {
   /** The loaded module's checkpoint version, and whether it started from a checkpoint. */
   private version = 1;
   private restored = false;
+  /**
+   * Handlings whose commit (checkpoint + ack, or the ack alone) found the
+   * store unreachable, by commit number. They are retried in order, with
+   * backoff, and no new message is handed over until all went through:
+   * later states include earlier effects, so nothing is applied twice and
+   * nothing acknowledged is lost.
+   */
+  private failedCommits = new Map<number, { input?: CheckpointInput; id: string; value: unknown }>();
+  private commitSeq = 0;
+  private committedSeq = 0;
+  private retryTimer: unknown;
+  private retryDelayMs = 200;
 
   constructor(readonly spec: AgentSpec, readonly supervisorId: string, private readonly env: AgentEnv) {
     this.id = spec.id;
@@ -299,10 +312,21 @@ export class AgentNode implements Child {
       this.env.output(this.id, stream, line);
     });
     let restored = null;
-    try {
-      restored = await this.env.restore(this.id);
-    } catch (e) {
-      this.env.log('error', `cannot read ${this.id}'s checkpoints; starting it cold`, { agent: this.id, err: serializeError(e) });
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        restored = await this.env.restore(this.id);
+        break;
+      } catch (e) {
+        // A store that does not answer is waited for: starting cold would overwrite the agent's progress.
+        if (e instanceof StoreUnavailableError && !signal.aborted && this.host === host) {
+          this.env.log('warn', `cannot read ${this.id}'s checkpoints: ${e.message}; waiting for the store`, { agent: this.id });
+          await new Promise<void>((r) => this.env.clock.setTimeout(r, delay));
+          continue;
+        }
+        if (e instanceof StoreUnavailableError) throw e;
+        this.env.log('error', `cannot read ${this.id}'s checkpoints; starting it cold`, { agent: this.id, err: serializeError(e) });
+        break;
+      }
     }
     if (this.host !== host) throw new Error(`${this.id}'s host exited while starting`);
     signal.removeEventListener('abort', abandon);
@@ -342,12 +366,26 @@ export class AgentNode implements Child {
         const envelope = this.mailbox.peek();
         if (m.ok) {
           // The reply goes out once the state and the message's removal are durable, in one transaction.
-          const stored = m.state !== undefined ? this.env.store.put({ agent: this.id, version: this.version, state: m.state, kind: m.kind ?? 'full', ack: id }) : this.mailbox.ack(id);
-          if (!stored) this.env.complete(id, { ok: true, value: m.value }); // an ask with no state change: nothing to wait for
-          else {
+          const gen = ++this.commitSeq;
+          const input: CheckpointInput | undefined = m.state !== undefined ? { agent: this.id, version: this.version, state: m.state, kind: m.kind ?? 'full', ack: id } : undefined;
+          const stored = input ? this.env.store.put(input) : this.mailbox.ack(id);
+          if (!stored) {
+            this.committedSeq = gen;
+            this.env.complete(id, { ok: true, value: m.value }); // an ask with no state change: nothing to wait for
+          } else {
             stored.then(
-              () => this.env.complete(id, { ok: true, value: m.value }),
+              () => {
+                if (gen > this.committedSeq) this.committedSeq = gen;
+                this.env.complete(id, { ok: true, value: m.value });
+              },
               (e) => {
+                if (e instanceof StoreUnavailableError && this.host === host) {
+                  // The asker keeps waiting (up to its timeout): the commit is retried once the store answers.
+                  if (this.failedCommits.size === 0) this.env.log('warn', `cannot store ${this.id}'s checkpoint: ${(e as Error).message}; holding its messages and retrying`, { agent: this.id, msgId: id });
+                  this.failedCommits.set(gen, { input, id, value: m.value });
+                  this.scheduleCommitRetry(host);
+                  return;
+                }
                 this.env.log('error', `cannot store ${this.id}'s checkpoint: ${(e as Error).message}`, { agent: this.id, msgId: id, err: serializeError(e) });
                 this.env.complete(id, { ok: false, error: e as Error });
               },
@@ -378,9 +416,41 @@ export class AgentNode implements Child {
     }
   }
 
+  private scheduleCommitRetry(host: HostHandle) {
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = this.env.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.retryCommits(host);
+    }, this.retryDelayMs);
+  }
+
+  /** Retries the commits that failed, oldest first; hands over the next message once all went through. */
+  private async retryCommits(host: HostHandle) {
+    for (const gen of [...this.failedCommits.keys()].sort((a, b) => a - b)) {
+      if (this.host !== host) return;
+      const c = this.failedCommits.get(gen)!;
+      try {
+        // A newer state already committed holds this handling's effects: only the message is left to remove.
+        if (c.input && gen > this.committedSeq) await this.env.store.put(c.input);
+        else await this.mailbox.ack(c.id);
+      } catch {
+        if (this.host !== host) return;
+        this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5000);
+        this.scheduleCommitRetry(host);
+        return;
+      }
+      this.failedCommits.delete(gen);
+      if (gen > this.committedSeq) this.committedSeq = gen;
+      this.env.complete(c.id, { ok: true, value: c.value });
+    }
+    this.retryDelayMs = 200;
+    this.env.log('info', `stored ${this.id}'s held checkpoints; handing over its next messages`, { agent: this.id });
+    this.deliver();
+  }
+
   /** Hands the next message to the agent when it is running and idle. */
   deliver() {
-    if (this.inflight !== undefined || !this.host || this.lc.top !== 'running') return;
+    if (this.inflight !== undefined || !this.host || this.lc.top !== 'running' || this.failedCommits.size > 0) return;
     const e = this.mailbox.peek();
     if (!e) return;
     this.inflight = e.id;
@@ -412,6 +482,11 @@ export class AgentNode implements Child {
   private hostExited(host: HostHandle, e: HostExit) {
     if (this.host !== host) return;
     this.host = undefined;
+    // The next incarnation restores the last durable state; the held messages are still in the inbox and go to it.
+    this.failedCommits.clear();
+    if (this.retryTimer !== undefined) this.env.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryDelayMs = 200;
     const inflight = this.inflight;
     this.inflight = undefined;
     if (inflight !== undefined) {

@@ -146,8 +146,8 @@ export const ReliabilitySummary = z.strictObject({
 });
 
 export const AlertLevel = z.enum(['warning', 'critical']);
-export const AlertRuleName = z.enum(['errorRate', 'latencyP95', 'unresponsive', 'breakerOpen', 'restartIntensity', 'checkpointFallback', 'slaCompliance']);
-export const AlertSubjectKind = z.enum(['agent', 'dependency', 'supervisor']);
+export const AlertRuleName = z.enum(['errorRate', 'latencyP95', 'unresponsive', 'breakerOpen', 'restartIntensity', 'checkpointFallback', 'slaCompliance', 'storeDown']);
+export const AlertSubjectKind = z.enum(['agent', 'dependency', 'supervisor', 'store']);
 
 /** An active alert, as the `alerts` method and status `alerts` list it. */
 export const ActiveAlert = z.strictObject({
@@ -159,6 +159,15 @@ export const ActiveAlert = z.strictObject({
   threshold: z.number().describe('The threshold of `level` the value crossed'),
   since: IsoTime.describe('When the alert first fired (kept across level changes)'),
   message: z.string().describe('One line for a person'),
+});
+
+export const StoreStatus = z.strictObject({
+  kind: z.enum(['sqlite', 'postgres', 'redis', 'memory']),
+  state: z.enum(['up', 'down']),
+  url: z.string().optional().describe('A server store\'s URL, password redacted'),
+  blobs: z.string().optional().describe('The bucket large states go to: s3://bucket'),
+  error: z.string().optional().describe('Why it is down'),
+  downSince: IsoTime.optional(),
 });
 
 export const RuntimeStatus = z.strictObject({
@@ -177,6 +186,7 @@ export const RuntimeStatus = z.strictObject({
   faults: z.array(ActiveFault).optional(),
   reliability: ReliabilitySummary.optional().describe('Absent when instrumentation is off'),
   alerts: z.array(ActiveAlert).optional(),
+  store: StoreStatus.optional().describe('The checkpoint store and whether it answers'),
 });
 
 export type LastError = z.infer<typeof LastError>;
@@ -189,3 +199,4 @@ export type AlertRuleName = z.infer<typeof AlertRuleName>;
 export type AlertSubjectKind = z.infer<typeof AlertSubjectKind>;
 export type ActiveAlert = z.infer<typeof ActiveAlert>;
 export type RuntimeStatus = z.infer<typeof RuntimeStatus>;
+export type StoreStatus = z.infer<typeof StoreStatus>;
