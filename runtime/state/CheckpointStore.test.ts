@@ -284,5 +284,21 @@ for (const [name, open, { durable }] of stores) {
         await t.close();
       });
     }
+
+    if (name.includes('blobs')) {
+      test('blobs of pruned checkpoints are collected; those rows still point at stay', async () => {
+        const b = blobs();
+        const s = new SqliteCheckpointStore(path.join(dir, `gc${++n}`, 'state.db'), { runtimeVersion: '9.9.9', blobs: b, retain: 2 });
+        for (let i = 0; i < 5; i++) await s.put({ agent: 'gc', version: 1, state: { pad: 'y'.repeat(200), i } });
+        const kept = await s.referencedBlobs();
+        assert.equal(kept.size, 2);
+        // Grace 0: every unreferenced object under the prefix goes (the other tests' too).
+        assert.ok((await b.collect(kept, Date.now() + 1000, 0)) >= 3);
+        assert.deepEqual(((await s.latest('gc'))?.state as { i: number }).i, 4);
+        assert.deepEqual((await s.list('gc')).map((c) => c.valid), [true, true]);
+        assert.equal(await b.collect(kept, Date.now() + 1000, 0), 0);
+        await s.close();
+      });
+    }
   });
 }

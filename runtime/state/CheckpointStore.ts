@@ -117,6 +117,9 @@ export interface CheckpointStore {
   /** Fault injection: deletes the newest checkpoint; the seq or null. */
   dropLatest(agent: string): Promise<number | null>;
 
+  /** The blob keys the store's rows reference (stores that keep blobs). */
+  referencedBlobs?(): Promise<Set<string>>;
+
   /** Commits pending writes and releases the store. */
   close(): Promise<void>;
 }

@@ -154,7 +154,28 @@ export class Blobs {
     return doomed.length;
   }
 
+  private collector: NodeJS.Timeout | undefined;
+
+  /**
+   * Collects unreferenced objects now (in the background) and every
+   * `everyMs` after; `referenced` reads the keys the store's rows hold.
+   * Failures wait for the next round: a collection never blocks a write.
+   */
+  startCollecting(referenced: () => Promise<Set<string>>, everyMs = 10 * 60_000, onError?: (e: Error) => void): void {
+    if (this.collector) return;
+    const run = () => {
+      referenced()
+        .then((keys) => this.collect(keys))
+        .catch((e: Error) => onError?.(e));
+    };
+    this.collector = setInterval(run, everyMs);
+    this.collector.unref();
+    setImmediate(run);
+  }
+
   close(): void {
+    if (this.collector) clearInterval(this.collector);
+    this.collector = undefined;
     this.client?.destroy();
     this.client = undefined;
   }

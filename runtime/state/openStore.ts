@@ -47,8 +47,7 @@ export function storeUrl(c: CheckpointsConfig, env: NodeJS.ProcessEnv = process.
 export async function openCheckpointStore(cfg: CheckpointsConfig | undefined, baseDir: string, runtimeVersion: string, o: OpenStoreOptions = {}): Promise<CheckpointStore> {
   const c = cfg ?? {};
   const env = o.env ?? process.env;
-  const retention = { retain: c.retain, retainMaxAgeMs: c.retainMaxAgeMs };
-  if (c.store === 'memory') return new MemoryCheckpointStore(runtimeVersion, retention);
+  if (c.store === 'memory') return new MemoryCheckpointStore(runtimeVersion, { retain: c.retain, retainMaxAgeMs: c.retainMaxAgeMs });
   let blobs: Blobs | undefined;
   if (c.blobs) {
     blobs = new Blobs(c.blobs, env);
@@ -60,23 +59,31 @@ export async function openCheckpointStore(cfg: CheckpointsConfig | undefined, ba
     }
   }
   try {
-    if (c.store === 'postgres') {
-      const { PostgresCheckpointStore } = await import('./PostgresCheckpointStore.ts');
-      return await PostgresCheckpointStore.open({ url: storeUrl(c, env), schema: c.schema, runtimeVersion, ...retention, blobs, connectTimeoutMs: o.connectTimeoutMs });
-    }
-    if (c.store === 'redis') {
-      const { RedisCheckpointStore } = await import('./RedisCheckpointStore.ts');
-      return await RedisCheckpointStore.open({ url: storeUrl(c, env), prefix: c.prefix ?? `faultline:${o.name ?? 'default'}:`, runtimeVersion, ...retention, blobs, connectTimeoutMs: o.connectTimeoutMs, warn: o.warn });
-    }
-    return new SqliteCheckpointStore(path.resolve(baseDir, c.path ?? DEFAULT_STATE_FILE), {
-      ...retention,
-      runtimeVersion,
-      synchronous: c.synchronous,
-      windowMs: c.groupCommitMs,
-      blobs,
-    });
+    const store = await openServerOrFile(c, baseDir, runtimeVersion, o, env, blobs);
+    // Orphaned blobs (of pruned rows, or of uploads whose row never committed) go with retention.
+    if (blobs && store.referencedBlobs) blobs.startCollecting(() => store.referencedBlobs!(), undefined, (e) => o.warn?.(`cannot collect unreferenced blobs: ${e.message}`));
+    return store;
   } catch (e) {
     blobs?.close();
     throw e;
   }
+}
+
+async function openServerOrFile(c: CheckpointsConfig, baseDir: string, runtimeVersion: string, o: OpenStoreOptions, env: NodeJS.ProcessEnv, blobs: Blobs | undefined): Promise<CheckpointStore> {
+  const retention = { retain: c.retain, retainMaxAgeMs: c.retainMaxAgeMs };
+  if (c.store === 'postgres') {
+    const { PostgresCheckpointStore } = await import('./PostgresCheckpointStore.ts');
+    return await PostgresCheckpointStore.open({ url: storeUrl(c, env), schema: c.schema, runtimeVersion, ...retention, blobs, connectTimeoutMs: o.connectTimeoutMs });
+  }
+  if (c.store === 'redis') {
+    const { RedisCheckpointStore } = await import('./RedisCheckpointStore.ts');
+    return await RedisCheckpointStore.open({ url: storeUrl(c, env), prefix: c.prefix ?? `faultline:${o.name ?? 'default'}:`, runtimeVersion, ...retention, blobs, connectTimeoutMs: o.connectTimeoutMs, warn: o.warn });
+  }
+  return new SqliteCheckpointStore(path.resolve(baseDir, c.path ?? DEFAULT_STATE_FILE), {
+    ...retention,
+    runtimeVersion,
+    synchronous: c.synchronous,
+    windowMs: c.groupCommitMs,
+    blobs,
+  });
 }
