@@ -46,8 +46,8 @@ export type DashboardStatus = Omit<z.infer<typeof RuntimeStatus>, 'reliability' 
   faults?: DashboardFault[];
 };
 
-/** A checkpoint row: the store's `CheckpointInfo`, of which the dashboard needs no agent, checksum or runtime version. */
-export const DashboardCheckpoint = CheckpointInfo.partial({ agent: true, checksum: true, runtimeVersion: true });
+/** A checkpoint row: the store's `CheckpointInfo`, of which the dashboard needs no agent, checksum, runtime version or store. */
+export const DashboardCheckpoint = CheckpointInfo.partial({ agent: true, checksum: true, runtimeVersion: true, store: true });
 
 /** One runtime event as the control channel delivered it (`method` → `name`, `params` → `payload`). */
 export type RuntimeEvent = { [N in EventName]: { name: N; payload: EventPayloads[N] } }[EventName];
