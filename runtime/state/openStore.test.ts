@@ -46,3 +46,23 @@ test('the config schema takes the new options and names what is wrong', () => {
   const paths = bad.error!.issues.map((i) => i.path.join('.')).sort();
   assert.deepEqual(paths, ['retain', 'summarize', 'summarize.keepLast', 'synchronous']);
 });
+
+test('server stores: url or urlEnv, never a password in the config, and each option only where it applies', () => {
+  const ok = (c: unknown) => checkpointsSchema.safeParse(c).success;
+  const issues = (c: unknown) => checkpointsSchema.safeParse(c).error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  assert.equal(ok({ store: 'postgres', url: 'postgres://faultline@127.0.0.1:5432/faultline', schema: 'team_a' }), true);
+  assert.equal(ok({ store: 'redis', urlEnv: 'FAULTLINE_REDIS_URL', prefix: 'x:' }), true);
+  assert.equal(ok({ store: 'sqlite', blobs: { store: 's3', bucket: 'faultline', endpoint: 'http://127.0.0.1:4569', forcePathStyle: true, accessKeyIdEnv: 'K', secretAccessKeyEnv: 'S', thresholdBytes: 1024 } }), true);
+  assert.match(issues({ store: 'postgres' })[0], /^url: a "postgres" store needs url or urlEnv/);
+  assert.match(issues({ store: 'postgres', url: 'postgres://u:secret@h/db' })[0], /^url: holds a password/);
+  assert.doesNotMatch(issues({ store: 'postgres', url: 'postgres://u:secret@h/db' }).join(), /secret/);
+  assert.match(issues({ store: 'redis', url: 'postgres://h/db' })[0], /^url: a "redis" store needs a redis: or rediss:\/\/ URL/);
+  assert.match(issues({ store: 'sqlite', url: 'postgres://h/db' })[0], /^url: only a postgres or redis store/);
+  assert.match(issues({ store: 'redis', urlEnv: 'A', schema: 'x' })[0], /^schema: only a postgres store/);
+  assert.match(issues({ store: 'postgres', urlEnv: 'lower-case bad' })[0], /^urlEnv: must be the name of an environment variable/);
+  assert.match(issues({ store: 'sqlite', blobs: { store: 's3' } })[0], /^blobs\.bucket/);
+});
+
+test('urlEnv names a variable that is not set: a clear error before anything connects', async () => {
+  await assert.rejects(openCheckpointStore({ store: 'postgres', urlEnv: 'FAULTLINE_NOT_SET_ANYWHERE' }, tempDir(), '0.1.0', { env: {} }), (e: Error) => e.name === 'StoreUrlMissingError' && /FAULTLINE_NOT_SET_ANYWHERE, which is not set/.test(e.message));
+});
