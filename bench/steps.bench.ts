@@ -14,17 +14,24 @@
  * Rounds alternate between contenders so machine load hits them alike; each
  * throughput is the median round, latencies are pooled over the rounds.
  *
+ * With STORE=postgres the runtime keeps its state on a real PostgreSQL server
+ * this program starts, and the baseline is LangGraph's `PostgresSaver.put` on
+ * the same server (the StateGraph and SqliteSaver runs are skipped).
+ *
  * Env: STEPS (measured steps per round, default 20000), ROUNDS (default 3),
  * WARMUP (default 2000), PROFILE_DIR (run the runtime and its agent hosts
- * under `--cpu-prof`, profiles written there).
+ * under the inspector's CPU profiler, bench/cpu-profile.cjs; profiles written there).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import type { Checkpoint } from '@langchain/langgraph-checkpoint';
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { RuntimeClient } from '../runtime/cli/client.ts';
+import { PostgresServer } from '../test/helpers/servers.ts';
 import { benchDir, benchUp, benchWorkspace, print, quantile, round } from './lib.ts';
 
 const AGENTS = 50;
@@ -68,14 +75,21 @@ async function loops(total: number, step: (loop: number, i: number) => Promise<u
   return { perSec: lat.length / ((performance.now() - start) / 1000), lat };
 }
 
+const STORE = process.env.STORE === 'postgres' ? 'postgres' : 'sqlite';
+const pg = STORE === 'postgres' ? await new PostgresServer().start() : undefined;
+
 async function faultline() {
   const dir = benchWorkspace({ 'stepper.mjs': stepper });
   const children = Array.from({ length: AGENTS }, (_, i) => ({ agent: { id: `a${i}`, module: 'agents/stepper.mjs', isolation: 'process' } }));
   const profiling = process.env.PROFILE_DIR;
   const saved = process.env.NODE_OPTIONS;
-  // The runtime and the agent hosts it forks inherit NODE_OPTIONS; this process does not re-read it.
-  if (profiling) process.env.NODE_OPTIONS = `${saved ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(profiling)}`.trim();
-  const up = await benchUp(dir, { runtime: { spares: 0 }, supervisor: { id: 'root', intensity: 1000, children } });
+  // The runtime and the agent hosts it forks inherit NODE_OPTIONS (this process does not re-read it);
+  // --cpu-prof is refused there, so a preload runs the inspector's profiler.
+  if (profiling) {
+    process.env.PROF_OUT = path.resolve(profiling);
+    process.env.NODE_OPTIONS = `${saved ?? ''} --require ${fileURLToPath(new URL('./cpu-profile.cjs', import.meta.url))}`.trim();
+  }
+  const up = await benchUp(dir, { ...(pg ? { checkpoints: { store: 'postgres', url: pg.url } } : {}), runtime: { spares: 0 }, supervisor: { id: 'root', intensity: 1000, children } });
   if (profiling) {
     if (saved === undefined) delete process.env.NODE_OPTIONS;
     else process.env.NODE_OPTIONS = saved;
@@ -120,6 +134,24 @@ async function sqliteSaverPut(total: number, synchronous: 'NORMAL' | 'FULL'): Pr
   return r;
 }
 
+/** LangGraph's PostgresSaver on the same server: `put` of a 1 KB checkpoint per step, one thread per loop. */
+async function postgresSaverPut(total: number): Promise<Run> {
+  const saver = PostgresSaver.fromConnString(pg!.url, { schema: `lg${++fileNo}` });
+  await saver.setup();
+  const parent = new Map<number, string>();
+  const steps = new Map<number, number>();
+  const r = await loops(total, async (loop) => {
+    const step = (steps.get(loop) ?? 0) + 1;
+    steps.set(loop, step);
+    const id = `${String(step).padStart(8, '0')}-${loop}`;
+    const checkpoint: Checkpoint = { v: 4, id, ts: new Date().toISOString(), channel_values: { state: { n: step, pad: PAD } }, channel_versions: { state: step }, versions_seen: {} };
+    await saver.put({ configurable: { thread_id: `agent-${loop}`, checkpoint_ns: '', checkpoint_id: parent.get(loop) } }, checkpoint, { source: 'loop', step, parents: {} }, { state: step });
+    parent.set(loop, id);
+  });
+  await saver.end();
+  return r;
+}
+
 /** A one-node LangGraph `StateGraph` compiled with `SqliteSaver`: one `invoke` per step; null when LangGraph is not installed. */
 async function stateGraph(): Promise<((total: number) => Promise<Run>) | null> {
   let lg: any;
@@ -151,6 +183,39 @@ const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 const perSec = (runs: Run[]) => Math.round(median(runs.map((r) => r.perSec)));
 
 const rt = await faultline();
+if (pg) {
+  const runs: Record<'steps' | 'saver', Run[]> = { steps: [], saver: [] };
+  try {
+    await rt.run(WARMUP);
+    await postgresSaverPut(WARMUP);
+    for (let r = 0; r < ROUNDS; r++) {
+      runs.steps.push(await rt.run(STEPS));
+      runs.saver.push(await postgresSaverPut(STEPS));
+    }
+  } finally {
+    await rt.close();
+    await pg.dispose();
+  }
+  const steps = { perSec: perSec(runs.steps), ...latency(runs.steps), roundsPerSec: runs.steps.map((r) => Math.round(r.perSec)) };
+  const saverPerSec = perSec(runs.saver);
+  const ratio = round(steps.perSec / saverPerSec, 2);
+  print({
+    benchmark: 'steps',
+    store: 'postgres',
+    unit: 'durable steps per second (ask → handler sets a ~1 KB state → ctx.checkpoint() committed on PostgreSQL → reply), median of rounds; ask latency pooled',
+    agents: AGENTS,
+    askers: ASKERS,
+    connections: CONNECTIONS,
+    stepsPerRound: STEPS,
+    rounds: ROUNDS,
+    node: process.version,
+    steps,
+    baselines: { postgresSaverPutPerSec: saverPerSec, postgresSaverPut: latency(runs.saver) },
+    ratioVsPostgresSaverPut: ratio,
+    target: { ratio: 1.5, met: ratio >= 1.5 },
+  });
+  process.exit(0);
+}
 const graph = await stateGraph();
 const runs: Record<'steps' | 'saverFull' | 'saverNormal' | 'graph', Run[]> = { steps: [], saverFull: [], saverNormal: [], graph: [] };
 try {
@@ -172,6 +237,7 @@ const sqliteSaverPutPerSec = perSec(runs.saverFull);
 const ratio = round(steps.perSec / sqliteSaverPutPerSec, 2);
 print({
   benchmark: 'steps',
+  store: 'sqlite',
   unit: 'durable steps per second (ask → handler sets a ~1 KB state → ctx.checkpoint() committed → reply), median of rounds; ask latency pooled',
   agents: AGENTS,
   askers: ASKERS,

@@ -114,6 +114,8 @@ export abstract class TestServer {
       await waitForPort(this.port, 20_000, () => !exited);
       await this.ready();
     } catch (e) {
+      // Never leave behind a server that did not come up.
+      await this.kill();
       throw new Error(`${path.basename(file)} did not start: ${(e as Error).message}\n${this.output.join('').slice(-2000)}`);
     }
     return this;
