@@ -1,14 +1,15 @@
 /**
  * The PostgreSQL checkpoint store: checkpoints, the durable inbox, the call
  * journal and meta in one schema (default `faultline`), written through
- * group commit. Writes queued while one batch commits form the next batch,
- * and a batch is ONE statement (data-modifying CTEs over `unnest`ed arrays):
+ * group commit. Writes queued while a batch commits form the next batch of
+ * their lane (an agent's writes always go to one lane, so they commit in
+ * order; two lanes overlap their commits), and a batch is ONE statement (data-modifying CTEs over `unnest`ed arrays):
  * one round trip and one commit for many agents' checkpoints, each caller
  * acknowledged after that commit. A checkpoint that completes a message's
  * handling removes the message from the inbox and clears its journal in the
  * same statement, so the two commit together or not at all.
  *
- * Every write goes through `PgWriter.batch`, the one place a lease fencing
+ * Every write goes through `PgWriter.run`, the one place a lease fencing
  * token can be checked for a whole batch (the cluster adds it there).
  */
 import type { Pool, PoolClient } from 'pg';

@@ -56,13 +56,29 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** A driver's message with the URL's password (if it echoed it) replaced by `***`. */
+function scrubPassword(text: string, url: string): string {
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    return text;
+  }
+  return password ? text.split(password).join('***') : text;
+}
+
 /**
  * A server store (PostgreSQL, Redis, an S3 bucket) cannot be reached or
  * refused the connection. Nothing acknowledged is lost: the write that got
  * this error did not complete and is retried once the store is back.
  */
 export class StoreUnavailableError extends FaultlineError {
-  constructor(readonly store: string, readonly url: string, readonly reason: string) {
-    super(`The ${store} checkpoint store at ${redactUrl(url)} is unavailable: ${reason}`);
+  /** The store's URL, password redacted: the error may be logged whole. */
+  readonly url: string;
+  readonly reason: string;
+  constructor(readonly store: string, url: string, reason: string) {
+    super(`The ${store} checkpoint store at ${redactUrl(url)} is unavailable: ${scrubPassword(reason, url)}`);
+    this.url = redactUrl(url);
+    this.reason = scrubPassword(reason, url);
   }
 }

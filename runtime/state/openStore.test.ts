@@ -66,3 +66,10 @@ test('server stores: url or urlEnv, never a password in the config, and each opt
 test('urlEnv names a variable that is not set: a clear error before anything connects', async () => {
   await assert.rejects(openCheckpointStore({ store: 'postgres', urlEnv: 'FAULTLINE_NOT_SET_ANYWHERE' }, tempDir(), '0.1.0', { env: {} }), (e: Error) => e.name === 'StoreUrlMissingError' && /FAULTLINE_NOT_SET_ANYWHERE, which is not set/.test(e.message));
 });
+
+test('a store error names the store and the URL, and holds the password nowhere, even logged whole', async () => {
+  const { StoreUnavailableError } = await import('./errors.ts');
+  const e = new StoreUnavailableError('redis', 'redis://:s3cr3t-pass@127.0.0.1:6390/0', 'WRONGPASS s3cr3t-pass rejected');
+  assert.equal(e.message, 'The redis checkpoint store at redis://:***@127.0.0.1:6390/0 is unavailable: WRONGPASS *** rejected');
+  assert.doesNotMatch(JSON.stringify({ ...e, message: e.message, stack: e.stack }), /s3cr3t-pass/);
+});
