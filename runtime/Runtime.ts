@@ -434,7 +434,9 @@ export class Runtime {
         await this.router.send(args.agent, args.message, agent);
         return { accepted: true };
       case 'checkpoint':
-        return this.store.put({ agent, version: args.version, state: args.state, kind: 'full' });
+        // The host sends the state as JSON text; anything else is refused rather than stored.
+        if (typeof args?.json !== 'string') throw new TypeError('ctx.checkpoint(): the agent host sent no state text');
+        return this.store.put({ agent, version: args.version, json: args.json, kind: 'full' });
       default: {
         const h = this.hostOps.get(op);
         if (!h) throw new Error(`ctx.${op}() is not available: no dependencies are configured in ${path.basename(this.config.file || 'the config')}`);

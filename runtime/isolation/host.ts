@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { AgentDefinition, AgentContext, AgentLogger } from '../sdk.ts';
 import type { AgentLoadSpec, FromHost, HostOp, RestoredState, ToHost } from './hostProtocol.ts';
 import { ModuleLoadError, serializeError, type SerializedError } from '../errors.ts';
-import { CheckpointVersionError } from '../state/errors.ts';
+import { CheckpointVersionError, StateNotSerializableError } from '../state/errors.ts';
 import { planRestore } from '../state/restorePlan.ts';
 import { needsSummary, summarizeHistory, truncateHistory } from '../state/summarize.ts';
 
@@ -86,8 +86,14 @@ function makeContext(s: AgentLoadSpec, version: number): AgentContext {
     state: undefined,
     options: s.options,
     checkpoint: () => {
-      const json = JSON.stringify(c.state ?? null);
-      return request('checkpoint', { state: c.state, version }).then(() => { storedJson = json; });
+      let json: string;
+      try {
+        json = JSON.stringify(c.state ?? null);
+      } catch (e) {
+        return Promise.reject(new StateNotSerializableError(s.id, (e as Error).message));
+      }
+      // The text goes as it is: the runtime stores it without serializing the state again.
+      return request('checkpoint', { json, version }).then(() => { storedJson = json; });
     },
     send: (to, message) => request('send', { agent: to, message }).then(() => undefined),
     ask: (to, message, o) => request('ask', { agent: to, message, timeoutMs: o?.timeoutMs }),
@@ -107,7 +113,7 @@ async function afterCall<T>(reply: Promise<T>): Promise<T> {
   return value;
 }
 
-type Stored = { state: unknown; kind: 'full' | 'summary' } | undefined;
+type Stored = { json: string; kind: 'full' | 'summary' } | undefined;
 
 /**
  * The state to store with a handled message's acknowledgement, summarized
@@ -121,7 +127,7 @@ function stateToStore(): Stored | Promise<Stored> {
   if (json === storedJson) return undefined;
   if (needsSummary(ctx.state, spec?.summarize, json.length)) return summarized();
   storedJson = json;
-  return { state: JSON.parse(json), kind: 'full' };
+  return { json, kind: 'full' };
 }
 
 async function summarized(): Promise<Stored> {
@@ -129,7 +135,7 @@ async function summarized(): Promise<Stored> {
   const json = JSON.stringify(ctx!.state ?? null);
   if (json === storedJson) return undefined;
   storedJson = json;
-  return { state: JSON.parse(json), kind: 'summary' };
+  return { json, kind: 'summary' };
 }
 
 /**
@@ -230,7 +236,7 @@ async function pump() {
       if (stored instanceof Promise) stored = await stored;
       const done: Extract<FromHost, { t: 'done'; ok: true }> = { t: 'done', id: m.id, ok: true, value: value === undefined ? null : value };
       if (stored) {
-        done.state = stored.state;
+        done.json = stored.json;
         done.kind = stored.kind;
       }
       send(done);

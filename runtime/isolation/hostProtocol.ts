@@ -39,7 +39,8 @@ export type HostOp = 'send' | 'ask' | 'checkpoint' | 'call' | 'model' | 'health'
 export interface HostOpArgs {
   send: { agent: string; message: unknown };
   ask: { agent: string; message: unknown; timeoutMs?: number };
-  checkpoint: { state: unknown; version: number };
+  /** The state as JSON text: serialized once, in the host. */
+  checkpoint: { json: string; version: number };
   call: { dependency: string; request: unknown; point?: string; timeoutMs?: number; http?: unknown };
   model: { chain: string; request: ChatRequest; point?: string; timeoutMs?: number; http?: unknown };
   health: { dependency: string };
@@ -69,8 +70,8 @@ export type FromHost =
   | { t: 'ready'; restored: boolean; version: number }
   | { t: 'loadError'; error: SerializedError }
   | { t: 'hb' }
-  /** `state` is there when the state changed and is to be checkpointed with the message's acknowledgement. */
-  | { t: 'done'; id: number; ok: true; value: unknown; state?: unknown; kind?: 'full' | 'summary' }
+  /** `json` (the state as JSON text) is there when the state changed and is to be checkpointed with the message's acknowledgement. */
+  | { t: 'done'; id: number; ok: true; value: unknown; json?: string; kind?: 'full' | 'summary' }
   | { t: 'done'; id: number; ok: false; error: SerializedError; crash: boolean }
   | { t: 'req'; id: number; op: HostOp; args: unknown }
   | { t: 'log'; level: string; msg: string; fields?: Record<string, unknown> };

@@ -132,6 +132,13 @@ for (const [name, open, { durable }] of stores) {
       await s.close();
     });
 
+    test('stores state handed over as JSON text as it is', async () => {
+      const s = await make();
+      await s.put({ agent: 'a', version: 1, json: '{"n":1,"pad":"x\\"y"}' });
+      assert.deepEqual((await s.latest('a'))?.state, { n: 1, pad: 'x"y' });
+      await s.close();
+    });
+
     test('also keeps checkpoints younger than retainMaxAgeMs', async () => {
       const clock = fakeClock();
       const s = await make({ retain: 2, retainMaxAgeMs: 60_000, now: clock.now });

@@ -17,7 +17,13 @@ export interface CheckpointInput {
   /** The agent module's `version`. */
   version: number;
   /** Plain JSON data (an xstate persisted snapshot is fine). */
-  state: unknown;
+  state?: unknown;
+  /**
+   * The state as JSON text, when the caller has it already (an agent host
+   * serializes it once, to see whether it changed): stored as it is, and
+   * `state` is not serialized again.
+   */
+  json?: string;
   /** `summary` when the state was just compacted by `summarize` (default `full`). */
   kind?: CheckpointKind;
   /**

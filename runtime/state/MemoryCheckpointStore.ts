@@ -6,7 +6,7 @@
 import { MemoryMailbox, type Mailbox, type MailboxFactory } from '../messaging/Mailbox.ts';
 import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, Disposable, FallbackEvent, Restored, RetentionOptions } from './CheckpointStore.ts';
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
-import { checksumOf, damage, toPayload, verifyPayload } from './payload.ts';
+import { checksumOf, damage, payloadOf, toPayload, verifyPayload } from './payload.ts';
 import { Emitter } from '../protocol/emitter.ts';
 import { StateNotSerializableError, StoreClosedError } from './errors.ts';
 
@@ -49,7 +49,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     this.check();
     let payload: string;
     try {
-      payload = toPayload(c.state);
+      payload = payloadOf(c);
     } catch (e) {
       throw new StateNotSerializableError(c.agent, (e as Error).message);
     }

@@ -21,7 +21,7 @@ import type { Envelope } from '../messaging/Mailbox.ts';
 import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions, WriteErrorEvent } from './CheckpointStore.ts';
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { Emitter, type Disposable } from '../protocol/emitter.ts';
-import { checksumOf, damageText, toPayload, verifyPayload } from './payload.ts';
+import { checksumOf, damageText, payloadOf, toPayload, verifyPayload } from './payload.ts';
 import { StateNotSerializableError, StoreClosedError, StoreUnavailableError, redactUrl } from './errors.ts';
 import { MirrorInboxes, type InboxBackend } from './MirrorInbox.ts';
 import { seal, unseal, type Blobs } from './blobs.ts';
@@ -253,7 +253,7 @@ export class RedisCheckpointStore implements CheckpointStore {
     if (this.closed) throw new StoreClosedError();
     let payload: string;
     try {
-      payload = toPayload(c.state);
+      payload = payloadOf(c);
     } catch (e) {
       throw new StateNotSerializableError(c.agent, (e as Error).message);
     }

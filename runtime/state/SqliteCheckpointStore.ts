@@ -11,7 +11,7 @@ import { openStateDb, type StateDb, type StateDbOptions } from './StateDb.ts';
 import type { CommitInfo } from './GroupCommit.ts';
 import { Emitter, type Disposable } from '../protocol/emitter.ts';
 import { SqliteInboxes, type SqliteInbox } from './SqliteInbox.ts';
-import { checksumOf, damage, toPayload, verifyPayload, type Verified } from './payload.ts';
+import { checksumOf, damage, payloadOf, toPayload, verifyPayload, type Verified } from './payload.ts';
 import { StateNotSerializableError, StoreClosedError } from './errors.ts';
 import { seal, unseal, type Blobs } from './blobs.ts';
 import { StoreHealth } from './StoreHealth.ts';
@@ -114,7 +114,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     if (this.closed) return Promise.reject(new StoreClosedError());
     let payload: string;
     try {
-      payload = toPayload(c.state);
+      payload = payloadOf(c);
     } catch (e) {
       return Promise.reject(new StateNotSerializableError(c.agent, (e as Error).message));
     }

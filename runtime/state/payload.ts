@@ -39,6 +39,11 @@ export function toPayload(state: unknown): string {
   return JSON.stringify(state) ?? 'null';
 }
 
+/** The JSON text a checkpoint stores: what the agent host serialized already, else its state serialized here. */
+export function payloadOf(c: { state?: unknown; json?: string }): string {
+  return typeof c.json === 'string' ? c.json : toPayload(c.state);
+}
+
 /** Flips a few bytes in the middle of a payload, as a bad sector would. */
 export function damage(payload: string | Uint8Array): Buffer {
   const bytes = Buffer.from(payload as string);

@@ -367,7 +367,7 @@ export class AgentNode implements Child {
         if (m.ok) {
           // The reply goes out once the state and the message's removal are durable, in one transaction.
           const gen = ++this.commitSeq;
-          const input: CheckpointInput | undefined = m.state !== undefined ? { agent: this.id, version: this.version, state: m.state, kind: m.kind ?? 'full', ack: id } : undefined;
+          const input: CheckpointInput | undefined = typeof m.json === 'string' ? { agent: this.id, version: this.version, json: m.json, kind: m.kind ?? 'full', ack: id } : undefined;
           const stored = input ? this.env.store.put(input) : this.mailbox.ack(id);
           if (!stored) {
             this.committedSeq = gen;
