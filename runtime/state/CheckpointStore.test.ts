@@ -132,6 +132,22 @@ for (const [name, open, { durable }] of stores) {
       await s.close();
     });
 
+    test('keeps the last N when many checkpoints of an agent commit together, and when N is lowered on reopening', async () => {
+      const ns = `s${++n}`;
+      const s = await open(ns, { retain: 5 });
+      for (let round = 0; round < 3; round++) await Promise.all(Array.from({ length: 4 }, (_, i) => s.put({ agent: 'a', version: 1, state: round * 4 + i })));
+      assert.deepEqual((await s.list('a')).map((c) => c.seq), [8, 9, 10, 11, 12]);
+      await s.close();
+      if (!durable) return;
+      const again = await open(ns, { retain: 2 });
+      await again.put({ agent: 'a', version: 1, state: 'after' });
+      assert.deepEqual((await again.list('a')).map((c) => c.seq), [12, 13]);
+      await again.put({ agent: 'a', version: 1, state: 'later' });
+      assert.deepEqual((await again.list('a')).map((c) => c.seq), [13, 14]);
+      assert.equal((await again.latest('a'))?.state, 'later');
+      await again.close();
+    });
+
     test('stores state handed over as JSON text as it is', async () => {
       const s = await make();
       await s.put({ agent: 'a', version: 1, json: '{"n":1,"pad":"x\\"y"}' });

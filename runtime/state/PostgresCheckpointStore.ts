@@ -17,7 +17,7 @@ import type { Envelope } from '../messaging/Mailbox.ts';
 import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions, WriteErrorEvent } from './CheckpointStore.ts';
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { Emitter, type Disposable } from '../protocol/emitter.ts';
-import { checksumOf, damageText, toPayload, verifyPayload } from './payload.ts';
+import { checksumOf, damageText, payloadOf, toPayload, verifyPayload } from './payload.ts';
 import { StateNotSerializableError, StoreClosedError, StoreUnavailableError, redactUrl } from './errors.ts';
 import { MirrorInboxes, type InboxBackend } from './MirrorInbox.ts';
 import { seal, unseal, type Blobs } from './blobs.ts';
@@ -111,7 +111,12 @@ export function isConnectionError(e: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded|Client has encountered a connection error|not queryable|Connection ended/i.test(String((e as Error)?.message));
 }
 
-type CpOp = { agent: string; version: number; time: string; kind: CheckpointKind; size: number; checksum: string; payload: string; blob: string | null; floor: number };
+/**
+ * `full`: prune all of the agent's rows past retention, not only those this
+ * write pushes out (the first write of an agent in this process, or when
+ * rows are also kept by age and so leave retention at any time).
+ */
+type CpOp = { agent: string; version: number; time: string; kind: CheckpointKind; size: number; checksum: string; payload: string; blob: string | null; floor: number; full: boolean };
 type Op =
   | ({ t: 'cp' } & CpOp)
   | { t: 'in'; agent: string; e: Omit<Envelope, 'deliveries'>; message: string }
@@ -130,8 +135,67 @@ interface Write {
 const k2 = (a: string, b: string) => `${a}\u0000${b}`;
 
 /** Queues writes and commits each batch as one statement. */
+/**
+ * Shared by the lanes: a lane whose batch is small waits while another
+ * lane's commit is in flight. Two small commits at once cost the server
+ * twice the work and flush the WAL one after the other anyway; overlapping
+ * pays only when batches are large.
+ */
+class LaneGate {
+  inFlight = 0;
+  /** Lanes waiting for their turn, first come first served. */
+  private waiting: (() => void)[] = [];
+  /** A waiting lane was given the turn and has not started yet. */
+  private handedOver = false;
+
+  /** Whether a lane may commit now: nothing in flight, nobody waiting before it. */
+  get free(): boolean {
+    return this.inFlight === 0 && this.waiting.length === 0 && !this.handedOver;
+  }
+
+  /** Resolves when it is this lane's turn (or `skip` is called, for a lane that filled up). */
+  wait(): { turn: Promise<void>; skip: () => void } {
+    let go!: () => void;
+    const turn = new Promise<void>((r) => (go = r));
+    const entry = () => go();
+    this.waiting.push(entry);
+    return {
+      turn,
+      skip: () => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) {
+          this.waiting.splice(i, 1);
+          go();
+        }
+      },
+    };
+  }
+
+  start() {
+    this.handedOver = false;
+    this.inFlight++;
+  }
+
+  /** A commit ended: the longest-waiting lane goes next. */
+  end() {
+    this.inFlight--;
+    if (this.inFlight === 0 && !this.handedOver) {
+      const next = this.waiting.shift();
+      if (next) {
+        this.handedOver = true;
+        next();
+      }
+    }
+  }
+}
+
+/** A lane commits at once, even with another lane's commit in flight, when this many writes wait. */
+const OVERLAP_AT = 32;
+
 class PgWriter {
   private queue: Write[] = [];
+  /** Set while this lane waits for its turn: a lane that fills up skips the wait. */
+  private skipWait: (() => void) | undefined;
   private busy = false;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
@@ -146,6 +210,7 @@ class PgWriter {
     private readonly maxBatch: number,
     private readonly failed: (e: unknown) => never,
     private readonly committed: () => void,
+    private readonly gate = new LaneGate(),
   ) {}
 
   get pending(): number {
@@ -156,6 +221,7 @@ class PgWriter {
     if (this.closed) return Promise.reject(new StoreClosedError());
     return new Promise((resolve, reject) => {
       this.queue.push({ ops, resolve, reject });
+      if (this.skipWait && this.queue.length >= OVERLAP_AT) this.skipWait();
       if (!this.busy && !this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
@@ -176,7 +242,14 @@ class PgWriter {
     this.busy = true;
     try {
       while (this.queue.length) {
+        if (!this.gate.free && this.queue.length < OVERLAP_AT && !this.closed) {
+          const { turn, skip } = this.gate.wait();
+          this.skipWait = skip;
+          await turn;
+          this.skipWait = undefined;
+        }
         const batch = this.queue.splice(0, this.maxBatch);
+        this.gate.start();
         try {
           const seqs = await this.run(batch);
           this.committed();
@@ -196,6 +269,8 @@ class PgWriter {
               w.reject(isConnectionError(e1) ? this.wrap(e1) : e1);
             }
           }
+        } finally {
+          this.gate.end();
         }
       }
     } finally {
@@ -286,8 +361,17 @@ class PgWriter {
              AS u(agent, floor, ord, version, time, kind, size, checksum, payload, blob)
         RETURNING agent, seq)`);
       // Retention: rows this statement inserted are invisible to it, so the newest valid checkpoint always survives.
-      ctes.push(`pruned AS (DELETE FROM ${T.checkpoints} c USING (SELECT agent, max(seq) AS top FROM cp GROUP BY agent) n
-        WHERE c.agent = n.agent AND c.seq <= n.top - ${p(this.retain, 'int')} AND c.time < ${p(this.youngFrom(), 'timestamptz')})`);
+      // Once an agent's old rows are pruned, a write only pushes out the rows just below its window: the range
+      // (top - inserted - retain, top - retain], read off the primary key, never the dead rows below it. The
+      // OFFSET 0 keeps the planner from turning the per-agent lookup into a join over the whole table.
+      const full = [...new Set(cps.filter((c) => c.op.full).map((c) => c.op.agent))];
+      const r = p(this.retain, 'int');
+      ctes.push(`pruned AS (DELETE FROM ${T.checkpoints} c WHERE c.ctid = ANY (ARRAY(
+        SELECT o.ctid FROM (SELECT agent, max(seq) AS top,
+                                   CASE WHEN agent = ANY(${p(full, 'text[]')}) THEN 0 ELSE max(seq) - count(*) - ${r} END AS lo
+                            FROM cp GROUP BY agent) n
+        CROSS JOIN LATERAL (SELECT k.ctid FROM ${T.checkpoints} k
+          WHERE k.agent = n.agent AND k.seq > n.lo AND k.seq <= n.top - ${r} AND k.time < ${p(this.youngFrom(), 'timestamptz')} OFFSET 0) o)))`);
     }
     if (ins.size) {
       shape.push('in');
@@ -379,6 +463,8 @@ export class PostgresCheckpointStore implements CheckpointStore {
   private readonly now: () => number;
   private readonly runtimeVersion: string;
   private lastSeq = new Map<string, number>();
+  /** Agents whose rows past retention were all pruned by a committed write of this process. */
+  private pruned = new Set<string>();
   private fallbacks = new Emitter<FallbackEvent>();
   private writeErrors = new Emitter<WriteErrorEvent>();
   private boxes: MirrorInboxes;
@@ -398,6 +484,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     this.maxAgeMs = Math.max(0, opts.retainMaxAgeMs ?? 0);
     this.now = opts.now ?? Date.now;
     this.runtimeVersion = opts.runtimeVersion ?? '0.0.0';
+    const gate = new LaneGate();
     const lane = () => new PgWriter(
       pool,
       this.t,
@@ -409,6 +496,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
         throw this.unavailable(e);
       },
       () => this.health.up(),
+      gate,
     );
     this.lanes = Array.from({ length: Math.max(1, opts.lanes ?? 2) }, lane);
     const backend: InboxBackend = {
@@ -500,7 +588,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     if (this.closed) throw new StoreClosedError();
     let payload: string;
     try {
-      payload = toPayload(c.state);
+      payload = payloadOf(c);
     } catch (e) {
       throw new StateNotSerializableError(c.agent, (e as Error).message);
     }
@@ -515,13 +603,14 @@ export class PostgresCheckpointStore implements CheckpointStore {
       } catch (e) {
         throw this.unavailable(e);
       }
-      const ops: Op[] = [{ t: 'cp', agent: c.agent, version: c.version, time: this.iso(this.now()), kind: c.kind ?? 'full', size, checksum, payload: sealed.payload, blob: sealed.blob, floor: this.lastSeq.get(c.agent) ?? 0 }];
+      const ops: Op[] = [{ t: 'cp', agent: c.agent, version: c.version, time: this.iso(this.now()), kind: c.kind ?? 'full', size, checksum, payload: sealed.payload, blob: sealed.blob, floor: this.lastSeq.get(c.agent) ?? 0, full: this.maxAgeMs > 0 || !this.pruned.has(c.agent) }];
       if (c.ack !== undefined) {
         if (taken?.stored !== false) ops.push({ t: 'del', agent: c.agent, id: c.ack });
         ops.push({ t: 'jc', agent: c.agent, msgId: c.ack });
       }
       const { seq } = await this.lane(c.agent).enqueue(ops);
       if (seq! > (this.lastSeq.get(c.agent) ?? 0)) this.lastSeq.set(c.agent, seq!);
+      this.pruned.add(c.agent);
       return { seq: seq! };
     } catch (e) {
       taken?.restore();
