@@ -40,6 +40,29 @@ export function locateRuntime(stateDir: string): RuntimeFile {
   return f;
 }
 
+/**
+ * Sends frames on `ws`, holding them until the end of the event loop's turn
+ * so that the calls of one turn (many callers answered by one frame) leave
+ * in one write. `ws` keeps its socket in `_socket`; without it, frames go
+ * one by one.
+ */
+function corkedSend(ws: WebSocket): (text: string) => void {
+  let corked: { uncork(): void } | undefined;
+  const uncork = () => {
+    corked?.uncork();
+    corked = undefined;
+  };
+  return (text) => {
+    const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (socket && !corked) {
+      socket.cork();
+      corked = socket;
+      setImmediate(uncork);
+    }
+    ws.send(text);
+  };
+}
+
 /** A control-channel connection from the CLI (and drills, benchmarks): the protocol's one RPC client over a `ws` socket. */
 export class RuntimeClient {
   private constructor(readonly file: RuntimeFile, private readonly ws: WebSocket, private readonly rpc: RpcConnection) {}
@@ -47,7 +70,7 @@ export class RuntimeClient {
   static connect(file: RuntimeFile, timeoutMs = 5000): Promise<RuntimeClient> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(controlUrl(file), { headers: { authorization: `Bearer ${file.token}` }, handshakeTimeout: timeoutMs });
-      const rpc = new RpcConnection({ send: (t) => ws.send(t), close: () => ws.close() });
+      const rpc = new RpcConnection({ send: corkedSend(ws), close: () => ws.close() });
       ws.on('message', (data) => rpc.receive(data.toString()));
       ws.on('close', () => rpc.closed());
       ws.once('open', () => resolve(new RuntimeClient(file, ws, rpc)));

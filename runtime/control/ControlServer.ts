@@ -94,7 +94,10 @@ export class ControlServer {
       this.o.log?.('warn', 'control channel: refused a connection with a wrong token');
       return this.refuse(socket, 401, 'Unauthorized');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, given !== undefined));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.sockets.set(ws, socket);
+      this.connected(ws, given !== undefined);
+    });
   }
 
   private connected(ws: WebSocket, authed: boolean) {
@@ -155,8 +158,30 @@ export class ControlServer {
   }
 
   private reply(ws: WebSocket, msg: unknown) {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+    if (ws.readyState !== ws.OPEN) return;
+    this.cork(ws);
+    ws.send(JSON.stringify(msg));
   }
+
+  /**
+   * Holds a connection's frames until the end of this turn of the event
+   * loop: the replies and events of one turn (a commit settles many asks at
+   * once) leave in one write, not one write each.
+   */
+  private cork(ws: WebSocket) {
+    const socket = this.sockets.get(ws);
+    if (!socket || this.corked.has(socket)) return;
+    socket.cork();
+    this.corked.add(socket);
+    if (this.corked.size === 1) setImmediate(this.uncorkAll);
+  }
+
+  private readonly sockets = new WeakMap<WebSocket, Duplex>();
+  private readonly corked = new Set<Duplex>();
+  private readonly uncorkAll = () => {
+    for (const s of this.corked) s.uncork();
+    this.corked.clear();
+  };
 
   /** Pushes an event to every session subscribed to it. */
   broadcast(name: EventName, payload: unknown) {
@@ -167,7 +192,9 @@ export class ControlServer {
       // A client that stops reading loses events rather than growing our memory.
       if (ws.bufferedAmount > MAX_BUFFERED) continue;
       text ??= JSON.stringify(notification(name, payload));
-      if (ws.readyState === ws.OPEN) ws.send(text);
+      if (ws.readyState !== ws.OPEN) continue;
+      this.cork(ws);
+      ws.send(text);
     }
   }
 
