@@ -48,6 +48,18 @@ export class PgSchemaTooNewError extends FaultlineError {
   }
 }
 
+/** The URL with server options added to the ones it names (`?options=`): they come from the URL first. */
+function withSessionOptions(url: string, options: string): string {
+  try {
+    const u = new URL(url);
+    const own = u.searchParams.get('options');
+    u.searchParams.set('options', own ? `${own} ${options}` : options);
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /** Forward migrations of the store's schema; `MIGRATIONS[i]` takes it from version i to i + 1. Never edit a shipped one. */
@@ -350,15 +362,22 @@ class PgWriter {
     const T = this.t;
     const shape: string[] = [];
     if (cps.length) {
-      shape.push('cp');
+      // States go as one text parameter each, not inside a text[] literal: the server parses an array literal
+      // character by character, which at 10 KB a state cost more than the insert itself. The statement is
+      // prepared per shape, so the count is rounded up to a power of two and the rest padded with NULLs that
+      // unnest zips to rows without an agent, left out below.
+      const slots = 2 ** Math.ceil(Math.log2(cps.length));
+      const payloads = [...cps.map((c) => c.op.payload), ...new Array<null>(slots - cps.length).fill(null)];
+      shape.push(`cp${slots}`);
       const col = <K extends keyof CpOp>(k: K) => cps.map((c) => c.op[k]);
       ctes.push(`cp AS (INSERT INTO ${T.checkpoints} (agent, seq, version, runtime_version, time, kind, size, checksum, payload, blob)
         SELECT u.agent, greatest(u.floor, coalesce((SELECT max(c.seq) FROM ${T.checkpoints} c WHERE c.agent = u.agent), 0)) + u.ord,
                u.version, ${p(this.runtimeVersion, 'text')}, u.time, u.kind, u.size, u.checksum, u.payload, u.blob
         FROM unnest(${p(col('agent'), 'text[]')}, ${p(col('floor'), 'int[]')}, ${p(cps.map((c) => c.ord), 'int[]')}, ${p(col('version'), 'int[]')},
                     ${p(col('time'), 'timestamptz[]')}, ${p(col('kind'), 'text[]')}, ${p(col('size'), 'int[]')}, ${p(col('checksum'), 'text[]')},
-                    ${p(col('payload'), 'text[]')}, ${p(col('blob'), 'text[]')})
+                    ARRAY[${payloads.map((v) => p(v, 'text')).join(', ')}]::text[], ${p(col('blob'), 'text[]')})
              AS u(agent, floor, ord, version, time, kind, size, checksum, payload, blob)
+        WHERE u.agent IS NOT NULL
         RETURNING agent, seq)`);
       // Retention: rows this statement inserted are invisible to it, so the newest valid checkpoint always survives.
       // Once an agent's old rows are pruned, a write only pushes out the rows just below its window: the range
@@ -515,7 +534,10 @@ export class PostgresCheckpointStore implements CheckpointStore {
   static async open(opts: PostgresCheckpointStoreOptions): Promise<PostgresCheckpointStore> {
     const { default: pg } = await import('pg');
     const pool = new pg.Pool({
-      connectionString: opts.url,
+      // Every statement of this store reads or writes rows by key. A write is a prepared statement whose plan is
+      // kept for the connection's life; planned while a table was still small, it would scan the whole table (its
+      // dead rows too) on every write once the table has grown. A scan stays possible where no index serves.
+      connectionString: withSessionOptions(opts.url, '-c enable_seqscan=off'),
       max: opts.poolSize ?? 8,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
       idleTimeoutMillis: 30_000,
