@@ -23,6 +23,7 @@ import { MirrorInboxes, type InboxBackend } from './MirrorInbox.ts';
 import { seal, unseal, type Blobs } from './blobs.ts';
 import { FaultlineError } from '../errors.ts';
 import { StoreHealth } from './StoreHealth.ts';
+import { PgLeases } from '../cluster/PgLeases.ts';
 
 export interface PostgresCheckpointStoreOptions extends RetentionOptions {
   url: string;
@@ -39,7 +40,29 @@ export interface PostgresCheckpointStoreOptions extends RetentionOptions {
   /** Batches committing at once, agents spread over them (default 2). */
   lanes?: number;
   blobs?: Blobs;
+  /**
+   * Cluster fencing: every write of an agent carries the epoch of the lease on
+   * its unit, and commits only while `node` still holds that lease. An agent
+   * with no unit (`undefined`) writes unfenced.
+   */
+  fence?: Fence;
 }
+
+export interface Fence {
+  node: string;
+  /** The unit an agent belongs to and the epoch of this node's lease on it. */
+  of(agent: string): { unit: string; epoch: number } | undefined;
+}
+
+/** A write was refused because this node no longer holds the lease on the agent's unit. */
+export class LeaseLostError extends FaultlineError {
+  constructor(readonly node: string, detail: string) {
+    super(`Node "${node}" no longer holds the lease this write needs (${detail}); nothing of it was stored`);
+  }
+}
+
+/** The SQLSTATE fence() raises. */
+const LEASE_LOST = 'FL001';
 
 /** The database's schema is newer than this Faultline's. */
 export class PgSchemaTooNewError extends FaultlineError {
@@ -108,6 +131,37 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
       ALTER TABLE ${s}.inbox ALTER COLUMN message SET COMPRESSION lz4;
     EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;
     END $$;`,
+  // v3: leases of a cluster's units (children of the root supervisor), each with a fencing epoch, and the nodes.
+  // fence() holds the leases a write names (FOR SHARE, so a takeover waits for the write's commit) and raises
+  // FL001 when one of them has moved on: the whole statement then rolls back.
+  (s) => `
+    CREATE TABLE ${s}.leases (
+      unit text PRIMARY KEY,
+      node text NOT NULL,
+      epoch bigint NOT NULL,
+      expires_at timestamptz NOT NULL
+    );
+    CREATE TABLE ${s}.nodes (
+      id text PRIMARY KEY,
+      url text NOT NULL,
+      started_at timestamptz NOT NULL,
+      last_seen timestamptz NOT NULL,
+      state text NOT NULL
+    );
+    CREATE FUNCTION ${s}.fence(units text[], epochs bigint[], owner text) RETURNS integer
+    LANGUAGE plpgsql AS $fn$
+    DECLARE held integer;
+    BEGIN
+      SELECT count(*) INTO held FROM (
+        SELECT 1 FROM ${s}.leases l JOIN unnest(units, epochs) AS f(unit, epoch)
+          ON l.unit = f.unit AND l.epoch = f.epoch AND l.node = owner
+        FOR SHARE OF l) x;
+      IF held < cardinality(units) THEN
+        RAISE EXCEPTION 'lease lost: another node holds % of the units this write names', cardinality(units) - held
+          USING ERRCODE = 'FL001';
+      END IF;
+      RETURN held;
+    END $fn$;`,
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -223,6 +277,8 @@ class PgWriter {
     private readonly failed: (e: unknown) => never,
     private readonly committed: () => void,
     private readonly gate = new LaneGate(),
+    private readonly fence?: Fence,
+    private readonly fenceFn = '',
   ) {}
 
   get pending(): number {
@@ -437,8 +493,28 @@ class PgWriter {
     }
     const out: (number | undefined)[] = new Array(batch.length).fill(undefined);
     if (!ctes.length) return out;
-    const text = `WITH ${ctes.join(',\n')}\n${cps.length ? 'SELECT agent, seq FROM cp' : 'SELECT 1'}`;
-    const r = await this.pool.query<{ agent: string; seq: number }>({ name: `faultline_write_${shape.join('_')}`, text, values });
+    let guard = '';
+    if (this.fence) {
+      const held = new Map<string, number>();
+      for (const w of batch) for (const op of w.ops) {
+        if (op.t === 'meta') continue;
+        const f = this.fence.of(op.agent);
+        if (f) held.set(f.unit, f.epoch);
+      }
+      if (held.size) {
+        // A one-time filter: evaluated before any row is returned, and its error rolls the whole statement back.
+        shape.push('f');
+        guard = ` WHERE (SELECT ${this.fenceFn}(${p([...held.keys()], 'text[]')}, ${p([...held.values()], 'bigint[]')}, ${p(this.fence.node, 'text')})) > 0`;
+      }
+    }
+    const text = `WITH ${ctes.join(',\n')}\n${cps.length ? 'SELECT agent, seq FROM cp' : 'SELECT 1'}${guard}`;
+    let r;
+    try {
+      r = await this.pool.query<{ agent: string; seq: number }>({ name: `faultline_write_${shape.join('_')}`, text, values });
+    } catch (e) {
+      if ((e as { code?: unknown })?.code === LEASE_LOST) throw new LeaseLostError(this.fence!.node, (e as Error).message);
+      throw e;
+    }
     if (cps.length) {
       const byAgent = new Map<string, number[]>();
       for (const row of r.rows) {
@@ -493,7 +569,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   private constructor(
     private readonly pool: Pool,
     readonly url: string,
-    schema: string,
+    private readonly schema: string,
     stored: Map<string, Envelope[]>,
     private readonly opts: PostgresCheckpointStoreOptions,
   ) {
@@ -516,6 +592,8 @@ export class PostgresCheckpointStore implements CheckpointStore {
       },
       () => this.health.up(),
       gate,
+      opts.fence,
+      `${s}.fence`,
     );
     this.lanes = Array.from({ length: Math.max(1, opts.lanes ?? 2) }, lane);
     const backend: InboxBackend = {
@@ -524,6 +602,11 @@ export class PostgresCheckpointStore implements CheckpointStore {
       remove: (agent, id) => this.lane(agent).enqueue([{ t: 'del', agent, id }]).then(() => undefined),
     };
     this.boxes = new MirrorInboxes(stored, backend, this.writeErrors);
+  }
+
+  /** The cluster's leases and nodes, in this store's schema and on its pool. */
+  leases(): PgLeases {
+    return new PgLeases(this.pool, ident(this.schema));
   }
 
   /**
