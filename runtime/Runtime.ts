@@ -25,6 +25,7 @@ import { stateFaults } from './faults/stateFaults.ts';
 import { ControlServer, type Session } from './control/ControlServer.ts';
 import { newToken } from './control/auth.ts';
 import { writeRuntimeFile, removeRuntimeFile } from './control/runtimeFileIO.ts';
+import { clientHost } from './protocol/runtimeFile.ts';
 import { RpcError, RpcErrorCode } from './protocol/rpc.ts';
 import type { MethodName, MethodParams } from './protocol/schema/methods.ts';
 import { MethodTable } from './control/MethodTable.ts';
@@ -44,6 +45,8 @@ export interface RuntimeOptions {
   stateDir?: string;
   /** Overrides the config's port. */
   port?: number;
+  /** Overrides the config's listening address (`runtime.host`). */
+  host?: string;
   clock?: Clock;
   store?: CheckpointStore;
   mailboxes?: MailboxFactory;
@@ -306,6 +309,7 @@ export class Runtime {
     this.control = new ControlServer({
       token: this.token,
       port: this.o.port ?? this.config.runtime.port,
+      host: this.host,
       handle: (method, params, session) => this.handle(method, params, session),
       routes: this.obs.httpRoutes(() => this.status()),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
@@ -322,9 +326,10 @@ export class Runtime {
     }, 2000);
     this.metricsTimer.unref();
     if (this.o.writeRuntimeFile !== false) {
-      writeRuntimeFile(this.stateDir, { pid: process.pid, port, token: this.token, url: `http://127.0.0.1:${port}`, startedAt: new Date(this.startedAt).toISOString(), version: this.version, config: this.config.file });
+      writeRuntimeFile(this.stateDir, { pid: process.pid, port, token: this.token, url: this.url, startedAt: new Date(this.startedAt).toISOString(), version: this.version, config: this.config.file, ...(this.host !== '127.0.0.1' ? { host: this.host } : {}) });
     }
-    this.log.info({ port, config: this.config.file }, `runtime listening on http://127.0.0.1:${port}`);
+    if (this.host !== '127.0.0.1') this.log.warn({ host: this.host }, `the HTTP endpoints and the control channel listen on ${this.host}, not only the loopback; the control channel still needs the token`);
+    this.log.info({ port, config: this.config.file }, `runtime listening on ${this.url}`);
     o.onListening?.(port);
     await this.root.start();
     return { port };
@@ -332,6 +337,16 @@ export class Runtime {
 
   get port(): number {
     return this.control?.port ?? 0;
+  }
+
+  /** The listening address. */
+  get host(): string {
+    return this.o.host ?? this.config.runtime.host;
+  }
+
+  /** Where a client on this machine reaches the HTTP endpoints. */
+  get url(): string {
+    return `http://${clientHost(this.host)}:${this.port}`;
   }
 
   /**

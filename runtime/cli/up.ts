@@ -5,9 +5,10 @@ import { ConfigError } from '../errors.ts';
 import { Runtime } from '../Runtime.ts';
 import { processAlive, readRuntimeFile } from '../control/runtimeFileIO.ts';
 import { intOption, parse } from './args.ts';
+import { runtimeOptionsSchema } from '../config/schema.ts';
 import { renderEvent, renderStatus } from './render.ts';
 
-export const upHelp = `Usage: faultline up [--config F] [--port N] [--state-dir D] [--no-live]
+export const upHelp = `Usage: faultline up [--config F] [--port N] [--host ADDR] [--state-dir D] [--no-live]
 
 Runs the system in the foreground and prints
 "Faultline runtime listening on http://127.0.0.1:PORT". On a terminal the
@@ -16,6 +17,8 @@ Ctrl-C (SIGINT) or SIGTERM stops the agents in reverse order.
 
   --config F      the config (default ./faultline.config.json)
   --port N        control channel and HTTP port on 127.0.0.1 (default: the config's, else any free port)
+  --host ADDR     listen on ADDR instead of 127.0.0.1 (e.g. 0.0.0.0 in a container, so that probes
+                  from outside reach /livez and /readyz); the control channel always needs the token
   --state-dir D   where runtime.json, logs and checkpoints go (default .faultline beside the config)
   --no-live       print state changes as lines even on a terminal
   --inspect-agents  run agent processes under the Node inspector (port chosen by each); their
@@ -24,12 +27,17 @@ Ctrl-C (SIGINT) or SIGTERM stops the agents in reverse order.
   --quiet         print only the listening line and errors`;
 
 export async function up(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { port: { type: 'string' }, 'no-live': { type: 'boolean' }, quiet: { type: 'boolean' }, 'inspect-agents': { type: 'boolean' } }, [0, 0]);
+  const { values } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, 'no-live': { type: 'boolean' }, quiet: { type: 'boolean' }, 'inspect-agents': { type: 'boolean' } }, [0, 0]);
   if (values.help) {
     console.log(upHelp);
     return 0;
   }
   const port = intOption(values.port, 'port', 0, 65535);
+  const host = values.host as string | undefined;
+  if (host !== undefined && !runtimeOptionsSchema.shape.host.safeParse(host).success) {
+    console.error(`faultline: --host: "${host}" is not an IP address or a host name`);
+    return 2;
+  }
   const configFile = path.resolve(values.config ?? 'faultline.config.json');
   let config;
   try {
@@ -51,7 +59,7 @@ export async function up(argv: string[]): Promise<number> {
   let runtime: Runtime;
   try {
     const inspect = !!values['inspect-agents'];
-    runtime = new Runtime({ config, stateDir, port, debugging: inspect, execArgv: inspect ? (spec) => (spec.isolation === 'process' ? ['--inspect=127.0.0.1:0'] : undefined) : undefined });
+    runtime = new Runtime({ config, stateDir, port, host, debugging: inspect, execArgv: inspect ? (spec) => (spec.isolation === 'process' ? ['--inspect=127.0.0.1:0'] : undefined) : undefined });
   } catch (e) {
     console.error(`faultline: ${(e as Error).message}`);
     return 1;
@@ -82,7 +90,7 @@ export async function up(argv: string[]): Promise<number> {
   let redraw: NodeJS.Timeout | undefined;
   const draw = () => {
     const text = renderStatus(runtime.status(), { color: true, width: process.stdout.columns });
-    process.stdout.write(`\x1b[H\x1b[J${text}\n\nFaultline runtime listening on http://127.0.0.1:${port_}  (Ctrl-C to stop)\n`);
+    process.stdout.write(`\x1b[H\x1b[J${text}\n\nFaultline runtime listening on ${listening(runtime.host, port_)}  (Ctrl-C to stop)\n`);
   };
   if (live) {
     let pending = false;
@@ -105,7 +113,7 @@ export async function up(argv: string[]): Promise<number> {
     await runtime.start({
       onListening: (p) => {
         port_ = p;
-        console.log(`Faultline runtime listening on http://127.0.0.1:${p}`);
+        console.log(`Faultline runtime listening on ${listening(runtime.host, p)}`);
         if (live) {
           process.stdout.write('\x1b[2J');
           draw();
@@ -131,4 +139,9 @@ export async function up(argv: string[]): Promise<number> {
   if (result.code !== 0) console.error(result.reason);
   else if (!values.quiet) console.log('faultline: stopped');
   return result.code;
+}
+
+/** The address as bound: `http://127.0.0.1:PORT` by default, `http://0.0.0.0:PORT` with `--host 0.0.0.0`. */
+function listening(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

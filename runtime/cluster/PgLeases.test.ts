@@ -14,7 +14,7 @@ before(async () => {
   await pg.start();
 });
 after(async () => {
-  await pg.stop();
+  await pg.dispose();
 });
 
 let n = 0;

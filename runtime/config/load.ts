@@ -43,6 +43,8 @@ export type ChildSpec = AgentSpec | SupervisorSpec;
 
 export interface RuntimeSettings {
   port: number;
+  /** The listening address (default 127.0.0.1). */
+  host: string;
   spares: number;
   /** Extra spares held for a while after a restart storm, at most. */
   stormSpares: number;
@@ -77,7 +79,7 @@ export const DEFAULTS = {
   shutdownMs: 5_000,
   heartbeat: { intervalMs: 1_000, timeoutMs: 5_000 },
   backoff: { baseMs: 100, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 10_000 },
-  runtime: { port: 0, spares: 2, stormSpares: 16, maxConcurrentStarts: 2, askTimeoutMs: 5_000, maxDeliveries: 3 },
+  runtime: { port: 0, host: '127.0.0.1', spares: 2, stormSpares: 16, maxConcurrentStarts: 2, askTimeoutMs: 5_000, maxDeliveries: 3 },
 } as const;
 
 /** Formats a path like `$.supervisor.children[1].agent.module`. */
@@ -186,6 +188,7 @@ export function resolveConfig(json: unknown, file: string): ResolvedConfig {
     baseDir,
     runtime: {
       port: rt.port ?? DEFAULTS.runtime.port,
+      host: rt.host ?? DEFAULTS.runtime.host,
       spares: rt.spares ?? DEFAULTS.runtime.spares,
       stormSpares: rt.stormSpares ?? DEFAULTS.runtime.stormSpares,
       maxConcurrentStarts: rt.maxConcurrentStarts ?? DEFAULTS.runtime.maxConcurrentStarts,

@@ -87,6 +87,11 @@ export const childSpecSchema: z.ZodType<ChildSpecInput> = z.lazy(() =>
 export const runtimeOptionsSchema = z
   .object({
     port: z.number().int().min(0).max(65_535).optional().describe('Control channel and HTTP port on 127.0.0.1 (0: any free port)'),
+    host: z
+      .string()
+      .regex(/^(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/, 'an IP address or a host name')
+      .optional()
+      .describe('The address the HTTP endpoints and the control channel listen on (default 127.0.0.1). Set it only where probes come from outside the loopback, as in a container ("0.0.0.0"); the control channel always needs the token'),
     spares: z.number().int().min(0).max(64).optional().describe('Warm agent host processes kept ready for fast restarts (default 2)'),
     stormSpares: z
       .number()

@@ -24,6 +24,8 @@ export interface HttpRoute {
 export interface ControlOptions {
   token: string;
   port: number;
+  /** The listening address (default 127.0.0.1). */
+  host?: string;
   /** Handles an authenticated request, its params validated by the method's schema. */
   handle<M extends MethodName>(method: M, params: MethodParams<M>, session: Session): Promise<unknown>;
   routes: Record<string, HttpRoute>;
@@ -51,7 +53,7 @@ export class ControlServer {
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.o.port, '127.0.0.1', () => {
+      this.server.listen(this.o.port, this.o.host ?? '127.0.0.1', () => {
         this.server.off('error', reject);
         this.port = (this.server.address() as { port: number }).port;
         resolve(this.port);

@@ -9,13 +9,21 @@ export interface RuntimeFile {
   version: string;
   /** Absolute path of the config the runtime runs. */
   config?: string;
+  /** The address it listens on, when not 127.0.0.1 (`faultline up --host`). */
+  host?: string;
+}
+
+/** The address a client on this machine reaches a runtime listening on `host` at. */
+export function clientHost(host: string | undefined): string {
+  if (!host || host === '0.0.0.0' || host === '::' || host === 'localhost') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 export const RUNTIME_FILE = 'runtime.json';
 export const CONTROL_PATH = '/control';
 
-export function controlUrl(file: Pick<RuntimeFile, 'port'>): string {
-  return `ws://127.0.0.1:${file.port}${CONTROL_PATH}`;
+export function controlUrl(file: Pick<RuntimeFile, 'port' | 'host'>): string {
+  return `ws://${clientHost(file.host)}:${file.port}${CONTROL_PATH}`;
 }
 
 /**

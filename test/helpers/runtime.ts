@@ -64,7 +64,7 @@ export async function up(dir: string, extraArgs: string[] = [], env: NodeJS.Proc
   const port = await new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`runtime did not start:\n${out}`)), 20_000);
     const check = () => {
-      const m = out.match(/Faultline runtime listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      const m = out.match(/Faultline runtime listening on http:\/\/[^\s/]+:(\d+)/);
       if (m) { clearTimeout(t); resolve(Number(m[1])); }
     };
     proc.stdout!.on('data', check);
