@@ -15,7 +15,7 @@ export interface RuntimeFile {
 
 /** The address a client on this machine reaches a runtime listening on `host` at. */
 export function clientHost(host: string | undefined): string {
-  if (!host || host === '0.0.0.0' || host === '::' || host === 'localhost') return '127.0.0.1';
+  if (!host || host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
 }
 
