@@ -8,7 +8,6 @@ import WebSocket from 'ws';
 import { controlUrl, type RuntimeFile } from '../protocol/runtimeFile.ts';
 import type { MethodName, Methods } from '../protocol/rpc.ts';
 import { processAlive, readRuntimeFile } from '../control/runtimeFileIO.ts';
-import { corker, type Corkable } from '../control/corker.ts';
 import type { Disposable } from '../protocol/emitter.ts';
 import { RpcConnection, RuntimeUnreachableError } from '../protocol/rpcClient.ts';
 
@@ -42,13 +41,24 @@ export function locateRuntime(stateDir: string): RuntimeFile {
 }
 
 /**
- * Sends frames on `ws`, the calls of one turn of the event loop in one write.
- * `ws` keeps its socket in `_socket`; without it, frames go one by one.
+ * Sends frames on `ws`, holding them until the end of the event loop's turn
+ * so that the calls of one turn (many callers answered by one frame) leave
+ * in one write. `ws` keeps its socket in `_socket`; without it, frames go
+ * one by one.
  */
 function corkedSend(ws: WebSocket): (text: string) => void {
-  const cork = corker();
+  let corked: { uncork(): void } | undefined;
+  const uncork = () => {
+    corked?.uncork();
+    corked = undefined;
+  };
   return (text) => {
-    cork((ws as unknown as { _socket?: Corkable })._socket);
+    const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (socket && !corked) {
+      socket.cork();
+      corked = socket;
+      setImmediate(uncork);
+    }
     ws.send(text);
   };
 }

@@ -6,7 +6,6 @@ import { Runtime } from '../Runtime.ts';
 import { processAlive, readRuntimeFile } from '../control/runtimeFileIO.ts';
 import { intOption, parse } from './args.ts';
 import { runtimeOptionsSchema } from '../config/schema.ts';
-import { urlHost } from '../protocol/runtimeFile.ts';
 import { renderEvent, renderStatus } from './render.ts';
 
 export const upHelp = `Usage: faultline up [--config F] [--port N] [--host ADDR] [--state-dir D] [--no-live]
@@ -144,5 +143,5 @@ export async function up(argv: string[]): Promise<number> {
 
 /** The address as bound: `http://127.0.0.1:PORT` by default, `http://0.0.0.0:PORT` with `--host 0.0.0.0`. */
 function listening(host: string, port: number): string {
-  return `http://${urlHost(host)}:${port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

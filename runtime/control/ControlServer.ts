@@ -10,7 +10,6 @@ import { failure, notification, parseFrame, RpcError, RpcErrorCode, success, typ
 import { validateParams, type MethodName, type MethodParams } from '../protocol/schema/methods.ts';
 import { isEventName, type EventName } from '../protocol/events.ts';
 import { bearer, originAllowed, tokenMatches } from './auth.ts';
-import { corker } from './corker.ts';
 import { FaultlineError } from '../errors.ts';
 
 export interface Session {
@@ -162,13 +161,29 @@ export class ControlServer {
 
   private reply(ws: WebSocket, msg: unknown) {
     if (ws.readyState !== ws.OPEN) return;
-    this.cork(this.sockets.get(ws));
+    this.cork(ws);
     ws.send(JSON.stringify(msg));
   }
 
-  /** Each connection's socket, so that the replies and events of one turn leave in one write. */
+  /**
+   * Holds a connection's frames until the end of this turn of the event
+   * loop: the replies and events of one turn (a commit settles many asks at
+   * once) leave in one write, not one write each.
+   */
+  private cork(ws: WebSocket) {
+    const socket = this.sockets.get(ws);
+    if (!socket || this.corked.has(socket)) return;
+    socket.cork();
+    this.corked.add(socket);
+    if (this.corked.size === 1) setImmediate(this.uncorkAll);
+  }
+
   private readonly sockets = new WeakMap<WebSocket, Duplex>();
-  private readonly cork = corker();
+  private readonly corked = new Set<Duplex>();
+  private readonly uncorkAll = () => {
+    for (const s of this.corked) s.uncork();
+    this.corked.clear();
+  };
 
   /** Pushes an event to every session subscribed to it. */
   broadcast(name: EventName, payload: unknown) {
@@ -180,7 +195,7 @@ export class ControlServer {
       if (ws.bufferedAmount > MAX_BUFFERED) continue;
       text ??= JSON.stringify(notification(name, payload));
       if (ws.readyState !== ws.OPEN) continue;
-      this.cork(this.sockets.get(ws));
+      this.cork(ws);
       ws.send(text);
     }
   }

@@ -13,15 +13,10 @@ export interface RuntimeFile {
   host?: string;
 }
 
-/** An address as a URL holds it: an IPv6 one in brackets. */
-export function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 /** The address a client on this machine reaches a runtime listening on `host` at. */
 export function clientHost(host: string | undefined): string {
   if (!host || host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return urlHost(host);
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 export const RUNTIME_FILE = 'runtime.json';
