@@ -35,9 +35,13 @@ import type { MachineResult } from './protocol/machine.ts';
 import type { Logger } from 'pino';
 import { Observability } from './observability/Observability.ts';
 import { wireDependencies, type DependencyWiring } from './wiring/dependencies.ts';
-import { AgentUnavailableError, NativeModuleError, UnknownAgentError } from './errors.ts';
+import { AgentMovedError, AgentUnavailableError, ClusterSecretError, NativeModuleError, UnknownAgentError } from './errors.ts';
 import { FaultCatalogue } from './faults/FaultCatalogue.ts';
 import { registerDrillMethods } from './drills/controlMethods.ts';
+import { ClusterNode } from './cluster/ClusterNode.ts';
+import { PostgresCheckpointStore } from './state/PostgresCheckpointStore.ts';
+import type { MirrorInboxes } from './state/MirrorInbox.ts';
+import os from 'node:os';
 
 export interface RuntimeOptions {
   config: ResolvedConfig;
@@ -58,6 +62,12 @@ export interface RuntimeOptions {
   execArgv?: (spec: AgentSpec) => string[] | undefined;
   /** Agents run under the debugger: no heartbeat or start timeouts (a breakpoint is not a hang). */
   debugging?: boolean;
+  /**
+   * A cluster node (the config has `cluster`): its id (default: host name and
+   * pid), the cluster's secret (default FAULTLINE_CLUSTER_TOKEN) and the URL
+   * other nodes reach it at (default: its own).
+   */
+  cluster?: { node?: string; secret?: string; advertise?: string };
 }
 
 /** Emitted when the runtime has stopped; `code` is the exit code the process should use. */
@@ -98,6 +108,9 @@ export class Runtime {
   readonly agentIds: string[];
   readonly done: Promise<RuntimeStopped>;
   private resolveDone!: (s: RuntimeStopped) => void;
+  /** This runtime as a node of a cluster, when the config has `cluster`. */
+  readonly cluster: ClusterNode | undefined;
+  private readonly clusterSecret: string | undefined;
 
   constructor(private readonly o: RuntimeOptions) {
     this.config = o.config;
@@ -119,11 +132,57 @@ export class Runtime {
       maxConcurrentStarts: o.config.runtime.maxConcurrentStarts,
       onSpareOutput: (stream, line) => this.obs.log!.agentOutputLine('(spare)', stream, line),
     });
+    if (o.config.cluster) {
+      const units = o.config.supervisor.children.map((c) => c.id);
+      const unitOf = new Map<string, string>();
+      const agentsOf = new Map<string, string[]>();
+      for (const c of o.config.supervisor.children) {
+        const ids = c.kind === 'agent' ? [c.id] : agentSpecs(c).map((a) => a.id);
+        agentsOf.set(c.id, ids);
+        // Every agent and supervisor of the subtree, and the child itself.
+        for (const a of [...ids, ...(c.kind === 'supervisor' ? supervisorIds(c) : [c.id])]) unitOf.set(a, c.id);
+      }
+      const node = o.cluster?.node ?? `${os.hostname()}-${process.pid}`;
+      this.clusterSecret = o.cluster?.secret ?? process.env.FAULTLINE_CLUSTER_TOKEN;
+      this.cluster = new ClusterNode({
+        node,
+        secret: this.clusterSecret ?? '',
+        leaseMs: o.config.cluster.leaseMs,
+        units,
+        unitOf,
+        agentsOf,
+        start: (ids) => this.root.startChildren(ids),
+        stop: async (unit) => {
+          await this.root.stopChild(unit);
+          const boxes = this.store.inboxes() as MirrorInboxes;
+          for (const a of agentsOf.get(unit) ?? []) {
+            this.router.failAgent(a, new AgentMovedError(a, node));
+            boxes.open(a).replace([], false);
+          }
+        },
+        askHere: (to, message, opts, settle) => this.router.askThen(to, message, { ...opts, here: true }, settle),
+        deliver: (ids) => {
+          for (const id of ids) this.agents.get(id)?.deliver();
+        },
+        log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+      });
+    }
+    const cluster = this.cluster;
     this.router = new Router({
       agent: (id) => this.agents.get(id),
       agentIds: () => this.agentIds,
       mailbox: (id) => this.mailbox(id),
       defaultTimeoutMs: o.config.runtime.askTimeoutMs,
+      ...(cluster
+        ? {
+            remote: {
+              local: (id) => cluster.local(id),
+              send: (to, e) => cluster.send(to, e),
+              ask: (to, message, opts, settle) => cluster.ask(to, message, opts, settle),
+              moved: (id) => new AgentMovedError(id, cluster.node),
+            },
+          }
+        : {}),
     });
     this.faults = new FaultCatalogue(
       {
@@ -174,6 +233,12 @@ export class Runtime {
       debugging: o.debugging,
       baseDir: o.config.baseDir,
       faults: this.faults,
+      ...(cluster
+        ? {
+            holdDeliveries: () => cluster.holdDeliveries(),
+            leaseLost: () => void cluster.keeper?.tick(),
+          }
+        : {}),
     };
     this.root = new Supervisor(o.config.supervisor, {
       clock,
@@ -189,6 +254,8 @@ export class Runtime {
       initialHistory: (supervisor) => this.keptWindows.get(supervisor),
       onEscalate: (supervisor) => this.obs.escalation(supervisor),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+      // A cluster node starts only the children of the root it holds the leases of.
+      ...(cluster ? { mayStart: (supervisor: string, child: string) => supervisor !== o.config.supervisor.id || cluster.holds(child) } : {}),
     });
     this.root.onExit = (exit) => {
       const msg = `Faultline: the root supervisor "${this.root.id}" failed (${exit.reason}: ${this.root.lastError?.message ?? ''}); shutting the runtime down`;
@@ -289,7 +356,7 @@ export class Runtime {
     const ck = this.config.checkpoints;
     try {
       const server = ck.store === 'postgres' || ck.store === 'redis';
-      this.store = this.o.store ?? (await openCheckpointStore(server ? ck : { ...ck, path: ck.path ?? path.join(this.stateDir, 'checkpoints.db') }, this.config.baseDir, this.version, { name: this.config.name, warn: (m) => this.log.warn({ store: ck.store }, m) }));
+      this.store = this.o.store ?? (await openCheckpointStore(server ? ck : { ...ck, path: ck.path ?? path.join(this.stateDir, 'checkpoints.db') }, this.config.baseDir, this.version, { name: this.config.name, warn: (m) => this.log.warn({ store: ck.store }, m), fence: this.cluster?.fence }));
     } catch (e) {
       throw NativeModuleError.from(e) ?? e;
     }
@@ -305,9 +372,11 @@ export class Runtime {
 
   /** Opens the state dir, log and store, then starts the control channel, the warm spares and the tree, in that order. */
   async start(o: { onListening?: (port: number) => void } = {}): Promise<{ port: number }> {
+    if (this.cluster && (this.clusterSecret ?? '').length < 16) throw new ClusterSecretError(this.clusterSecret === undefined || this.clusterSecret === '');
     await this.open();
     this.control = new ControlServer({
       token: this.token,
+      peerToken: this.cluster ? this.clusterSecret : undefined,
       port: this.o.port ?? this.config.runtime.port,
       host: this.host,
       handle: (method, params, session) => this.handle(method, params, session),
@@ -332,6 +401,10 @@ export class Runtime {
     this.log.info({ port, config: this.config.file }, `runtime listening on ${this.url}`);
     o.onListening?.(port);
     await this.root.start();
+    if (this.cluster) {
+      if (!(this.store instanceof PostgresCheckpointStore)) throw new Error('a cluster node needs the postgres store');
+      await this.cluster.join(this.store, this.o.cluster?.advertise ?? this.url);
+    }
     return { port };
   }
 
@@ -401,6 +474,10 @@ export class Runtime {
       ...this.obs.statusExtra(),
     };
     if (this.store) s.store = storeStatus(this.store);
+    if (this.cluster) {
+      s.cluster = this.cluster.status();
+      s.tree = { ...s.tree, children: s.tree.children.map((c) => this.cluster!.child(c)) };
+    }
     return s;
   }
 
@@ -468,20 +545,28 @@ export class Runtime {
   /** The runtime's own control methods; drills, chaos and the lifecycle machines add theirs. */
   private registerMethods() {
     this.methods
-      .set('status', async () => this.status())
-      .set('send', async (p) => {
-        await this.router.send(p.agent, p.message);
+      .set('status', async (_p, session) => {
+        // Another node asks for this node's own part; a client asks for the whole cluster.
+        if (this.cluster && !session.peer) await this.cluster.refreshRemote();
+        return this.status();
+      })
+      .set('send', async (p, session) => {
+        await this.router.send(p.agent, p.message, session.peer ? { from: p.from, here: true } : {});
         return { accepted: true as const };
       })
-      .set('ask', (p) => this.router.ask(p.agent, p.message, { timeoutMs: p.timeoutMs }))
-      .set('restart', async (p) => {
-        await this.restart(p.agent);
-        return {};
-      })
-      .set('stop', async (p) => {
-        await this.stopNode(p.agent);
-        return {};
-      })
+      .set('ask', (p, session) => this.router.ask(p.agent, p.message, { timeoutMs: p.timeoutMs, ...(session.peer ? { from: p.from, here: true } : {}) }))
+      .set('restart', async (p, session) =>
+        this.onOwner(p.agent, session, 'restart', p, async () => {
+          await this.restart(p.agent);
+          return {};
+        }),
+      )
+      .set('stop', async (p, session) =>
+        this.onOwner(p.agent, session, 'stop', p, async () => {
+          await this.stopNode(p.agent);
+          return {};
+        }),
+      )
       .set('inject', (p) => this.faults.inject(p))
       .set('clearFault', async (p) => ({ cleared: this.faults.clear(p.id) }))
       .set('faults', async () => this.faults.list())
@@ -490,11 +575,23 @@ export class Runtime {
         if (!this.agentIds.includes(p.agent)) throw new UnknownAgentError(p.agent, this.agentIds);
         return this.store.list(p.agent);
       })
-      .set('machine', async (p) => this.machine(p.id))
+      .set('machine', async (p, session) => this.onOwner(p.id, session, 'machine', p, async () => this.machine(p.id)))
       .set('shutdown', async () => {
         setImmediate(() => void this.stop({ code: 0, reason: 'shutdown requested' }));
         return {};
       });
+  }
+
+  /**
+   * Runs a request about an agent (or a child of the root) here, or on the
+   * node that runs it. A request another node forwarded is only ever run
+   * here: the nodes never pass it on again.
+   */
+  private async onOwner<M extends MethodName, T>(id: string, session: Session, method: M, params: MethodParams<M>, here: () => Promise<T>): Promise<T> {
+    const c = this.cluster;
+    if (!c || !c.knows(id) || c.local(id)) return here();
+    if (session.peer) throw new AgentMovedError(id, c.node);
+    return (await c.call(id, method, params as never, here)) as T;
   }
 
   /** Stops the tree in reverse order within the shutdown timeouts, then everything else. */
@@ -504,7 +601,10 @@ export class Runtime {
       this.router.close();
       this.faults.close();
       clearInterval(this.metricsTimer);
+      // A cluster node hands its subtrees over first: the others take them at once, not after the lease.
+      await this.cluster?.drain();
       await this.root.stop('runtime stopping');
+      await this.cluster?.close();
       this.pool.close();
       await this.flushHistory();
       if (this.o.writeRuntimeFile !== false) removeRuntimeFile(this.stateDir, process.pid);

@@ -45,6 +45,25 @@ export class AgentUnavailableError extends FaultlineError {
   }
 }
 
+/** The agent runs on another node of the cluster (a request between nodes reached one that no longer runs it). */
+export class AgentMovedError extends FaultlineError {
+  override readonly rpcCode = RpcErrorCode.Unavailable;
+  constructor(readonly agent: string, node: string) {
+    super(`Agent "${agent}" does not run on node "${node}" (another node holds its subtree, or it is being taken over)`);
+  }
+}
+
+/** A cluster node without the cluster's secret does not join. */
+export class ClusterSecretError extends FaultlineError {
+  constructor(missing: boolean) {
+    super(
+      missing
+        ? 'This config runs as a cluster ("cluster" in the config), and FAULTLINE_CLUSTER_TOKEN is not set: set it to the cluster\'s shared secret (the same on every node, 16 characters or more) in the environment; a node without it does not join'
+        : 'FAULTLINE_CLUSTER_TOKEN is too short: the cluster\'s secret must be 16 characters or more (e.g. `openssl rand -base64 32`)',
+    );
+  }
+}
+
 /** The agent's handler threw while handling a message; the error travels to the asker. */
 export class AgentHandlerError extends FaultlineError {
   constructor(readonly agent: string, readonly causeType: string, causeMessage: string) {

@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.ts';
 import { findNode } from '../protocol/status.ts';
 import { intOption, jsonArg, parse, UsageError } from './args.ts';
 import { findStateDir, locateRuntime, RuntimeClient, RuntimeRpcError, RuntimeUnreachableError } from './client.ts';
-import { renderStatus } from './render.ts';
+import { renderNodes, renderStatus } from './render.ts';
 import { up, upHelp } from './up.ts';
 import { MOCK_MODEL_USAGE, runMockModel } from '../mockModel/cli.ts';
 import { DRILL_USAGE, drillCommand } from '../drills/cli.ts';
@@ -24,6 +24,7 @@ Usage: faultline <command> [options]
 Commands:
   up [--config F] [--port N]            run the system in the foreground
   status [--json]                       the supervision tree: states, pids, restarts, breakers
+  nodes [--json]                        a cluster's nodes: up or down, what each runs, last heartbeat
   send <agent> <json>                   queue a message for an agent
   ask <agent> <json> [--timeout-ms N]   ask an agent and print its reply as JSON
   restart <agent>                       restart an agent or a supervisor subtree
@@ -50,6 +51,7 @@ Run \`faultline <command> --help\` for a command's options.`;
 const helps: Record<string, string> = {
   up: upHelp,
   status: 'Usage: faultline status [--json]\n\nPrints the supervision tree with each node\'s state, pid, restarts and isolation, and each dependency\'s breaker. --json prints the status JSON.',
+  nodes: 'Usage: faultline nodes [--json]\n\nLists the nodes of the cluster this runtime belongs to: each one\'s state (up while its heartbeat is younger than the lease), the children of the root it runs, its URL and its last heartbeat. The node that answered is marked *. --json prints status.cluster.nodes. Exits 1 when the config is not a cluster.',
   send: 'Usage: faultline send <agent> <json>\n\nQueues <json> in the agent\'s mailbox and returns once it is stored. Prints {"accepted":true} with --json.',
   ask: 'Usage: faultline ask <agent> <json> [--timeout-ms N]\n\nAsks the agent and prints its reply as JSON. Exits 1 when the agent does not reply within the timeout (default 5000 ms) or fails.',
   restart: 'Usage: faultline restart <agent>\n\nStops the agent (or supervisor subtree) gracefully and starts it again. Not counted toward restart intensity.',
@@ -109,6 +111,13 @@ async function run(cmd: string, argv: string[]): Promise<number> {
       if (values.json) print(st);
       else console.log(renderStatus(st, { color: !!process.stdout.isTTY && !process.env.NO_COLOR }));
       return 0;
+    }
+    case 'nodes': {
+      const { values } = parse(argv, {}, [0, 0]);
+      const st = await withClient(values, (c) => c.call('status', {}));
+      if (values.json) print(st.cluster?.nodes ?? []);
+      else console.log(renderNodes(st, { color: !!process.stdout.isTTY && !process.env.NO_COLOR }));
+      return st.cluster ? 0 : 1;
     }
     case 'send': {
       const { values, positionals } = parse(argv, {}, [2, 2]);

@@ -27,13 +27,13 @@ export function renderStatus(st: RuntimeStatus, o: RenderOptions): string {
     const branch = top ? '' : `${prefix}${last ? '└─ ' : '├─ '}`;
     const state = paint(n.state.padEnd(10), COLORS[n.state] ?? 0, o);
     if (n.kind === 'supervisor') {
-      rows.push([`${branch}${n.id}`, `supervisor ${n.strategy}`, state, `restarts ${n.restarts} (${n.intensity.inWindow}/${n.intensity.limit} in ${n.intensity.periodMs / 1000}s)${n.lastError ? `  ${n.lastError.message}` : ''}`]);
+      rows.push([`${branch}${n.id}`, `supervisor ${n.strategy}`, state, `restarts ${n.restarts} (${n.intensity.inWindow}/${n.intensity.limit} in ${n.intensity.periodMs / 1000}s)${n.node ? `  on ${n.node}` : ''}${n.lastError ? `  ${n.lastError.message}` : ''}`]);
       const childPrefix = top ? '' : `${prefix}${last ? '   ' : '│  '}`;
       n.children.forEach((c, i) => walk(c, childPrefix, i === n.children.length - 1, false));
     } else {
       const pid = n.pid ? `pid ${n.pid}${n.threadId !== undefined ? `/t${n.threadId}` : ''}` : 'pid -';
       const extra = n.state === 'failed' && n.lastError ? `  ${n.lastError.type}: ${n.lastError.message}` : n.mailbox ? `  mailbox ${n.mailbox}` : '';
-      rows.push([`${branch}${n.id}`, `agent ${n.isolation}`, state, `${pid.padEnd(14)} restarts ${n.restarts}${extra}`]);
+      rows.push([`${branch}${n.id}`, `agent ${n.isolation}`, state, `${pid.padEnd(14)} restarts ${n.restarts}${extra}${n.node ? `  on ${n.node}` : ''}`]);
     }
   };
   walk(st.tree, '', true, true);
@@ -47,8 +47,27 @@ export function renderStatus(st: RuntimeStatus, o: RenderOptions): string {
       lines.push(`dependency ${d.id.padEnd(Math.max(10, w0 - 11))}  breaker ${paint(d.breaker.padEnd(9), color, o)}  errors ${(d.errorRate * 100).toFixed(1)}%`);
     }
   }
+  if (st.cluster) {
+    lines.push('', renderNodes(st, o));
+  }
   const width = o.width;
   return (width ? lines.map((l) => truncate(l, width, o.color)) : lines).join('\n');
+}
+
+/** A cluster's nodes, one a line: state, the children of the root each holds, its URL and when it was last seen. */
+export function renderNodes(st: RuntimeStatus, o: RenderOptions): string {
+  const c = st.cluster;
+  if (!c) return 'not a cluster: the config has no "cluster" section';
+  const rows = c.nodes.map((n) => [
+    `${n.id}${n.id === c.node ? ' *' : ''}`,
+    paint(n.state.padEnd(4), n.state === 'up' ? 32 : 31, o),
+    `${n.children.length} ${n.children.length === 1 ? 'child ' : 'children'}`,
+    n.url,
+    `seen ${n.lastSeenMs < 1000 ? `${n.lastSeenMs}ms` : duration(n.lastSeenMs)} ago`,
+    n.children.join(', '),
+  ]);
+  const w = [0, 2, 3].map((i) => Math.max(4, ...rows.map((r) => r[i].length)));
+  return [`node${' '.repeat(w[0] - 4)}  state  held        url${' '.repeat(w[2] - 3)}  last seen`, ...rows.map((r) => `${r[0].padEnd(w[0])}  ${r[1]}   ${r[2].padEnd(10)}  ${r[3].padEnd(w[2])}  ${r[4]}${r[5] ? `  (${r[5]})` : ''}`)].join('\n');
 }
 
 function truncate(line: string, width: number, color: boolean): string {

@@ -8,7 +8,7 @@ import { intOption, parse } from './args.ts';
 import { runtimeOptionsSchema } from '../config/schema.ts';
 import { renderEvent, renderStatus } from './render.ts';
 
-export const upHelp = `Usage: faultline up [--config F] [--port N] [--host ADDR] [--state-dir D] [--no-live]
+export const upHelp = `Usage: faultline up [--config F] [--port N] [--host ADDR] [--state-dir D] [--node ID] [--no-live]
 
 Runs the system in the foreground and prints
 "Faultline runtime listening on http://127.0.0.1:PORT". On a terminal the
@@ -19,7 +19,12 @@ Ctrl-C (SIGINT) or SIGTERM stops the agents in reverse order.
   --port N        control channel and HTTP port on 127.0.0.1 (default: the config's, else any free port)
   --host ADDR     listen on ADDR instead of 127.0.0.1 (e.g. 0.0.0.0 in a container, so that probes
                   from outside reach /livez and /readyz); the control channel always needs the token
-  --state-dir D   where runtime.json, logs and checkpoints go (default .faultline beside the config)
+  --state-dir D   where runtime.json, logs and checkpoints go (default .faultline beside the config;
+                  give each node on one machine its own)
+  --node ID       a cluster node's id (config with "cluster"; default: host name and pid). Needs
+                  FAULTLINE_CLUSTER_TOKEN, the cluster's shared secret, in the environment
+  --advertise URL where the other nodes reach this one (default http://HOST:PORT as bound; set it
+                  when binding 0.0.0.0, e.g. to the pod's IP)
   --no-live       print state changes as lines even on a terminal
   --inspect-agents  run agent processes under the Node inspector (port chosen by each); their
                     inspector URLs show in \`faultline status --json\` (agents[].inspect).
@@ -27,7 +32,7 @@ Ctrl-C (SIGINT) or SIGTERM stops the agents in reverse order.
   --quiet         print only the listening line and errors`;
 
 export async function up(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, 'no-live': { type: 'boolean' }, quiet: { type: 'boolean' }, 'inspect-agents': { type: 'boolean' } }, [0, 0]);
+  const { values } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, node: { type: 'string' }, advertise: { type: 'string' }, 'no-live': { type: 'boolean' }, quiet: { type: 'boolean' }, 'inspect-agents': { type: 'boolean' } }, [0, 0]);
   if (values.help) {
     console.log(upHelp);
     return 0;
@@ -49,6 +54,20 @@ export async function up(argv: string[]): Promise<number> {
     }
     throw e;
   }
+  const node = values.node as string | undefined;
+  const advertise = (values.advertise as string | undefined) ?? process.env.FAULTLINE_ADVERTISE_URL;
+  if (node !== undefined && !config.cluster) {
+    console.error(`faultline: --node: ${path.relative(process.cwd(), configFile) || configFile} has no "cluster" section; add "cluster": { "leaseMs": 3000 } (with the postgres store) to run it on several nodes`);
+    return 2;
+  }
+  if (node !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(node)) {
+    console.error(`faultline: --node: "${node}" must be letters, digits, ".", "_" or "-" (at most 128)`);
+    return 2;
+  }
+  if (advertise !== undefined && !/^https?:\/\/[^/]+:\d+\/?$/.test(advertise)) {
+    console.error(`faultline: --advertise: "${advertise}" must be http://HOST:PORT`);
+    return 2;
+  }
   const stateDir = path.resolve(values['state-dir'] ?? path.join(config.baseDir, '.faultline'));
   const existing = readRuntimeFile(stateDir);
   if (existing && existing.pid !== process.pid && processAlive(existing.pid)) {
@@ -59,7 +78,7 @@ export async function up(argv: string[]): Promise<number> {
   let runtime: Runtime;
   try {
     const inspect = !!values['inspect-agents'];
-    runtime = new Runtime({ config, stateDir, port, host, debugging: inspect, execArgv: inspect ? (spec) => (spec.isolation === 'process' ? ['--inspect=127.0.0.1:0'] : undefined) : undefined });
+    runtime = new Runtime({ config, stateDir, port, host, cluster: config.cluster ? { node, advertise } : undefined, debugging: inspect, execArgv: inspect ? (spec) => (spec.isolation === 'process' ? ['--inspect=127.0.0.1:0'] : undefined) : undefined });
   } catch (e) {
     console.error(`faultline: ${(e as Error).message}`);
     return 1;

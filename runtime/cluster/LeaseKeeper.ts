@@ -12,7 +12,7 @@
  * `drain()` hands everything over at once (a node shut down on purpose).
  * The epoch of each held unit is what the store's writes carry (`fence`).
  */
-import type { PgLeases } from './PgLeases.ts';
+import type { Lease, NodeRow, PgLeases } from './PgLeases.ts';
 import { place } from './placement.ts';
 
 export interface LeaseKeeperOptions {
@@ -28,6 +28,8 @@ export interface LeaseKeeperOptions {
   lose: (unit: string, why: 'lost' | 'moved' | 'drain') => Promise<void> | void;
   /** A turn failed (the store does not answer): the node keeps what it runs, the fencing keeps writes safe. */
   error?: (e: unknown) => void;
+  /** A turn ended well: `nodes` and `leases` are fresh. */
+  turned?: () => Promise<void> | void;
 }
 
 export class LeaseKeeper {
@@ -35,9 +37,20 @@ export class LeaseKeeper {
   readonly held = new Map<string, number>();
   /** The placement of the last turn. */
   placement = new Map<string, string>();
+  /** The nodes and the leases as the last good turn read them. */
+  nodes: NodeRow[] = [];
+  leases: Lease[] = [];
+  /**
+   * When the last good turn began: every lease this node holds was confirmed
+   * then, so none of them can have been taken before this + leaseMs.
+   */
+  confirmedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private turn: Promise<void> | undefined;
   private stopped = false;
+  /** The last turn failed: the next one renews but takes nothing, so that the others can say they are up first. */
+  private recovering = false;
+  private nextDelay: number | undefined;
 
   constructor(private readonly o: LeaseKeeperOptions) {}
 
@@ -57,6 +70,7 @@ export class LeaseKeeper {
    */
   async start(): Promise<void> {
     await this.o.leases.heartbeat(this.o.node, this.o.url);
+    await this.o.leases.prune(24 * 3600_000).catch(() => undefined);
     await new Promise((r) => setTimeout(r, this.interval));
     await this.tick();
     this.schedule();
@@ -66,22 +80,31 @@ export class LeaseKeeper {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       void this.tick().finally(() => this.schedule());
-    }, this.interval);
+    }, this.nextDelay ?? this.interval);
     this.timer.unref?.();
   }
 
   /** One turn (turns never overlap). */
   tick(): Promise<void> {
     this.turn ??= this.once()
-      .catch((e) => this.o.error?.(e))
+      .then(() => {
+        this.recovering = false;
+      })
+      .catch((e) => {
+        this.recovering = true;
+        this.nextDelay = undefined;
+        this.o.error?.(e);
+      })
       .finally(() => (this.turn = undefined));
-    return this.turn;
+    return this.turn!;
   }
 
   private async once(): Promise<void> {
     const { leases, node, leaseMs } = this.o;
+    const began = Date.now();
     await leases.heartbeat(node, this.o.url);
-    const up = (await leases.listNodes(leaseMs)).filter((n) => n.state === 'up').map((n) => n.id);
+    this.nodes = await leases.listNodes(leaseMs);
+    const up = this.nodes.filter((n) => n.state === 'up').map((n) => n.id);
     if (!up.includes(node)) up.push(node);
     this.placement = place(this.o.units, up);
     if (this.held.size) {
@@ -92,19 +115,32 @@ export class LeaseKeeper {
         await this.o.lose(unit, 'lost');
       }
     }
-    for (const unit of this.o.units) {
-      if (this.stopped) return;
-      const owner = this.placement.get(unit);
-      if (owner === node && !this.held.has(unit)) {
-        const epoch = await leases.acquire(unit, node, leaseMs);
-        if (epoch !== undefined) {
-          this.held.set(unit, epoch);
-          await this.o.gain(unit, epoch);
+    this.confirmedAt = began;
+    this.leases = await leases.list();
+    const byUnit = new Map(this.leases.map((l) => [l.unit, l]));
+    if (!this.recovering) {
+      for (const unit of this.o.units) {
+        if (this.stopped) return;
+        const owner = this.placement.get(unit);
+        if (owner === node && !this.held.has(unit)) {
+          const l = byUnit.get(unit);
+          if (l && l.node !== node && l.expiresInMs > 0) continue; // still its owner's: taken once it expires or is released
+          const epoch = await leases.acquire(unit, node, leaseMs);
+          if (epoch !== undefined) {
+            this.held.set(unit, epoch);
+            await this.o.gain(unit, epoch);
+          }
+        } else if (owner !== node && this.held.has(unit)) {
+          await this.handOver(unit, 'moved');
         }
-      } else if (owner !== node && this.held.has(unit)) {
-        await this.handOver(unit, 'moved');
       }
     }
+    // A lease of another node that expires before the next turn is looked at the moment it does:
+    // a dead node's subtrees move within leaseMs, not leaseMs plus a turn.
+    let soonest = Infinity;
+    for (const l of this.leases) if (l.node !== node && l.expiresInMs >= 0) soonest = Math.min(soonest, l.expiresInMs);
+    this.nextDelay = soonest < this.interval ? Math.max(5, soonest + 10) : undefined;
+    await this.o.turned?.();
   }
 
   private async handOver(unit: string, why: 'moved' | 'drain') {

@@ -98,6 +98,11 @@ export class PgLeases {
     await this.pool.query(`UPDATE ${this.nodes} SET state = 'down' WHERE id = $1`, [id]);
   }
 
+  /** Forgets nodes unseen for longer than `olderThanMs` (a node's default id changes with its pid). */
+  async prune(olderThanMs: number): Promise<void> {
+    await this.pool.query(`DELETE FROM ${this.nodes} WHERE last_seen < now() - $1 * interval '1 millisecond'`, [olderThanMs]);
+  }
+
   /** Every node known; one unseen for longer than `leaseMs` is down. */
   async listNodes(leaseMs: number): Promise<NodeRow[]> {
     const r = await this.pool.query<{ id: string; url: string; started_at: Date; ms: number; state: string }>(

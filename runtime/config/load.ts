@@ -69,6 +69,8 @@ export interface ResolvedConfig {
   checkpoints: NonNullable<ConfigInput['checkpoints']>;
   /** Alert rules as configured (observability applies the defaults). */
   alerts: ConfigInput['alerts'];
+  /** Set when the config runs as a cluster of nodes over PostgreSQL. */
+  cluster?: { leaseMs: number };
   /** The validated config as written. */
   raw: ConfigInput;
 }
@@ -79,6 +81,7 @@ export const DEFAULTS = {
   shutdownMs: 5_000,
   heartbeat: { intervalMs: 1_000, timeoutMs: 5_000 },
   backoff: { baseMs: 100, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 10_000 },
+  leaseMs: 3_000,
   runtime: { port: 0, host: '127.0.0.1', spares: 2, stormSpares: 16, maxConcurrentStarts: 2, askTimeoutMs: 5_000, maxDeliveries: 3 },
 } as const;
 
@@ -180,6 +183,9 @@ export function resolveConfig(json: unknown, file: string): ResolvedConfig {
     const known = [...Object.keys(cfg.models ?? {}), ...Object.keys(deps)];
     problems.push(`$.checkpoints.summarize.model: "${summaryModel}" is not a model chain or a dependency (known: ${known.join(', ') || 'none'})`);
   }
+  if (cfg.cluster && cfg.checkpoints?.store !== 'postgres') {
+    problems.push(`$.cluster: a cluster shares its state through PostgreSQL: set "checkpoints": { "store": "postgres", "urlEnv": "FAULTLINE_PG_URL" }${cfg.checkpoints?.store ? ` (the store is "${cfg.checkpoints.store}")` : ''}`);
+  }
   if (problems.length) throw new ConfigError(file, problems);
 
   return {
@@ -200,6 +206,7 @@ export function resolveConfig(json: unknown, file: string): ResolvedConfig {
     models: cfg.models ?? {},
     checkpoints: cfg.checkpoints ?? {},
     alerts: cfg.alerts,
+    ...(cfg.cluster ? { cluster: { leaseMs: cfg.cluster.leaseMs ?? DEFAULTS.leaseMs } } : {}),
     raw: cfg,
   };
 }

@@ -107,6 +107,19 @@ export const runtimeOptionsSchema = z
   })
   .strict();
 
+export const clusterSchema = z
+  .object({
+    leaseMs: z
+      .number()
+      .int()
+      .min(300)
+      .max(600_000)
+      .optional()
+      .describe('A node that does not renew its leases within this long loses them: other nodes take its subtrees (default 3000)'),
+  })
+  .strict()
+  .describe('Run the same config on several nodes over the PostgreSQL store: each child of the root supervisor runs on one node');
+
 export const configSchema = z
   .object({
     $schema: z.string().optional(),
@@ -117,6 +130,7 @@ export const configSchema = z
     models: modelsSchema.optional(),
     supervisor: supervisorSpecSchema,
     alerts: alertsSchema.optional(),
+    cluster: clusterSchema.optional(),
   })
   .strict();
 

@@ -15,6 +15,8 @@ import { FaultlineError } from '../errors.ts';
 export interface Session {
   readonly id: number;
   events: Set<EventName | '*'>;
+  /** Another node of the cluster (authenticated with the cluster's secret): its requests are for this node's agents only. */
+  readonly peer?: boolean;
 }
 
 export interface HttpRoute {
@@ -23,6 +25,8 @@ export interface HttpRoute {
 
 export interface ControlOptions {
   token: string;
+  /** The cluster's shared secret: a connection bearing it is another node (`Session.peer`). */
+  peerToken?: string;
   port: number;
   /** The listening address (default 127.0.0.1). */
   host?: string;
@@ -92,18 +96,21 @@ export class ControlServer {
       return this.refuse(socket, 403, 'Forbidden origin');
     }
     const given = bearer(req.headers.authorization);
-    if (req.headers.authorization !== undefined && !tokenMatches(this.o.token, given)) {
+    // Both compared in full, in constant time, whichever matches.
+    const user = tokenMatches(this.o.token, given);
+    const peer = this.o.peerToken !== undefined && tokenMatches(this.o.peerToken, given);
+    if (req.headers.authorization !== undefined && !user && !peer) {
       this.o.log?.('warn', 'control channel: refused a connection with a wrong token');
       return this.refuse(socket, 401, 'Unauthorized');
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.sockets.set(ws, socket);
-      this.connected(ws, given !== undefined);
+      this.connected(ws, given !== undefined, peer && !user);
     });
   }
 
-  private connected(ws: WebSocket, authed: boolean) {
-    const session: Session = { id: this.nextSession++, events: new Set() };
+  private connected(ws: WebSocket, authed: boolean, peer = false) {
+    const session: Session = { id: this.nextSession++, events: new Set(), ...(peer ? { peer: true } : {}) };
     let authenticated = authed;
     const authTimer = authenticated ? undefined : setTimeout(() => ws.close(4401, 'authentication required'), AUTH_TIMEOUT_MS);
     ws.on('message', async (data, isBinary) => {

@@ -4,7 +4,7 @@
  * an ask to a restarting agent waits for it within that timeout.
  */
 import { AgentTimeoutError, AgentUnavailableError, RuntimeStoppingError, UnknownAgentError } from '../errors.ts';
-import type { Mailbox } from './Mailbox.ts';
+import type { Envelope, Mailbox } from './Mailbox.ts';
 
 /** What the router needs of an agent. */
 export interface Routable {
@@ -14,11 +14,30 @@ export interface Routable {
   cancel(envelopeId: string): void;
 }
 
+/** Where messages to agents that run on other nodes of a cluster go. */
+export interface RemoteRoutes {
+  /** Whether the agent runs on this node (its subtree is leased here). */
+  local(id: string): boolean;
+  /** Stores a message in the inbox of an agent of another node; resolves once stored. */
+  send(to: string, e: Omit<Envelope, 'deliveries'>): Promise<void>;
+  /** Forwards an ask to the node that runs the agent, within its timeout. */
+  ask(to: string, message: unknown, opts: { timeoutMs: number; from?: string }, settle: (r: AskResult) => void): void;
+  /** The error for a request between nodes that reached a node not running the agent. */
+  moved(id: string): Error;
+}
+
 export interface RouterOptions {
   agent(id: string): Routable | undefined;
   agentIds(): string[];
   mailbox(id: string): Mailbox;
   defaultTimeoutMs: number;
+  remote?: RemoteRoutes;
+}
+
+/** `here`: only if the agent runs on this node (a request another node forwarded). */
+export interface RouteOptions {
+  from?: string;
+  here?: boolean;
 }
 
 /** How an ask ends: the reply, or the error its asker gets. */
@@ -42,25 +61,44 @@ export class Router {
     return `${this.prefix}-${(++this.seq).toString(36).padStart(6, '0')}`;
   }
 
-  private target(id: string, forAsk: boolean): Routable {
+  /** The local agent, or undefined when it runs on another node. */
+  private target(id: string, forAsk: boolean, here = false): Routable | undefined {
     if (this.closed) throw new RuntimeStoppingError();
+    const remote = this.o.remote;
+    if (remote && !remote.local(id)) {
+      if (!this.o.agentIds().includes(id)) throw new UnknownAgentError(id, this.o.agentIds());
+      if (here) throw remote.moved(id);
+      return undefined;
+    }
     const a = this.o.agent(id);
-    if (!a) throw new UnknownAgentError(id, this.o.agentIds());
+    if (!a) {
+      const known = this.o.agentIds();
+      if (!known.includes(id)) throw new UnknownAgentError(id, known);
+      // Leased here, its supervisor not started yet.
+      if (here && remote) throw remote.moved(id);
+      throw new AgentUnavailableError(id, 'starting', 'its subtree is being started on this node');
+    }
     if (forAsk && a.unavailable) throw new AgentUnavailableError(id, a.machineState);
     return a;
   }
 
-  /** Stores the message in the agent's mailbox; resolves once stored. */
-  async send(to: string, message: unknown, from?: string): Promise<{ accepted: true; id: string }> {
-    const a = this.target(to, false);
+  /** Stores the message in the agent's mailbox (on whichever node runs it); resolves once stored. */
+  async send(to: string, message: unknown, opts: RouteOptions | string = {}): Promise<{ accepted: true; id: string }> {
+    const o = typeof opts === 'string' ? { from: opts } : opts;
+    const a = this.target(to, false, o.here);
     const id = this.nextId();
-    await this.o.mailbox(to).put({ id, kind: 'send', message, from, at: Date.now() });
+    const e = { id, kind: 'send' as const, message, from: o.from, at: Date.now() };
+    if (!a) {
+      await this.o.remote!.send(to, e);
+      return { accepted: true, id };
+    }
+    await this.o.mailbox(to).put(e);
     a.deliver();
     return { accepted: true, id };
   }
 
   /** Asks and waits for the reply, or rejects with `AgentTimeoutError` after `timeoutMs`. */
-  ask(to: string, message: unknown, opts: { timeoutMs?: number; from?: string } = {}): Promise<unknown> {
+  ask(to: string, message: unknown, opts: { timeoutMs?: number } & RouteOptions = {}): Promise<unknown> {
     return new Promise((resolve, reject) => this.askThen(to, message, opts, (r) => (r.ok ? resolve(r.value) : reject(r.error))));
   }
 
@@ -70,14 +108,15 @@ export class Router {
    * the turn its answer arrives, and a message the mailbox stores at once
    * (asks are kept in memory) is delivered in the turn it was asked.
    */
-  askThen(to: string, message: unknown, opts: { timeoutMs?: number; from?: string }, settle: (r: AskResult) => void): void {
-    let a: Routable;
+  askThen(to: string, message: unknown, opts: { timeoutMs?: number } & RouteOptions, settle: (r: AskResult) => void): void {
+    let a: Routable | undefined;
     try {
-      a = this.target(to, true);
+      a = this.target(to, true, opts.here);
     } catch (e) {
       return settle({ ok: false, error: e as Error });
     }
     const timeoutMs = opts.timeoutMs ?? this.o.defaultTimeoutMs;
+    if (!a) return this.o.remote!.ask(to, message, { timeoutMs, from: opts.from }, settle);
     const id = this.nextId();
     let stored: Promise<void> | void;
     try {
@@ -85,9 +124,10 @@ export class Router {
     } catch (e) {
       stored = Promise.reject(e);
     }
+    const agent = a;
     // Stored at once: the message is on its way before the bookkeeping (its
     // reply cannot arrive before this turn ends).
-    if (!stored) a.deliver();
+    if (!stored) agent.deliver();
     const timer = setTimeout(() => {
       this.waiters.delete(id);
       this.o.agent(to)?.cancel(id);
@@ -95,10 +135,10 @@ export class Router {
     }, timeoutMs);
     this.waiters.set(id, { agent: to, settle, timer });
     stored?.then(
-      () => a.deliver(),
+      () => agent.deliver(),
       (e: Error) => {
         this.fail(id, e);
-        a.deliver();
+        agent.deliver();
       },
     );
   }

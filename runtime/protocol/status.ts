@@ -28,6 +28,8 @@ export type {
   AlertLevel,
   AlertRuleName,
   AlertSubjectKind,
+  ClusterNodeStatus,
+  ClusterStatus,
   DependencyHealth,
   DependencyStatus,
   LastError,

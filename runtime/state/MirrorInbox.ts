@@ -35,6 +35,8 @@ interface Entry {
 export class MirrorInbox implements Mailbox {
   private items: Entry[] = [];
   private order = 0;
+  /** Ids taken out while a refresh reads the server (their removal may not have committed yet). */
+  private readonly watchers = new Set<Set<string>>();
 
   constructor(
     readonly agent: string,
@@ -91,6 +93,7 @@ export class MirrorInbox implements Mailbox {
     const i = this.indexOf(id);
     if (i >= 0 && this.items[i].memory) {
       this.items.splice(i, 1);
+      for (const w of this.watchers) w.add(id);
       return;
     }
     const taken = this.take(id);
@@ -118,6 +121,7 @@ export class MirrorInbox implements Mailbox {
     const i = this.indexOf(id);
     if (i < 0) return undefined;
     const [entry] = this.items.splice(i, 1);
+    for (const w of this.watchers) w.add(id);
     return {
       stored: !entry.memory,
       restore: () => {
@@ -126,6 +130,42 @@ export class MirrorInbox implements Mailbox {
         this.items.splice(at < 0 ? this.items.length : at, 0, entry);
       },
     };
+  }
+  /**
+   * Adds the messages `load` reads from the server that the mirror does not
+   * hold (put there by another node); the ones taken out meanwhile (handled
+   * here, their removal not yet committed when the server was read) are
+   * skipped. The number added.
+   * @internal
+   */
+  async refresh(load: () => Promise<Envelope[]>): Promise<number> {
+    const taken = new Set<string>();
+    this.watchers.add(taken);
+    let stored: Envelope[];
+    try {
+      stored = await load();
+    } finally {
+      this.watchers.delete(taken);
+    }
+    const have = new Set(this.items.map((x) => x.env.id));
+    let added = 0;
+    for (const env of stored) {
+      if (have.has(env.id) || taken.has(env.id)) continue;
+      this.items.push({ env, order: this.order++ });
+      added++;
+    }
+    return added;
+  }
+
+  /**
+   * Replaces the stored messages of the mirror with what the server holds:
+   * before the agent starts on a node that just took it over (asks already
+   * waiting for it stay), or with nothing once another node runs it.
+   * @internal
+   */
+  replace(stored: Envelope[], keepAsks: boolean): void {
+    const asks = keepAsks ? this.items.filter((x) => x.memory) : [];
+    this.items = [...stored.map((env) => ({ env, order: this.order++ })), ...asks];
   }
 }
 

@@ -18,7 +18,7 @@ import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, 
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { Emitter, type Disposable } from '../protocol/emitter.ts';
 import { checksumOf, damageText, payloadOf, toPayload, verifyPayload } from './payload.ts';
-import { StateNotSerializableError, StoreClosedError, StoreUnavailableError, redactUrl } from './errors.ts';
+import { LeaseLostError, StateNotSerializableError, StoreClosedError, StoreUnavailableError, redactUrl } from './errors.ts';
 import { MirrorInboxes, type InboxBackend } from './MirrorInbox.ts';
 import { seal, unseal, type Blobs } from './blobs.ts';
 import { FaultlineError } from '../errors.ts';
@@ -54,12 +54,7 @@ export interface Fence {
   of(agent: string): { unit: string; epoch: number } | undefined;
 }
 
-/** A write was refused because this node no longer holds the lease on the agent's unit. */
-export class LeaseLostError extends FaultlineError {
-  constructor(readonly node: string, detail: string) {
-    super(`Node "${node}" no longer holds the lease this write needs (${detail}); nothing of it was stored`);
-  }
-}
+export { LeaseLostError };
 
 /** The SQLSTATE fence() raises. */
 const LEASE_LOST = 'FL001';
@@ -498,7 +493,9 @@ class PgWriter {
       const held = new Map<string, number>();
       for (const w of batch) for (const op of w.ops) {
         if (op.t === 'meta') continue;
-        const f = this.fence.of(op.agent);
+        // A message is fenced by its sender's lease: anyone may put a message in an inbox, a stale copy of an agent may not.
+        const writer = op.t === 'in' ? op.e.from : op.agent;
+        const f = writer === undefined ? undefined : this.fence.of(writer);
         if (f) held.set(f.unit, f.epoch);
       }
       if (held.size) {
@@ -609,6 +606,31 @@ export class PostgresCheckpointStore implements CheckpointStore {
     return new PgLeases(this.pool, ident(this.schema));
   }
 
+  /** The channel `insertRemote` notifies, with the agent's id as payload. */
+  get inboxChannel(): string {
+    return `${this.schema}.inbox`;
+  }
+
+  /**
+   * Puts a message in the inbox of an agent that another node runs, and
+   * wakes that node (`NOTIFY` on `inboxChannel`). Resolves once stored.
+   */
+  async insertRemote(agent: string, e: Omit<Envelope, 'deliveries'>): Promise<void> {
+    if (this.closed) throw new StoreClosedError();
+    await this.lane(agent).enqueue([{ t: 'in', agent, e, message: toPayload(e.message) }]);
+    await this.query('SELECT pg_notify($1, $2)', [this.inboxChannel, agent]).catch(() => undefined);
+  }
+
+  /**
+   * What the server holds in these agents' inboxes, once this node's writes
+   * queued so far for them have committed.
+   */
+  async storedInbox(agents: readonly string[]): Promise<Map<string, Envelope[]>> {
+    await Promise.all([...new Set(agents.map((a) => this.lane(a)))].map((l) => l.enqueue([]).catch(() => undefined)));
+    const rows = await this.query<InboxRow>(`SELECT agent, id, kind, message, from_agent, at, deliveries FROM ${this.t.inbox} WHERE agent = ANY($1) ORDER BY pos`, [agents]);
+    return inboxRows(rows);
+  }
+
   /**
    * Connects, migrates the schema and loads the inboxes. Rejects within
    * `connectTimeoutMs` with a `StoreUnavailableError` (password redacted) when
@@ -633,23 +655,8 @@ export class PostgresCheckpointStore implements CheckpointStore {
       const client = await pool.connect();
       try {
         await migrate(client, schema, opts.url);
-        const stored = new Map<string, Envelope[]>();
-        const rows = await client.query<{ agent: string; id: string; kind: Envelope['kind']; message: string; from_agent: string | null; at: string; deliveries: number }>(
-          `SELECT agent, id, kind, message, from_agent, at, deliveries FROM ${ident(schema)}.inbox ORDER BY pos`,
-        );
-        for (const r of rows.rows) {
-          let message: unknown;
-          try {
-            message = JSON.parse(r.message);
-          } catch {
-            continue;
-          }
-          const env: Envelope = { id: r.id, kind: r.kind, message, at: Number(r.at), deliveries: r.deliveries };
-          if (r.from_agent !== null) env.from = r.from_agent;
-          let l = stored.get(r.agent);
-          if (!l) stored.set(r.agent, (l = []));
-          l.push(env);
-        }
+        const rows = await client.query<InboxRow>(`SELECT agent, id, kind, message, from_agent, at, deliveries FROM ${ident(schema)}.inbox ORDER BY pos`);
+        const stored = inboxRows(rows.rows);
         return new PostgresCheckpointStore(pool, opts.url, schema, stored, opts);
       } finally {
         client.release();
@@ -856,6 +863,27 @@ export class PostgresCheckpointStore implements CheckpointStore {
     await this.pool.end().catch(() => undefined);
     this.opts.blobs?.close();
   }
+}
+
+interface InboxRow { agent: string; id: string; kind: Envelope['kind']; message: string; from_agent: string | null; at: string; deliveries: number }
+
+/** Inbox rows by agent, in order; a message that is not JSON (written by hand) is skipped. */
+function inboxRows(rows: InboxRow[]): Map<string, Envelope[]> {
+  const stored = new Map<string, Envelope[]>();
+  for (const r of rows) {
+    let message: unknown;
+    try {
+      message = JSON.parse(r.message);
+    } catch {
+      continue;
+    }
+    const env: Envelope = { id: r.id, kind: r.kind, message, at: Number(r.at), deliveries: r.deliveries };
+    if (r.from_agent !== null) env.from = r.from_agent;
+    let l = stored.get(r.agent);
+    if (!l) stored.set(r.agent, (l = []));
+    l.push(env);
+  }
+  return stored;
 }
 
 /** Brings the schema up to `PG_SCHEMA_VERSION`, under an advisory lock so that nodes starting together migrate once. */

@@ -4,6 +4,7 @@
  * `onFallback` instead of throwing.
  */
 import { FaultlineError } from '../errors.ts';
+import { RpcErrorCode } from '../protocol/rpc.ts';
 
 /** The state file was written by a newer Faultline; opening it could lose data. */
 export class StateSchemaTooNewError extends FaultlineError {
@@ -80,5 +81,13 @@ export class StoreUnavailableError extends FaultlineError {
     super(`The ${store} checkpoint store at ${redactUrl(url)} is unavailable: ${scrubPassword(reason, url)}`);
     this.url = redactUrl(url);
     this.reason = scrubPassword(reason, url);
+  }
+}
+
+/** A write was refused because this node no longer holds the lease on the agent's unit (a cluster's fencing). */
+export class LeaseLostError extends FaultlineError {
+  override readonly rpcCode = RpcErrorCode.Unavailable;
+  constructor(readonly node: string, detail: string) {
+    super(`Node "${node}" no longer holds the lease this write needs (${detail}); nothing of it was stored`);
   }
 }

@@ -25,6 +25,8 @@ export interface OpenStoreOptions {
   connectTimeoutMs?: number;
   /** Warnings for the log (Redis without persistence, a state too large for Redis). */
   warn?: (message: string) => void;
+  /** postgres: a cluster node's fencing of its writes. */
+  fence?: import('./PostgresCheckpointStore.ts').Fence;
 }
 
 /** The server URL of a postgres or redis store: `url`, or the variable `urlEnv` names. */
@@ -73,7 +75,7 @@ async function openServerOrFile(c: CheckpointsConfig, baseDir: string, runtimeVe
   const retention = { retain: c.retain, retainMaxAgeMs: c.retainMaxAgeMs };
   if (c.store === 'postgres') {
     const { PostgresCheckpointStore } = await import('./PostgresCheckpointStore.ts');
-    return await PostgresCheckpointStore.open({ url: storeUrl(c, env), schema: c.schema, runtimeVersion, ...retention, blobs, connectTimeoutMs: o.connectTimeoutMs });
+    return await PostgresCheckpointStore.open({ url: storeUrl(c, env), schema: c.schema, runtimeVersion, ...retention, blobs, connectTimeoutMs: o.connectTimeoutMs, fence: o.fence });
   }
   if (c.store === 'redis') {
     const { RedisCheckpointStore } = await import('./RedisCheckpointStore.ts');

@@ -17,7 +17,7 @@ import type { HostPool } from '../isolation/HostPool.ts';
 import type { Envelope, Mailbox } from '../messaging/Mailbox.ts';
 import type { AskResult } from '../messaging/Router.ts';
 import type { CheckpointInput, CheckpointStore } from '../state/CheckpointStore.ts';
-import { StoreUnavailableError } from '../state/errors.ts';
+import { LeaseLostError, StoreUnavailableError } from '../state/errors.ts';
 import { AgentHandlerError, AgentUnavailableError, MessageDeadLetteredError, serializeError } from '../errors.ts';
 import { agentMachine, type AgentContext, type AgentEvent, type BootInput, type BootOutput } from './agentMachine.ts';
 import { displayState, LifecycleActor, machineDefinition, type Transition } from './machines.ts';
@@ -73,6 +73,14 @@ export interface AgentEnv {
   baseDir: string;
   /** Agents run under the debugger: one paused at a breakpoint is not hung, so no heartbeat or start timeouts. */
   debugging?: boolean;
+  /**
+   * Whether messages wait rather than go to the agent (a cluster node that
+   * could not confirm its lease lately must not hand out messages: another
+   * node may run the agent already). `resume` is called when they may go.
+   */
+  holdDeliveries?: () => boolean;
+  /** A commit was refused because this node lost the lease on the agent's subtree: the agent stops taking messages. */
+  leaseLost?: (agent: string) => void;
   /** Summarization thresholds handed to hosts. */
   summarize?: { maxBytes?: number; maxEntries?: number; keepLast?: number; model?: string };
   /** Reads the latest valid checkpoint (falling back past corrupt ones, counted and alerted). */
@@ -139,6 +147,8 @@ export class AgentNode implements Child {
   private committedSeq = 0;
   private retryTimer: unknown;
   private retryDelayMs = 200;
+  /** A commit of this incarnation was refused by the cluster's fencing: it takes no more messages. */
+  private fenced = false;
 
   constructor(readonly spec: AgentSpec, readonly supervisorId: string, private readonly env: AgentEnv) {
     this.id = spec.id;
@@ -386,6 +396,14 @@ export class AgentNode implements Child {
                   this.scheduleCommitRetry(host);
                   return;
                 }
+                if (e instanceof LeaseLostError) {
+                  // Another node runs this agent now: this copy hands out nothing more and is stopped.
+                  this.fenced = true;
+                  this.env.log('warn', `${this.id}: ${e.message}; this copy stops taking messages`, { agent: this.id, msgId: id });
+                  this.env.complete(id, { ok: false, error: e });
+                  this.env.leaseLost?.(this.id);
+                  return;
+                }
                 this.env.log('error', `cannot store ${this.id}'s checkpoint: ${(e as Error).message}`, { agent: this.id, msgId: id, err: serializeError(e) });
                 this.env.complete(id, { ok: false, error: e as Error });
               },
@@ -450,7 +468,7 @@ export class AgentNode implements Child {
 
   /** Hands the next message to the agent when it is running and idle. */
   deliver() {
-    if (this.inflight !== undefined || !this.host || this.lc.top !== 'running' || this.failedCommits.size > 0) return;
+    if (this.inflight !== undefined || !this.host || this.lc.top !== 'running' || this.failedCommits.size > 0 || this.fenced || this.env.holdDeliveries?.()) return;
     const e = this.mailbox.peek();
     if (!e) return;
     this.inflight = e.id;
@@ -482,6 +500,7 @@ export class AgentNode implements Child {
   private hostExited(host: HostHandle, e: HostExit) {
     if (this.host !== host) return;
     this.host = undefined;
+    this.fenced = false;
     // The next incarnation restores the last durable state; the held messages are still in the inbox and go to it.
     this.failedCommits.clear();
     if (this.retryTimer !== undefined) this.env.clock.clearTimeout(this.retryTimer);

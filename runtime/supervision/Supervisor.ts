@@ -37,6 +37,12 @@ export interface SupervisorDeps {
   /** The restart window kept from the previous run, used on a supervisor's first start. */
   initialHistory?: (supervisor: string) => number[] | undefined;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Whether this node may start a child of a supervisor (a cluster runs each
+   * child of the root on the one node that holds its lease); default yes.
+   * Starts on request (`restartChild`, `startChildren`) are not asked.
+   */
+  mayStart?: (supervisor: string, child: string) => boolean;
 }
 
 export class Supervisor implements Child {
@@ -153,7 +159,7 @@ export class Supervisor implements Child {
       this.started = true;
       this.children = this.spec.children.map((c) => this.buildChild(c));
       this.send({ type: 'START', history });
-      for (const child of this.children) await child.start();
+      for (const child of this.children) if (this.deps.mayStart?.(this.id, child.id) !== false) await child.start();
       this.send({ type: 'READY' });
       return true;
     });
@@ -246,7 +252,7 @@ export class Supervisor implements Child {
       if (this.ctx.pending[id] !== gen) continue; // restarted or stopped by a user meanwhile, or a later group took it
       this.send({ type: 'UNPEND', child: id });
       const child = this.children.find((c) => c.id === id);
-      if (child) await child.start();
+      if (child && this.deps.mayStart?.(this.id, id) !== false) await child.start();
     }
     this.send({ type: 'GROUP_STARTED' });
   }
@@ -259,6 +265,19 @@ export class Supervisor implements Child {
       this.send({ type: 'UNPEND', child: id });
       await child.stop('restart requested');
       return child.start();
+    });
+  }
+
+  /**
+   * Starts children that are down, all at once rather than one after the
+   * other (a cluster node taking over another's subtrees); each restores its
+   * own checkpoints. Not counted toward intensity.
+   */
+  startChildren(ids: readonly string[]): Promise<void> {
+    return this.serial(async () => {
+      const todo = this.children.filter((c) => ids.includes(c.id));
+      for (const c of todo) this.send({ type: 'UNPEND', child: c.id });
+      await Promise.all(todo.map((c) => c.start().catch(() => false)));
     });
   }
 

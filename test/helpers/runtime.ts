@@ -70,7 +70,9 @@ export async function up(dir: string, extraArgs: string[] = [], env: NodeJS.Proc
     proc.stdout!.on('data', check);
     void exited.then(() => { clearTimeout(t); reject(new Error(`runtime exited before listening:\n${out}`)); });
   });
-  const file = JSON.parse(readFileSync(path.join(dir, '.faultline', 'runtime.json'), 'utf8')) as RuntimeFile;
+  const sd = extraArgs.indexOf('--state-dir');
+  const stateDir = sd >= 0 ? path.resolve(dir, extraArgs[sd + 1]) : path.join(dir, '.faultline');
+  const file = JSON.parse(readFileSync(path.join(stateDir, 'runtime.json'), 'utf8')) as RuntimeFile;
   const client = await RuntimeClient.connect(file);
   const r: Running = {
     dir, proc, port, file, client, exited,

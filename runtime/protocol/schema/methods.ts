@@ -45,8 +45,8 @@ export const METHOD_SCHEMAS = {
   /** The first message of a browser client that cannot set the Authorization header. */
   auth: { params: z.strictObject({ token: text() }), result: z.strictObject({ ok: z.literal(true) }) },
   status: { params: NoParams, result: RuntimeStatus },
-  send: { params: z.strictObject({ agent: text(), message: UserData }), result: z.strictObject({ accepted: z.literal(true) }) },
-  ask: { params: z.strictObject({ agent: text(), message: UserData, timeoutMs: timeout.optional() }), result: UserData },
+  send: { params: z.strictObject({ agent: text(), message: UserData, from: text().optional().describe('The sending agent, when another node of the cluster forwards the message (ignored from other clients)') }), result: z.strictObject({ accepted: z.literal(true) }) },
+  ask: { params: z.strictObject({ agent: text(), message: UserData, timeoutMs: timeout.optional(), from: text().optional().describe('The sending agent, when another node of the cluster forwards the message (ignored from other clients)') }), result: UserData },
   restart: { params: z.strictObject({ agent: text() }), result: Empty },
   stop: { params: z.strictObject({ agent: text() }), result: Empty },
   inject: {

@@ -42,6 +42,7 @@ export const AgentStatus = z.strictObject({
   startedAt: IsoTime.nullable(),
   lastError: LastError.optional(),
   inspect: z.string().optional().describe("The agent host's inspector WebSocket URL, when agents run under the debugger (`up --inspect-agents`)"),
+  node: z.string().optional().describe('In a cluster, on a child of the root: the node that runs it'),
 });
 
 export type AgentStatus = z.infer<typeof AgentStatus>;
@@ -56,6 +57,8 @@ export interface SupervisorStatus {
   intensity: { limit: number; periodMs: number; inWindow: number };
   children: TreeNodeStatus[];
   lastError?: z.infer<typeof LastError>;
+  /** In a cluster, on a child of the root: the node that runs it. */
+  node?: string;
 }
 export type TreeNodeStatus = AgentStatus | SupervisorStatus;
 
@@ -73,6 +76,7 @@ export const SupervisorStatus: z.ZodType<SupervisorStatus> = z.strictObject({
     return z.array(TreeNodeStatus);
   },
   lastError: LastError.optional(),
+  node: z.string().optional().describe('In a cluster, on a child of the root: the node that runs it'),
 }).meta({ id: 'SupervisorStatus' });
 export const TreeNodeStatus: z.ZodType<TreeNodeStatus> = z.union([AgentStatus, SupervisorStatus]);
 
@@ -170,6 +174,20 @@ export const StoreStatus = z.strictObject({
   downSince: IsoTime.optional(),
 });
 
+export const ClusterNodeStatus = z.strictObject({
+  id: z.string(),
+  url: z.string().describe('Where the other nodes reach its control channel'),
+  state: z.enum(['up', 'down']).describe('up: its heartbeat is younger than the lease'),
+  lastSeenMs: z.number().min(0).describe('Milliseconds since its last heartbeat'),
+  children: z.array(z.string()).describe('The children of the root it holds'),
+});
+
+export const ClusterStatus = z.strictObject({
+  node: z.string().describe('The node that answered'),
+  leaseMs: z.number().int().min(0),
+  nodes: z.array(ClusterNodeStatus),
+});
+
 export const RuntimeStatus = z.strictObject({
   runtime: z.strictObject({
     pid: z.number().int(),
@@ -187,9 +205,12 @@ export const RuntimeStatus = z.strictObject({
   reliability: ReliabilitySummary.optional().describe('Absent when instrumentation is off'),
   alerts: z.array(ActiveAlert).optional(),
   store: StoreStatus.optional().describe('The checkpoint store and whether it answers'),
+  cluster: ClusterStatus.optional().describe('When the config runs as a cluster: this node and every node'),
 });
 
 export type LastError = z.infer<typeof LastError>;
+export type ClusterStatus = z.infer<typeof ClusterStatus>;
+export type ClusterNodeStatus = z.infer<typeof ClusterNodeStatus>;
 export type DependencyHealth = z.infer<typeof DependencyHealth>;
 export type DependencyStatus = z.infer<typeof DependencyStatus>;
 export type ReliabilitySummary = z.infer<typeof ReliabilitySummary>;

@@ -1,0 +1,174 @@
+/**
+ * Three `faultline up --node` processes on one real PostgreSQL: every child
+ * of the root runs on exactly one node, asks and sends reach agents on other
+ * nodes, and a node killed with SIGKILL has its subtrees resumed elsewhere
+ * with nothing acknowledged lost.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PostgresServer } from './helpers/servers.ts';
+import { cli, probe, up, workspace, type Running } from './helpers/runtime.ts';
+import type { RuntimeStatus } from '../runtime/protocol/status.ts';
+
+const pg = new PostgresServer();
+before(async () => {
+  await pg.start();
+});
+after(async () => {
+  await pg.dispose();
+});
+
+const SECRET = 'cluster-secret-for-the-tests-0123456789';
+const LEASE_MS = 1500;
+let n = 0;
+
+function config(schema: string) {
+  return {
+    name: 'cluster',
+    checkpoints: { store: 'postgres', urlEnv: 'FAULTLINE_PG_URL', schema },
+    cluster: { leaseMs: LEASE_MS },
+    runtime: { askTimeoutMs: 10_000, spares: 1 },
+    supervisor: {
+      id: 'root',
+      children: [probe('a1'), probe('a2'), probe('a3'), probe('a4'), probe('a5'), { supervisor: { id: 'crew', strategy: 'one_for_all', children: [probe('c1'), probe('c2')] } }],
+    },
+  };
+}
+
+const UNITS = ['a1', 'a2', 'a3', 'a4', 'a5', 'crew'];
+const AGENTS = ['a1', 'a2', 'a3', 'a4', 'a5', 'c1', 'c2'];
+
+async function cluster(ids: string[]) {
+  const schema = `cl${++n}`;
+  const nodes = new Map<string, Running>();
+  await Promise.all(ids.map(async (id) => nodes.set(id, await up(workspace(config(schema)), ['--node', id], { FAULTLINE_PG_URL: pg.url, FAULTLINE_CLUSTER_TOKEN: SECRET }))));
+  return nodes;
+}
+
+const owners = (s: RuntimeStatus) => Object.fromEntries(s.tree.children.map((c) => [c.id, c.node]));
+const settled = (ids: string[]) => (s: RuntimeStatus) =>
+  (s.cluster?.nodes.filter((x) => x.state === 'up').length ?? 0) === ids.length &&
+  s.tree.children.every((c) => c.node && ids.includes(c.node) && c.state === 'running');
+
+test('three nodes: each child of the root runs on one node, asks and sends reach every agent from every node', async () => {
+  const ids = ['n1', 'n2', 'n3'];
+  const nodes = await cluster(ids);
+  try {
+    const views = await Promise.all([...nodes.values()].map((r) => r.until(settled(ids), 'every child running on a node', 30_000)));
+    const placed = owners(views[0]);
+    for (const v of views.slice(1)) assert.deepEqual(owners(await nodes.get(v.cluster!.node)!.status()), placed, 'the nodes agree on the owners');
+    for (const id of ids) assert.ok(Object.values(placed).includes(id), `${id} holds some children: ${JSON.stringify(placed)}`);
+    const crew = views[0].tree.children.find((c) => c.id === 'crew')!;
+    assert.equal(crew.kind, 'supervisor');
+    // Every agent answers every node's control channel, from the process its owner runs.
+    for (const r of nodes.values()) {
+      for (const a of AGENTS) {
+        const reply = (await r.client.call('ask', { agent: a, message: { op: 'count' } })) as { count: number };
+        assert.ok(reply.count >= 1);
+      }
+    }
+    for (const a of AGENTS) {
+      const reply = (await nodes.get('n1')!.client.call('ask', { agent: a, message: { op: 'count' } })) as { count: number };
+      assert.equal(reply.count, 4, `${a}: three asks from three nodes, then this one`);
+    }
+    // Agent to agent across nodes, both ways.
+    const far = UNITS.find((u) => placed[u] !== placed.a1 && u !== 'crew')!;
+    assert.deepEqual(await nodes.get('n2')!.client.call('ask', { agent: 'a1', message: { op: 'ask', to: far, message: { op: 'echo', value: 7 } } }), (await nodes.get('n2')!.client.call('ask', { agent: far, message: { op: 'echo', value: 7 } })));
+    // A send from a node that does not run the agent is stored in its inbox and handled by its owner.
+    const sender = ids.find((id) => id !== placed.a2)!;
+    await nodes.get(sender)!.client.call('send', { agent: 'a2', message: { op: 'record', value: 'from afar' } });
+    await nodes.get(sender)!.client.call('ask', { agent: 'a1', message: { op: 'send', to: 'a2', message: { op: 'record', value: 'from a1' } } });
+    const until = Date.now() + 10_000;
+    let seen: unknown[] = [];
+    while (Date.now() < until) {
+      seen = (await nodes.get('n3')!.client.call('ask', { agent: 'a2', message: { op: 'seen' } })) as unknown[];
+      if (seen.length >= 2) break;
+      await sleep(50);
+    }
+    assert.deepEqual([...seen].sort(), ['from a1', 'from afar']);
+    // faultline nodes
+    const r = await cli(['nodes', '--json', '--state-dir', `${nodes.get('n1')!.dir}/.faultline`], nodes.get('n1')!.dir);
+    assert.equal(r.code, 0, r.stderr);
+    const listed = JSON.parse(r.stdout) as { id: string; state: string; children: string[] }[];
+    assert.deepEqual(listed.map((x) => x.id).sort(), ids);
+    assert.deepEqual(listed.flatMap((x) => x.children).sort(), [...UNITS].sort());
+  } finally {
+    await Promise.all([...nodes.values()].map((r) => r.stop()));
+  }
+});
+
+test('kill -9 of a node under continuous asks: its subtrees resume on the others, every acknowledged count kept, its agent processes gone', async () => {
+  const ids = ['k1', 'k2', 'k3'];
+  const nodes = await cluster(ids);
+  try {
+    const s = await nodes.get('k1')!.until(settled(ids), 'every child running on a node', 30_000);
+    const placed = owners(s);
+    const victim = placed.a1 === 'k1' ? (placed.a2 === 'k1' ? 'k3' : placed.a2!) : placed.a1!;
+    const asker = ids.find((id) => id !== victim)!;
+    const client = nodes.get(asker)!.client;
+    const victimStatus = await nodes.get(victim)!.status();
+    const pids = victimStatus.tree.children.filter((c) => c.node === victim).flatMap((c) => (c.kind === 'agent' ? [c.pid] : c.children.map((x) => (x as { pid: number | null }).pid))).filter((p): p is number => !!p);
+    assert.ok(pids.length > 0);
+    const acked = new Map<string, number>(AGENTS.map((a) => [a, 0]));
+    let stop = false;
+    const loops = AGENTS.map(async (a) => {
+      let last = 0;
+      while (!stop) {
+        try {
+          const r = (await client.call('ask', { agent: a, message: { op: 'count' }, timeoutMs: 10_000 })) as { count: number };
+          assert.ok(r.count > last, `${a}: count went from ${last} to ${r.count}`);
+          last = r.count;
+          acked.set(a, acked.get(a)! + 1);
+        } catch (e) {
+          if (stop) break;
+          throw e;
+        }
+      }
+      return last;
+    });
+    await sleep(500);
+    nodes.get(victim)!.proc.kill('SIGKILL');
+    await nodes.get(victim)!.exited;
+    const survivors = ids.filter((id) => id !== victim);
+    await nodes.get(asker)!.until(settled(survivors), 'the victim\'s children running on the others', 30_000);
+    await sleep(500);
+    stop = true;
+    const lasts = await Promise.all(loops);
+    for (const [i, a] of AGENTS.entries()) {
+      const final = (await client.call('ask', { agent: a, message: { op: 'count' } })) as { count: number };
+      assert.ok(final.count > acked.get(a)!, `${a}: ${acked.get(a)} acknowledged counts, the agent counts ${final.count}`);
+      assert.ok(final.count > lasts[i]);
+    }
+    for (const pid of pids) {
+      const until = Date.now() + 5000;
+      let alive = true;
+      while (alive && Date.now() < until) {
+        try {
+          process.kill(pid, 0);
+          await sleep(50);
+        } catch {
+          alive = false;
+        }
+      }
+      assert.equal(alive, false, `agent process ${pid} of the killed node outlived it`);
+    }
+  } finally {
+    await Promise.all([...nodes.values()].map((r) => r.stop()));
+  }
+});
+
+test('a node refuses to join without the cluster secret; --node needs a cluster config; a cluster needs the postgres store', async () => {
+  const dir = workspace(config('nosecret'));
+  const r = await cli(['up', '--node', 'x1'], dir);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /FAULTLINE_CLUSTER_TOKEN is not set/);
+  const plain = workspace({ name: 'plain', supervisor: { id: 'root', children: [probe('a')] } });
+  const r2 = await cli(['up', '--node', 'x1'], plain);
+  assert.equal(r2.code, 2);
+  assert.match(r2.stderr, /--node: .* has no "cluster" section/);
+  const sqlite = workspace({ name: 'c', cluster: { leaseMs: 1000 }, supervisor: { id: 'root', children: [probe('a')] } });
+  const r3 = await cli(['up'], sqlite);
+  assert.equal(r3.code, 2);
+  assert.match(r3.stderr, /\$\.cluster: a cluster shares its state through PostgreSQL/);
+});
