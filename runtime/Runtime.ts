@@ -156,11 +156,11 @@ export class Runtime {
           await this.root.stopChild(unit);
           const boxes = this.store.inboxes() as MirrorInboxes;
           for (const a of agentsOf.get(unit) ?? []) {
-            this.router.failAgent(a, new AgentMovedError(a, node));
+            this.router.moved(a, new AgentMovedError(a, node));
             boxes.open(a).replace([], false);
           }
         },
-        askHere: (to, message, opts, settle) => this.router.askThen(to, message, { ...opts, here: true }, settle),
+        askHere: (to, message, opts, settle) => this.router.askThen(to, message, opts, settle),
         deliver: (ids) => {
           for (const id of ids) this.agents.get(id)?.deliver();
         },

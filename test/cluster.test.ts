@@ -122,7 +122,8 @@ test('kill -9 of a node under continuous asks: its subtrees resume on the others
           acked.set(a, acked.get(a)! + 1);
         } catch (e) {
           if (stop) break;
-          throw e;
+          const moved = [...nodes.entries()].map(([id, r]) => `${id}: ${r.output().split('\n').filter((l) => /MOVED|    at /.test(l)).slice(0, 14).join('\n')}`).join('\n');
+          throw new Error(`${a}: ${(e as Error).message}\n${moved}`);
         }
       }
       return last;

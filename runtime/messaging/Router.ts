@@ -47,6 +47,8 @@ interface Waiter {
   agent: string;
   settle(result: AskResult): void;
   timer: NodeJS.Timeout;
+  /** In a cluster: asks again on whichever node runs the agent next (its subtree moved away from this node). */
+  reroute?: () => void;
 }
 
 export class Router {
@@ -133,7 +135,10 @@ export class Router {
       this.o.agent(to)?.cancel(id);
       settle({ ok: false, error: new AgentTimeoutError(to, timeoutMs) });
     }, timeoutMs);
-    this.waiters.set(id, { agent: to, settle, timer });
+    const remote = this.o.remote;
+    const deadline = Date.now() + timeoutMs;
+    const reroute = remote && !opts.here ? () => remote.ask(to, message, { timeoutMs: Math.max(1, deadline - Date.now()), from: opts.from }, settle) : undefined;
+    this.waiters.set(id, { agent: to, settle, timer, reroute });
     stored?.then(
       () => agent.deliver(),
       (e: Error) => {
@@ -159,6 +164,24 @@ export class Router {
   /** Fails every pending ask to `agent` (it will not come back). */
   failAgent(agent: string, error: Error) {
     for (const [id, w] of this.waiters) if (w.agent === agent) this.fail(id, error);
+  }
+
+  /**
+   * The agent's subtree moved to another node: asks made here go on there
+   * (within their timeouts); asks another node forwarded fail with `error`,
+   * which that node answers by asking the next owner.
+   */
+  moved(agent: string, error: Error) {
+    for (const [id, w] of this.waiters) {
+      if (w.agent !== agent) continue;
+      if (!w.reroute) {
+        this.fail(id, error);
+        continue;
+      }
+      this.waiters.delete(id);
+      clearTimeout(w.timer);
+      w.reroute();
+    }
   }
 
   get pending(): number {
