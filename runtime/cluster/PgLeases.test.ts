@@ -79,20 +79,26 @@ describe('cluster leases on PostgreSQL', () => {
     const results = await Promise.allSettled([
       a.store.put({ agent: 'crew.writer', version: 1, state: { n: 2 } }),
       a.store.put({ agent: 'solo', version: 1, state: { n: 1 } }),
-      a.store.inboxes().open('crew.writer').put({ id: 'm2', kind: 'send', message: { hi: 2 }, at: 2 }),
+      // A message the stale copy sends (fenced by its sender's lease), and its ack of m1 (fenced by the inbox's).
+      a.store.inboxes().open('solo').put({ id: 'm2', kind: 'send', message: { hi: 2 }, from: 'crew.writer', at: 2 }),
+      a.store.inboxes().open('crew.writer').ack('m1'),
     ]);
     assert.equal(results[0].status, 'rejected');
     assert.ok((results[0] as PromiseRejectedResult).reason instanceof LeaseLostError, String((results[0] as PromiseRejectedResult).reason));
     assert.match((results[0] as PromiseRejectedResult).reason.message, /Node "a" no longer holds the lease/);
     assert.equal(results[1].status, 'fulfilled', 'a still holds solo');
-    assert.equal(results[2].status, 'rejected');
+    assert.equal(results[2].status, 'rejected', 'a stale copy sends nothing');
+    assert.equal(results[3].status, 'rejected', 'a stale copy acks nothing');
     const fresh = await PostgresCheckpointStore.open({ url: pg.url, schema });
     assert.deepEqual((await fresh.list('crew.writer')).map((c) => c.seq), [1], 'the lost write left nothing');
     assert.deepEqual((await fresh.latest('crew.writer'))?.state, { n: 1 });
     assert.deepEqual((await fresh.latest('solo'))?.state, { n: 1 });
     const box = fresh.inboxes().open('crew.writer');
-    assert.equal(box.size, 1, 'm2 was not stored');
+    assert.equal(box.size, 1, 'm1 is still there for the new owner');
     assert.equal(box.peek()?.id, 'm1');
+    assert.equal(fresh.inboxes().open('solo').size, 0, 'm2 was not stored');
+    // A message from outside (no sender) is anyone's to put: it waits for whichever node runs the agent.
+    await a.store.inboxes().open('crew.writer').put({ id: 'm3', kind: 'send', message: { hi: 3 }, at: 3 });
     // b, the owner now, writes on from a's last committed state.
     await b.store.put({ agent: 'crew.writer', version: 1, state: { n: 2 } });
     assert.deepEqual((await b.store.latest('crew.writer'))?.state, { n: 2 });
