@@ -163,10 +163,12 @@ export class ClusterNode {
 
   private async turned() {
     if (this.gained.length) {
-      const units = this.gained.splice(0);
+      const units = this.gained.filter((u) => this.holds(u));
       const agents = units.flatMap((u) => this.o.agentsOf.get(u) ?? []);
       // The inboxes as the server holds them: the previous owner handled and added messages since this node last looked.
+      // When the store does not answer, the units wait for the next turn.
       const stored = await this.store.storedInbox(agents);
+      this.gained = this.gained.filter((u) => !units.includes(u) && this.holds(u));
       const boxes = this.store.inboxes();
       for (const a of agents) boxes.open(a).replace(stored.get(a) ?? [], true);
       this.o.log('info', `node ${this.o.node} starting ${units.join(', ')}`, { node: this.o.node, units });
