@@ -8,7 +8,7 @@ import type * as vscode from 'vscode';
 import type { VSCode } from './vscodeTypes.ts';
 import { RuntimeManager, type RuntimeSettings } from './runtime/RuntimeManager.ts';
 import { HealthModel } from './model/HealthModel.ts';
-import { agentTree } from './model/agentTree.ts';
+import { agentItems } from './model/clusterTree.ts';
 import { unhealthyCount } from '../../runtime/protocol/clientModel.ts';
 import { dependencyItems, faultItems } from './model/dependencyList.ts';
 import { healthSummary } from './model/healthSummary.ts';
@@ -49,7 +49,7 @@ export class FaultlineExtension implements vscode.Disposable {
   constructor(private readonly vs: VSCode, private readonly context: vscode.ExtensionContext, readonly log: vscode.LogOutputChannel) {
     this.model = new HealthModel(log);
     const snap = () => this.model.snapshot;
-    this.agents = new ItemTreeProvider(vs, 'faultline.agents', () => agentTree(snap().status?.tree, snap().faults), () => {
+    this.agents = new ItemTreeProvider(vs, 'faultline.agents', () => agentItems(snap().status, snap().faults), () => {
       const n = unhealthyCount(snap().status?.tree);
       return n ? { value: n, tooltip: `${n} agent${n === 1 ? '' : 's'} not healthy` } : undefined;
     });

@@ -8,14 +8,17 @@ import type { AgentStateEvent, BreakerStateEvent, LogEvent, MachineTransitionEve
 import type { DashboardCommand, ExtensionToWebviewMessage, RuntimeEvent } from '../../runtime/protocol/webview.ts';
 import type { Host, ViewState } from './host.ts';
 import { layoutTree } from './layout.ts';
+import { ClusterModel } from './model/ClusterModel.ts';
 import { HealthModel } from './model/HealthModel.ts';
 import { LogStore } from './model/LogStore.ts';
 import { isUnhealthy, TreeModel } from './model/TreeModel.ts';
 import { BusinessTier } from './view/BusinessTier.ts';
+import { ClusterView } from './view/ClusterView.ts';
 import { DependenciesView } from './view/DependenciesView.ts';
 import { DetailsPanel } from './view/DetailsPanel.ts';
 import { h, icon } from './view/dom.ts';
 import { InfraTier } from './view/InfraTier.ts';
+import type { CardOwner } from './view/nodeCard.ts';
 import { Toolbar } from './view/Toolbar.ts';
 import { TreeView } from './view/TreeView.ts';
 
@@ -30,9 +33,11 @@ export class Dashboard {
   readonly tree = new TreeModel();
   readonly health = new HealthModel();
   readonly logs = new LogStore();
+  readonly cluster = new ClusterModel();
   private readonly toolbar: Toolbar;
   private readonly business: BusinessTier;
   private readonly treeView: TreeView;
+  private readonly clusterView: ClusterView;
   private readonly deps: DependenciesView;
   private readonly infra: InfraTier;
   private readonly details: DetailsPanel;
@@ -59,11 +64,13 @@ export class Dashboard {
       select: (id) => this.select(id),
       toggle: (id, expand) => this.toggle(id, expand),
       marks: (id) => this.marks(id),
+      owner: (node) => this.owner(node),
     });
+    this.clusterView = new ClusterView(this.cluster);
     this.deps = new DependenciesView(this.health);
     this.infra = new InfraTier(this.health, this.tree);
     this.details = new DetailsPanel(this.tree, this.health, this.logs, { command: (c) => this.command(c), close: () => this.select(null, true) });
-    const system = h('section', { class: 'tier system', 'aria-labelledby': 'h-system' }, h('h2', { id: 'h-system' }, icon('type-hierarchy'), ' System'), h('div', { class: 'system-body' }, this.treeView.el, this.deps.el));
+    const system = h('section', { class: 'tier system', 'aria-labelledby': 'h-system' }, h('h2', { id: 'h-system' }, icon('type-hierarchy'), ' System'), this.clusterView.el, h('div', { class: 'system-body' }, this.treeView.el, this.deps.el));
     root.replaceChildren(this.toolbar.el, h('div', { class: 'layout' }, h('div', { class: 'tiers' }, this.business.el, system, this.infra.el), this.details.el));
     root.removeAttribute('aria-busy');
     this.toolbar.setUnhealthy(this.state.unhealthyOnly);
@@ -87,6 +94,7 @@ export class Dashboard {
           if (!m.status || !m.status.tree) break;
           this.tree.applySnapshot(m.status.tree, new Date().toISOString());
           this.health.applySnapshot(m.status);
+          this.cluster.applySnapshot(m.status);
           this.lastSnapshotAt = performance.now();
           break;
         case 'event':
@@ -154,6 +162,8 @@ export class Dashboard {
   private render(logsChanged: boolean): void {
     const hd = this.health.takeDirty();
     if (hd.has('faults') || hd.has('alerts')) this.remark();
+    // Cluster changes come with snapshots, which redraw every card (and so the node badges) anyway.
+    if (this.cluster.takeDirty()) this.clusterView.render();
     const dirty = this.tree.takeDirty();
     const key = `${this.tree.structureVersion}|${this.state.unhealthyOnly}|${[...this.collapsed].join('\u0000')}`;
     let relayout = key !== this.layoutKey;
@@ -210,6 +220,12 @@ export class Dashboard {
     return { faults: this.health.faultsOn(id).length, alerts };
   }
 
+  private owner(node: string): CardOwner | undefined {
+    if (!this.cluster.active) return undefined;
+    const n = this.cluster.get(node);
+    return { id: node, state: n?.state ?? 'unknown', self: node === this.cluster.self };
+  }
+
   select(id: string | null, returnFocus = false): void {
     const prev = this.state.selected;
     this.state.selected = id;
@@ -259,6 +275,7 @@ export class Dashboard {
   /** Once a second: running durations, and a fresh snapshot when the last is old. */
   tick(): void {
     this.business.tick();
+    this.clusterView.tick();
     this.toolbar.tick();
     if (!this.state.paused && this.lastSnapshotAt > 0 && performance.now() - this.lastSnapshotAt > REFRESH_MS && performance.now() - this.lastAskedAt > REFRESH_MS) this.askSnapshot(true);
   }

@@ -87,3 +87,21 @@ export function stormEvent(i: number, agents: number, groups = 10): ExtensionToW
     payload: { time: new Date().toISOString(), agent: `agent-${String(a).padStart(4, '0')}`, supervisor: `group-${Math.floor(a / per)}`, state: STATES[step], previous: STATES[(step + STATES.length - 1) % STATES.length], pid: 20_000 + i, restarts: Math.floor(i / agents) + 1, isolation: 'process', reason: 'crashed' },
   };
 }
+
+/** The example run by two nodes: `node-a` answers and holds planner and crew; `node-b` holds the scheduler and has stopped sending heartbeats. */
+export function clusterStatus(): DashboardStatus {
+  const s = exampleStatus();
+  const [planner, crew, scheduler] = s.tree.children;
+  planner.node = 'node-a';
+  crew.node = 'node-a';
+  scheduler.node = 'node-b';
+  s.cluster = {
+    node: 'node-a',
+    leaseMs: 3000,
+    nodes: [
+      { id: 'node-a', url: 'ws://10.0.0.1:7070/control', state: 'up', lastSeenMs: 420, children: ['planner', 'crew'] },
+      { id: 'node-b', url: 'ws://10.0.0.2:7070/control', state: 'down', lastSeenMs: 7400, children: ['scheduler'] },
+    ],
+  };
+  return s;
+}

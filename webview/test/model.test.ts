@@ -7,9 +7,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { layoutTree } from '../src/layout.ts';
+import { ClusterModel } from '../src/model/ClusterModel.ts';
 import { HealthModel } from '../src/model/HealthModel.ts';
 import { TreeModel } from '../src/model/TreeModel.ts';
-import { agent, exampleStatus, supervisor } from './fixtures.ts';
+import { age } from '../src/view/format.ts';
+import { agent, clusterStatus, exampleStatus, supervisor } from './fixtures.ts';
 
 const bare = () => ({ runtime: { pid: 1, uptimeMs: 0, version: '0.1.0', name: 'bare', startedAt: '' }, tree: supervisor('root', [agent('a')]), dependencies: [] });
 
@@ -86,4 +88,43 @@ test('layout: config order, one row each, unhealthy filter keeps ancestors, coll
   assert.deepEqual(folded.byId.get('crew'), { ...folded.byId.get('crew')!, hidden: 2, hiddenUnhealthy: 1, expanded: false });
   assert.equal(folded.nodes.length, 4);
   assert.deepEqual(layoutTree(new TreeModel(), { collapsed: new Set(), unhealthyOnly: false }).nodes, []);
+});
+
+test('cluster: nodes and this node from the snapshot, none without a cluster; a down node keeps ageing, an up one does not', () => {
+  const cm = new ClusterModel();
+  cm.applySnapshot(exampleStatus(), 0);
+  assert.equal(cm.active, false);
+  assert.equal(cm.takeDirty(), false, 'nothing to draw without a cluster');
+  cm.applySnapshot(clusterStatus(), 1000);
+  assert.equal(cm.takeDirty(), true);
+  assert.equal(cm.self, 'node-a');
+  assert.deepEqual(cm.nodes.map((n) => [n.id, n.state, n.self, n.children.length]), [['node-a', 'up', true, 2], ['node-b', 'down', false, 1]]);
+  assert.equal(cm.heartbeatAge(cm.get('node-a')!, 4000), 420, 'heartbeats go on between snapshots');
+  assert.equal(cm.heartbeatAge(cm.get('node-b')!, 4000), 10_400);
+  assert.equal(age(420), '420 ms');
+  assert.equal(age(10_400), '10.4 s');
+  assert.equal(age(192_000), '3m 12s');
+  cm.applySnapshot({ ...clusterStatus(), cluster: { node: 7, nodes: [{ id: 'x', state: 'weird' }, null, { state: 'up' }] } } as never, 0);
+  assert.deepEqual(cm.nodes.map((n) => [n.id, n.state, n.self, n.children]), [['x', 'down', false, []]], 'read tolerantly');
+  assert.ok(Number.isNaN(cm.heartbeatAge(cm.nodes[0], 0)));
+  cm.takeDirty();
+  cm.applySnapshot(exampleStatus(), 0);
+  assert.equal(cm.active, false);
+  assert.equal(cm.takeDirty(), true, 'the strip clears once the cluster is gone');
+});
+
+test('cluster: each child of the root knows its node, through snapshots and events', () => {
+  const tm = new TreeModel();
+  tm.applySnapshot(clusterStatus().tree, 't');
+  assert.equal(tm.get('planner')!.node, 'node-a');
+  assert.equal(tm.get('scheduler')!.node, 'node-b');
+  assert.equal(tm.get('writer')!.node, undefined, 'only children of the root are placed');
+  tm.applyAgentState({ time: 't1', agent: 'planner', supervisor: 'root', state: 'restarting', previous: 'running', pid: null, restarts: 2, isolation: 'process' });
+  assert.equal(tm.get('planner')!.node, 'node-a', 'an event keeps the node');
+  const moved = clusterStatus();
+  moved.tree.children[2].node = 'node-a';
+  tm.applySnapshot(moved.tree, 't2');
+  assert.equal(tm.get('scheduler')!.node, 'node-a', 'taken over');
+  tm.applySnapshot(exampleStatus().tree, 't3');
+  assert.equal(tm.get('planner')!.node, undefined);
 });

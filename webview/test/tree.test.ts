@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { NodeState } from '../../runtime/protocol/status.ts';
 import type { ExtensionToWebviewMessage } from '../../runtime/protocol/webview.ts';
-import { bigStatus, exampleStatus } from './fixtures.ts';
+import { bigStatus, clusterStatus, exampleStatus } from './fixtures.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -126,6 +126,52 @@ test('alerts fire and resolve from events, with how long they have fired', async
   await h.feed({ type: 'event', name: 'alert', payload: { ...base, time: now(), level: 'critical', state: 'resolved' } });
   assert.equal((await alerts()).length, 2);
   assert.doesNotMatch((await card('writer'))!.label, /alert/);
+});
+
+test('a cluster: the nodes strip shows the health of each node and which is this one; each child of the root names its node', async () => {
+  await fresh();
+  assert.equal(await h.page.isHidden('.cluster'), true, 'nothing without a cluster');
+  assert.equal(await h.page.$$eval('.badge-node', (els) => els.length), 0);
+  await h.feed({ type: 'snapshot', status: clusterStatus() });
+  assert.equal(await h.page.isVisible('.cluster'), true);
+  assert.equal((await h.page.textContent('.cluster h3'))!.trim(), 'Nodes 1 of 2 up');
+  const chips = await h.page.$$eval('.cluster-node', (els) => els.map((e) => ({ cls: e.className, text: [...e.children].map((c) => c.textContent).filter(Boolean).join('|'), label: e.getAttribute('aria-label') ?? '', title: e.getAttribute('title') ?? '' })));
+  assert.equal(chips.length, 2);
+  assert.equal(chips[0].cls, 'cluster-node up self');
+  assert.equal(chips[0].text, 'node-a|this node|up|2 children|heartbeat 420 ms ago');
+  assert.equal(chips[0].label, 'node node-a, this node, up, holds 2 children, heartbeat 420 ms ago');
+  assert.match(chips[0].title, /ws:\/\/10\.0\.0\.1:7070\/control\nholds planner, crew/);
+  assert.equal(chips[1].cls, 'cluster-node down');
+  assert.match(chips[1].text, /^node-b\|down\|1 child\|heartbeat 7\.\d s ago$/);
+  assert.equal(await h.page.$eval('.cluster-node.down .cn-icon', (e) => e.className), 'codicon codicon-vm-outline cn-icon');
+
+  const planner = (await card('planner'))!;
+  assert.match(planner.label, /, on node node-a, this node$/);
+  assert.equal(await h.page.textContent('.node[data-id="planner"] .badge-node'), 'node-a');
+  assert.match((await card('scheduler'))!.label, /on node node-b, which is down$/);
+  assert.equal(await h.page.getAttribute('.node[data-id="scheduler"] .badge-node', 'class'), 'badge badge-node down');
+  assert.equal(await h.page.$$eval('.node[data-id="writer"] .badge-node, .node[data-id="root"] .badge-node', (els) => els.length), 0, 'only children of the root are placed');
+
+  // A remote agent's details say where it runs, and its buttons post the same commands.
+  await h.page.click('.node[data-id="scheduler"]');
+  await h.page.waitForSelector('aside.details:not([hidden])');
+  assert.match((await h.page.textContent('aside.details .facts'))!, /Nodenode-b/);
+  await h.clearPosted();
+  await h.page.click('aside.details button[data-action=restart]');
+  assert.deepEqual((await h.posted()).filter((m) => m.type === 'command').map((m) => [m.action, m.target]), [['restart', 'scheduler']]);
+
+  // Taken over by node-a, and node-b gone from the list: the strip and the badge follow the next snapshot.
+  const after = clusterStatus();
+  after.tree.children[2].node = 'node-a';
+  after.cluster!.nodes = [{ ...after.cluster!.nodes[0], children: ['planner', 'crew', 'scheduler'] }];
+  await h.feed({ type: 'snapshot', status: after });
+  assert.equal(await h.page.$$eval('.cluster-node', (els) => els.length), 1);
+  assert.equal(await h.page.getAttribute('.node[data-id="scheduler"] .badge-node', 'class'), 'badge badge-node self');
+  // Back to a single runtime: nothing of the cluster is left.
+  await h.feed({ type: 'snapshot', status: exampleStatus() });
+  assert.equal(await h.page.isHidden('.cluster'), true);
+  assert.equal(await h.page.$$eval('.badge-node', (els) => els.length), 0);
+  assert.deepEqual(h.problems, []);
 });
 
 test('1,000 agents: all drawn, and a burst of 300 state changes lands in one frame', async () => {

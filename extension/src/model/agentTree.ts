@@ -32,8 +32,8 @@ export const STATE_ICON: Record<NodeState, { icon: string; color?: string }> = {
   failed: { icon: 'error', color: 'testing.iconFailed' },
 };
 
-
-const esc = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+/** Escapes text for the Markdown of a tooltip. */
+export const esc = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 
 function agentItem(a: AgentStatus, faults: FaultView[]): ItemView {
   const mine = faults.filter((f) => f.target === a.id);

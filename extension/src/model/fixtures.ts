@@ -20,3 +20,21 @@ export function exampleStatus(): RuntimeStatus {
     dependencies: [{ id: 'search', breaker: 'closed', errorRate: 0 }],
   };
 }
+
+/** The example run by two nodes: `a` (the one answering) holds planner and crew, `b` holds workers. */
+export function clusterStatus(): RuntimeStatus {
+  const s = exampleStatus();
+  const [planner, crew, workers] = s.tree.children;
+  planner.node = 'a';
+  crew.node = 'a';
+  workers.node = 'b';
+  s.cluster = {
+    node: 'a',
+    leaseMs: 3000,
+    nodes: [
+      { id: 'a', url: 'ws://10.0.0.1:7070/control', state: 'up', lastSeenMs: 0, children: ['planner', 'crew'] },
+      { id: 'b', url: 'ws://10.0.0.2:7070/control', state: 'up', lastSeenMs: 420, children: ['workers'] },
+    ],
+  };
+  return s;
+}

@@ -36,6 +36,8 @@ export interface NodeVM {
   strategy?: string;
   intensity?: { limit: number; periodMs: number; inWindow: number };
   lastError?: LastError;
+  /** In a cluster, on a child of the root: the node that runs it. */
+  node?: string;
   /** Resident memory of the agent's process, when the runtime reports it per node. */
   rssBytes?: number;
   /** CPU share of the agent's process (1 = one core), when reported per node. */
@@ -121,6 +123,7 @@ export class TreeModel {
     n.state = s.state;
     n.restarts = s.restarts ?? 0;
     n.lastError = s.lastError;
+    n.node = typeof s.node === 'string' ? s.node : undefined;
     if (s.kind === 'agent') {
       n.pid = s.pid ?? null;
       n.isolation = s.isolation;

@@ -237,6 +237,7 @@ export class DetailsPanel {
 
   private facts(n: NodeVM): HTMLElement {
     const rows: [string, string][] = [['State', n.liveness === false ? `${n.state} (not responding)` : n.state], ['Restarts', count(n.restarts)]];
+    if (n.node) rows.push(['Node', n.node]);
     if (n.kind === 'agent') {
       rows.push(['PID', n.pid === null ? NONE : String(n.pid)], ['Isolation', n.isolation ?? NONE], ['Restart type', n.restart ?? NONE], ['Mailbox', count(n.mailbox)], ['Ready', n.readiness === undefined ? NONE : n.readiness ? 'yes' : 'no'], ['Module', n.module ?? NONE]);
       if (n.startedAt) rows.push(['Up for', duration(Date.now() - Date.parse(n.startedAt))]);

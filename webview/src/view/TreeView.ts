@@ -11,13 +11,15 @@
 import { CARD_H, CARD_W, type Layout } from '../layout.ts';
 import type { NodeVM, TreeModel } from '../model/TreeModel.ts';
 import { h, svg } from './dom.ts';
-import { createCard, pulse, updateCard, type NodeCard } from './nodeCard.ts';
+import { createCard, pulse, updateCard, type CardOwner, type NodeCard } from './nodeCard.ts';
 
 export interface TreeViewCallbacks {
   select(id: string | null): void;
   toggle(id: string, expand?: boolean): void;
   /** Faults and alerts on a node, for its badges. */
   marks(id: string): { faults: number; alerts: number };
+  /** In a cluster: the node a child of the root runs on, for its badge (undefined outside a cluster). */
+  owner(node: string): CardOwner | undefined;
 }
 
 export class TreeView {
@@ -123,7 +125,7 @@ export class TreeView {
     const laid = this.layout?.byId.get(n.id);
     if (!laid) return;
     const m = this.cb.marks(n.id);
-    updateCard(c, n, laid, n.id === this.selected, m.faults, m.alerts);
+    updateCard(c, n, laid, n.id === this.selected, m.faults, m.alerts, n.node ? this.cb.owner(n.node) : undefined);
     if (n.pulse) {
       n.pulse = false;
       // Only where it can be seen: a storm of restarts off-screen would animate hundreds of cards for nothing.

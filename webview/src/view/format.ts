@@ -47,3 +47,10 @@ export function money(v: number | null | undefined, currency = 'USD'): string {
 export function count(n: number | null | undefined): string {
   return n === null || n === undefined || !Number.isFinite(n) ? NONE : n.toLocaleString();
 }
+
+/** An age for a heartbeat: 420 ms, 7.4 s, then as a duration (3m 12s). */
+export function age(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v) || v < 0) return NONE;
+  if (v < 1000) return `${Math.round(v)} ms`;
+  return v < 60_000 ? `${(v / 1000).toFixed(1)} s` : duration(v);
+}

@@ -55,14 +55,23 @@ export function createCard(n: NodeVM): NodeCard {
   return card;
 }
 
+/** In a cluster, the node that runs a child of the root, as its card shows it. */
+export interface CardOwner {
+  id: string;
+  /** `unknown`: the cluster does not list the node. */
+  state: 'up' | 'down' | 'unknown';
+  /** The node the extension is connected to. */
+  self: boolean;
+}
+
 /** Draws the node's current facts onto its card; cheap when nothing changed. */
-export function updateCard(c: NodeCard, n: NodeVM, laid: LaidOut, selected: boolean, faults: number, alerts: number): void {
+export function updateCard(c: NodeCard, n: NodeVM, laid: LaidOut, selected: boolean, faults: number, alerts: number, owner?: CardOwner): void {
   const intensity = n.intensity;
-  const key = `${n.state}|${n.restarts}|${n.pid}|${n.isolation}|${n.liveness}|${intensity?.inWindow}/${intensity?.limit}|${laid.expanded}|${laid.hidden}/${laid.hiddenUnhealthy}|${selected}|${faults}|${alerts}|${laid.posinset}/${laid.setsize}/${laid.depth}`;
+  const key = `${n.state}|${n.restarts}|${n.pid}|${n.isolation}|${n.liveness}|${intensity?.inWindow}/${intensity?.limit}|${laid.expanded}|${laid.hidden}/${laid.hiddenUnhealthy}|${selected}|${faults}|${alerts}|${laid.posinset}/${laid.setsize}/${laid.depth}|${owner ? `${owner.id}/${owner.state}/${owner.self}` : ''}`;
   if (key === c.key) return;
   c.key = key;
   const el = c.el;
-  el.className = `node ${n.kind} state-${n.state}${n.liveness === false ? ' unresponsive' : ''}${selected ? ' selected' : ''}`;
+  el.className = `node ${n.kind} state-${n.state}${n.liveness === false ? ' unresponsive' : ''}${selected ? ' selected' : ''}${owner ? ' placed' : ''}`;
   c.stateIcon.className = `codicon codicon-${stateIcon(n.state)} state-icon`;
   setAttr(el, 'aria-level', String(laid.depth + 1));
   setAttr(el, 'aria-posinset', String(laid.posinset));
@@ -94,6 +103,12 @@ export function updateCard(c: NodeCard, n: NodeVM, laid: LaidOut, selected: bool
   setText(c.meta, facts.join(' · '));
 
   c.badges.replaceChildren();
+  if (owner) {
+    const down = owner.state !== 'up';
+    const what = `on node ${owner.id}${owner.self ? ', this node' : ''}${owner.state === 'down' ? ', which is down' : owner.state === 'unknown' ? ', not in the cluster' : ''}`;
+    c.badges.append(h('span', { class: `badge badge-node${down ? ' down' : ''}${owner.self ? ' self' : ''}`, title: `Runs ${what}` }, icon(down ? 'vm-outline' : 'vm'), h('span', { class: 'badge-text', text: owner.id })));
+    spoken.push(what);
+  }
   if (laid.hidden > 0) {
     c.badges.append(h('span', { class: `badge badge-hidden${laid.hiddenUnhealthy ? ' warn' : ''}`, text: `+${laid.hidden}`, title: `${laid.hidden} hidden, ${laid.hiddenUnhealthy} unhealthy` }));
     spoken.push(`${laid.hidden} hidden below${laid.hiddenUnhealthy ? `, ${laid.hiddenUnhealthy} unhealthy` : ''}`);
