@@ -35,10 +35,13 @@ import type { MachineResult } from './protocol/machine.ts';
 import type { Logger } from 'pino';
 import { Observability } from './observability/Observability.ts';
 import { wireDependencies, type DependencyWiring } from './wiring/dependencies.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreUnavailableError } from './state/errors.ts';
 import { AgentMovedError, AgentUnavailableError, ClusterSecretError, NativeModuleError, UnknownAgentError } from './errors.ts';
 import { FaultCatalogue } from './faults/FaultCatalogue.ts';
 import { registerDrillMethods } from './drills/controlMethods.ts';
 import { ClusterNode } from './cluster/ClusterNode.ts';
+import { nodeFaults } from './faults/nodeFaults.ts';
 import { PostgresCheckpointStore } from './state/PostgresCheckpointStore.ts';
 import type { MirrorInboxes } from './state/MirrorInbox.ts';
 import os from 'node:os';
@@ -75,6 +78,8 @@ export interface RuntimeStopped { code: number; reason: string }
 
 /** How often a supervisor's restart window is written, at most. */
 const HISTORY_SAVE_MS = 100;
+/** How long a `ctx.checkpoint()` waits for an unavailable store before it fails. */
+const STORE_WAIT_MS = 30_000;
 
 export class Runtime {
   readonly config: ResolvedConfig;
@@ -455,6 +460,7 @@ export class Runtime {
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
     });
     this.faults.register(stateFaults(this.store, () => this.agentIds));
+    this.faults.register(nodeFaults({ cluster: this.cluster, agentPids: () => [...this.agentPids().values()] }));
   }
 
   /** Process-isolated agents' pids, for process sampling. */
@@ -519,6 +525,26 @@ export class Runtime {
     this.router.failAgent(id, new AgentUnavailableError(id, 'stopped', 'stopped on request'));
   }
 
+  /**
+   * A write an agent waits on (`ctx.checkpoint()`), tried again while the
+   * store is unavailable (restarting, failing over) for up to
+   * STORE_WAIT_MS, so that the handler goes on once it is back; a write the
+   * store refused for another reason (a lost lease) fails at once.
+   */
+  private async whileStoreDown<T>(what: string, write: () => Promise<T>): Promise<T> {
+    const until = Date.now() + STORE_WAIT_MS;
+    for (let delay = 50, warned = false; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        return await write();
+      } catch (e) {
+        if (!(e instanceof StoreUnavailableError) || this.stopping || Date.now() + delay > until) throw e;
+        if (!warned) this.log.warn({}, `cannot store ${what}: ${e.message}; trying again for up to ${STORE_WAIT_MS / 1000} s`);
+        warned = true;
+        await sleep(delay);
+      }
+    }
+  }
+
   /** ctx operations of an agent other than ask (which goes straight to `router.askThen`). */
   private async hostRequest(agent: string, op: HostOp, args: any): Promise<unknown> {
     switch (op) {
@@ -528,7 +554,7 @@ export class Runtime {
       case 'checkpoint':
         // The host sends the state as JSON text; anything else is refused rather than stored.
         if (typeof args?.json !== 'string') throw new TypeError('ctx.checkpoint(): the agent host sent no state text');
-        return this.store.put({ agent, version: args.version, json: args.json, kind: 'full' });
+        return this.whileStoreDown(`${agent}'s checkpoint`, () => this.store.put({ agent, version: args.version, json: args.json, kind: 'full' }));
       default: {
         const h = this.hostOps.get(op);
         if (!h) throw new Error(`ctx.${op}() is not available: no dependencies are configured in ${path.basename(this.config.file || 'the config')}`);

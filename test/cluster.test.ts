@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PostgresServer } from './helpers/servers.ts';
 import { cli, probe, up, workspace, type Running } from './helpers/runtime.ts';
@@ -172,4 +173,164 @@ test('a node refuses to join without the cluster secret; --node needs a cluster 
   const r3 = await cli(['up'], sqlite);
   assert.equal(r3.code, 2);
   assert.match(r3.stderr, /\$\.cluster: a cluster shares its state through PostgreSQL/);
+});
+
+/** The pids of the agents of the units a node runs, from its own status. */
+const agentPids = (s: RuntimeStatus, node: string) =>
+  s.tree.children.filter((c) => c.node === node).flatMap((c) => (c.kind === 'agent' ? [c.pid] : c.children.map((x) => (x as { pid: number | null }).pid))).filter((p): p is number => !!p);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** The process state letter of /proc/<pid>/stat: T when stopped. */
+const procState = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+  } catch {
+    return undefined;
+  }
+};
+
+/** Asks every agent for its count, over and over, asserting that no count ever goes back. */
+function askLoops(client: RunningClient, nodes: Map<string, Running>) {
+  const acked = new Map<string, number>(AGENTS.map((a) => [a, 0]));
+  const last = new Map<string, number>(AGENTS.map((a) => [a, 0]));
+  let stop = false;
+  let failed: Error | undefined;
+  const loops = AGENTS.map(async (a) => {
+    while (!stop && !failed) {
+      try {
+        const r = (await client.call('ask', { agent: a, message: { op: 'count' }, timeoutMs: 10_000 })) as { count: number };
+        assert.ok(r.count > last.get(a)!, `${a}: count went from ${last.get(a)} to ${r.count}`);
+        last.set(a, r.count);
+        acked.set(a, acked.get(a)! + 1);
+      } catch (e) {
+        if (stop) break;
+        failed ??= new Error(`${a}: ${(e as Error).message}\n${[...nodes.entries()].map(([id, r]) => `--- ${id} ---\n${r.output().split('\n').slice(-30).join('\n')}`).join('\n')}`);
+      }
+    }
+  });
+  return {
+    acked,
+    last,
+    /** The first ask that failed or went back, if any: checked at every step. */
+    check() {
+      if (failed) throw failed;
+    },
+    async stop() {
+      stop = true;
+      await Promise.all(loops);
+      if (failed) throw failed;
+    },
+  };
+}
+type RunningClient = Running['client'];
+
+test('a node paused (SIGSTOP) past its lease, then continued: the others take its subtrees, it finds its leases gone and stops its copies, none of its writes land', async () => {
+  const ids = ['p1', 'p2', 'p3'];
+  const nodes = await cluster(ids);
+  let paused: number[] = [];
+  try {
+    const s = await nodes.get('p1')!.until(settled(ids), 'every child running on a node', 30_000);
+    const placed = owners(s);
+    const victim = placed.a1 === 'p1' ? (placed.a2 === 'p1' ? 'p3' : placed.a2!) : placed.a1!;
+    const [asker, injector] = ids.filter((id) => id !== victim);
+    const held = UNITS.filter((u) => placed[u] === victim);
+    const before = agentPids(await nodes.get(victim)!.status(), victim);
+    assert.ok(before.length > 0 && held.length > 0);
+    paused = [nodes.get(victim)!.proc.pid!, ...before];
+    const loops = askLoops(nodes.get(asker)!.client, nodes);
+    await sleep(500);
+    // From a third node: it hands the fault to the victim, which pauses itself and its agents.
+    const pauseMs = LEASE_MS * 3;
+    const r = await cli(['inject', 'pause-node', victim, '--ms', String(pauseMs), '--state-dir', `${nodes.get(injector)!.dir}/.faultline`], nodes.get(injector)!.dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`pause-node on ${victim} \\(fired on 1\\)`));
+    const pausedAt = Date.now();
+    let stopped = false;
+    for (const until = Date.now() + 2000; !stopped && Date.now() < until; await sleep(20)) stopped = procState(nodes.get(victim)!.proc.pid!) === 'T';
+    assert.ok(stopped, 'the node is stopped');
+    assert.ok(before.every((p) => procState(p) === 'T'), 'its agent processes are stopped with it');
+    // While it sleeps, the others run its subtrees.
+    const survivors = ids.filter((id) => id !== victim);
+    const taken = await nodes.get(asker)!.until((st) => held.every((u) => st.tree.children.find((c) => c.id === u)?.node !== victim && st.tree.children.find((c) => c.id === u)?.state === 'running'), `${held.join(', ')} taken over`, 30_000);
+    assert.ok(Date.now() - pausedAt < pauseMs, `taken over while the node was still paused (after ${Date.now() - pausedAt} ms)`);
+    assert.ok(held.every((u) => survivors.includes(owners(taken)[u]!)));
+    assert.equal(procState(nodes.get(victim)!.proc.pid!), 'T', 'still paused at the handover');
+    // Continued: its copies stop (their processes end), and it takes back its share, restored from what the others stored.
+    for (const until = pausedAt + pauseMs + 3000; procState(nodes.get(victim)!.proc.pid!) === 'T' && Date.now() < until; ) await sleep(50);
+    assert.notEqual(procState(nodes.get(victim)!.proc.pid!), 'T', 'continued');
+    paused = [];
+    for (const pid of before) {
+      for (const until = Date.now() + LEASE_MS * 4; alive(pid) && Date.now() < until; ) await sleep(50);
+      assert.equal(alive(pid), false, `the paused node's old copy (pid ${pid}) still runs after it was continued`);
+    }
+    loops.check();
+    const log = () => readFileSync(`${nodes.get(victim)!.dir}/.faultline/logs/runtime.log`, 'utf8');
+    for (const until = Date.now() + 5000; !/lost its lease|no longer holds the lease/.test(log()) && Date.now() < until; ) await sleep(50);
+    assert.match(log(), /lost its lease|no longer holds the lease/, 'the paused node says why it stopped its copies');
+    await nodes.get(asker)!.until(settled(ids), 'the three nodes running every child again', 30_000);
+    await sleep(1000);
+    loops.check();
+    await loops.stop();
+    // One owner per unit, as every node sees it, and each of those runs it as its own.
+    const views = await Promise.all(ids.map((id) => nodes.get(id)!.status()));
+    for (const v of views) assert.deepEqual(owners(v), owners(views[0]));
+    for (const u of UNITS) assert.deepEqual(views.filter((v) => v.cluster!.nodes.find((x) => x.id === v.cluster!.node)!.children.includes(u)).map((v) => v.cluster!.node), [owners(views[0])[u]], `${u} is run by one node`);
+    for (const a of AGENTS) {
+      const final = (await nodes.get(injector)!.client.call('ask', { agent: a, message: { op: 'count' } })) as { count: number };
+      assert.ok(final.count > loops.acked.get(a)! && final.count > loops.last.get(a)!, `${a}: ${loops.acked.get(a)} acknowledged counts up to ${loops.last.get(a)}, the agent counts ${final.count}`);
+    }
+  } finally {
+    for (const pid of paused) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // gone
+      }
+    }
+    await Promise.all([...nodes.values()].map((r) => r.stop()));
+  }
+});
+
+test('PostgreSQL restarted mid-run: the nodes keep their agents (same processes, same owners), writes resume, nothing acknowledged lost', async () => {
+  const own = await new PostgresServer().start();
+  const ids = ['r1', 'r2'];
+  const nodes = new Map<string, Running>();
+  try {
+    await Promise.all(ids.map(async (id) => nodes.set(id, await up(workspace(config('restart')), ['--node', id], { FAULTLINE_PG_URL: own.url, FAULTLINE_CLUSTER_TOKEN: SECRET }))));
+    const s = await nodes.get('r1')!.until(settled(ids), 'every child running on a node', 30_000);
+    const placed = owners(s);
+    const pids = new Map(ids.map((id) => [id, agentPids(s, id)]));
+    const loops = askLoops(nodes.get('r1')!.client, nodes);
+    await sleep(500);
+    const t0 = Date.now();
+    await own.kill();
+    await sleep(300);
+    await own.start();
+    const downMs = Date.now() - t0;
+    // Every agent answers again, each from the same process on the same node.
+    await sleep(LEASE_MS * 2);
+    loops.check();
+    await loops.stop();
+    for (const id of ids) {
+      const v = await nodes.get(id)!.status();
+      assert.deepEqual(owners(v), placed, `${id}: the owners did not change across a ${downMs} ms outage`);
+      const said = () => readFileSync(`${nodes.get(id)!.dir}/.faultline/logs/runtime.log`, 'utf8').split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(-15).join('\n');
+      assert.deepEqual(agentPids(v, id), pids.get(id), `${id} runs the same agent processes\n${nodes.get(id)!.output()}\n${said()}`);
+    }
+    for (const a of AGENTS) {
+      const final = (await nodes.get('r2')!.client.call('ask', { agent: a, message: { op: 'count' } })) as { count: number };
+      assert.ok(final.count > loops.acked.get(a)!, `${a}: ${loops.acked.get(a)} acknowledged counts, the agent counts ${final.count}`);
+    }
+    assert.ok([...loops.acked.values()].every((n) => n > 2), `asks went on: ${JSON.stringify(Object.fromEntries(loops.acked))}`);
+    for (const r of nodes.values()) assert.doesNotMatch(readFileSync(`${r.dir}/.faultline/logs/runtime.log`, 'utf8'), /lost its lease|placed on another node/, 'no lease changed hands');
+  } finally {
+    await Promise.all([...nodes.values()].map((r) => r.stop()));
+    await own.dispose();
+  }
 });

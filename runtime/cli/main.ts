@@ -68,8 +68,12 @@ handled message throws), hang (stops heartbeating and handling), crash-loop
 (crashes at start --times N), slow (--ms N handling delay), memory (grows until
 its heap limit).
 
+Node faults (a cluster; <target> is a node id, any node passes them on):
+kill-node (SIGKILL the node's runtime and so its agents), pause-node --ms N
+(SIGSTOP the node's runtime and agent processes, SIGCONT after N ms).
+
 Options (each becomes a fault parameter):
-  --ms N            delay for slow/latency faults
+  --ms N            delay for slow/latency faults; how long pause-node pauses
   --times N         crash-loop: how many starts crash (default 3)
   --count N         fire at most N times
   --rate P          probability 0..1 of firing each time

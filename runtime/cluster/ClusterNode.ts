@@ -78,6 +78,8 @@ export class ClusterNode {
   private closed = false;
   private holding = false;
   private gained: string[] = [];
+  /** Units taken and not started yet: what is asked of them waits, as while they move. */
+  private readonly starting = new Set<string>();
   /** The status of the units of other nodes, as their owners last answered. */
   private remoteTrees = new Map<string, TreeNodeStatus>();
   private refreshing: Promise<void> | undefined;
@@ -106,10 +108,10 @@ export class ClusterNode {
     return this.o.unitOf.has(id);
   }
 
-  /** Whether this node runs the agent or supervisor (holds its unit's lease). */
+  /** Whether this node runs the agent or supervisor (holds its unit's lease, and has started it). */
   local(agent: string): boolean {
     const unit = this.o.unitOf.get(agent);
-    return unit !== undefined && (this.keeper?.held.has(unit) ?? false);
+    return unit !== undefined && !this.starting.has(unit) && (this.keeper?.held.has(unit) ?? false);
   }
 
   holds(unit: string): boolean {
@@ -144,6 +146,7 @@ export class ClusterNode {
       gain: (unit, epoch) => {
         this.epochs.set(unit, epoch);
         this.gained.push(unit);
+        this.starting.add(unit);
       },
       lose: (unit, why) => this.lose(unit, why),
       error: (e) => this.o.log('warn', `cluster: node ${this.o.node} cannot reach the store for its leases: ${(e as Error).message}; it keeps what it runs, the fencing keeps writes safe`, { node: this.o.node }),
@@ -172,7 +175,12 @@ export class ClusterNode {
       const boxes = this.store.inboxes();
       for (const a of agents) boxes.open(a).replace(stored.get(a) ?? [], true);
       this.o.log('info', `node ${this.o.node} starting ${units.join(', ')}`, { node: this.o.node, units });
-      void this.o.start(units).catch((e) => this.o.log('error', `cannot start ${units.join(', ')}: ${(e as Error).message}`, { node: this.o.node }));
+      void this.o
+        .start(units)
+        .catch((e) => this.o.log('error', `cannot start ${units.join(', ')}: ${(e as Error).message}`, { node: this.o.node }))
+        .finally(() => {
+          for (const u of units) if (!this.gained.includes(u)) this.starting.delete(u);
+        });
     }
     if (this.holding) {
       this.holding = false;
@@ -188,7 +196,8 @@ export class ClusterNode {
     const client = new pg.Client({ connectionString: this.store.url, application_name: 'faultline-listen' });
     client.on('error', () => undefined);
     client.on('notification', (n) => {
-      if (n.payload && this.local(n.payload)) void this.refresh([n.payload]);
+      const unit = n.payload ? this.o.unitOf.get(n.payload) : undefined;
+      if (unit !== undefined && this.holds(unit)) void this.refresh([n.payload!]);
     });
     client.on('end', () => {
       if (this.listener !== client || this.closed) return;
@@ -283,6 +292,22 @@ export class ClusterNode {
    */
   call<M extends MethodName>(agent: string, method: M, params: Methods[M]['params'], runHere: () => Promise<unknown>, timeoutMs = 10_000): Promise<unknown> {
     return this.forward(agent, method, () => params, Date.now() + timeoutMs, () => new AgentMovedError(agent, this.o.node), runHere);
+  }
+
+  /** The nodes of the cluster as the last turn saw them. */
+  nodes(): readonly { id: string; state: 'up' | 'down' }[] {
+    return this.keeper?.nodes ?? [];
+  }
+
+  /** Runs a control method on another node (a fault aimed at it), with the cluster's secret. */
+  async callNode<M extends MethodName>(node: string, method: M, params: Methods[M]['params'], timeoutMs = 5000): Promise<Methods[M]['result']> {
+    const n = this.keeper?.nodes.find((x) => x.id === node);
+    if (!n || n.state !== 'up') throw new RuntimeUnreachableError(`node ${node} is not up`);
+    try {
+      return await (await this.peer({ node: n.id, url: n.url })).call(method, params, timeoutMs);
+    } catch (e) {
+      throw e instanceof RuntimeRpcError ? new RemoteError(e) : e;
+    }
   }
 
   private async forward<M extends MethodName>(

@@ -50,6 +50,13 @@ export class LeaseKeeper {
   private stopped = false;
   /** The last turn failed: the next one renews but takes nothing, so that the others can say they are up first. */
   private recovering = false;
+  /**
+   * Until when, after the store came back, the leases of other nodes are
+   * left alone even if they expired meanwhile: their owners could not renew
+   * either, and get a whole lease period to do so, rather than losing what
+   * they run to whoever reconnected first.
+   */
+  private graceUntil = 0;
   private nextDelay: number | undefined;
 
   constructor(private readonly o: LeaseKeeperOptions) {}
@@ -88,6 +95,7 @@ export class LeaseKeeper {
   tick(): Promise<void> {
     this.turn ??= this.once()
       .then(() => {
+        if (this.recovering) this.graceUntil = Date.now() + this.o.leaseMs;
         this.recovering = false;
       })
       .catch((e) => {
@@ -119,12 +127,13 @@ export class LeaseKeeper {
     this.leases = await leases.list();
     const byUnit = new Map(this.leases.map((l) => [l.unit, l]));
     if (!this.recovering) {
+      const grace = Date.now() < this.graceUntil;
       for (const unit of this.o.units) {
         if (this.stopped) return;
         const owner = this.placement.get(unit);
         if (owner === node && !this.held.has(unit)) {
           const l = byUnit.get(unit);
-          if (l && l.node !== node && l.expiresInMs > 0) continue; // still its owner's: taken once it expires or is released
+          if (l && l.node !== node && (l.expiresInMs > 0 || grace)) continue; // still its owner's: taken once it expires or is released
           const epoch = await leases.acquire(unit, node, leaseMs);
           if (epoch !== undefined) {
             this.held.set(unit, epoch);

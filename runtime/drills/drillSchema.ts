@@ -35,6 +35,7 @@ export const probeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('readyz'), ...probeBase, status: z.union([z.literal(200), z.literal(503)]).default(200) }).strict(),
   z.object({ type: z.literal('ask'), ...probeBase, agent: z.string().min(1), message: z.unknown(), path: z.string().optional().describe('dot path into the reply for the tolerance, e.g. "draft.words"'), tolerance: toleranceSchema.optional(), capture }).strict(),
   z.object({ type: z.literal('dependency'), ...probeBase, dependency: z.string().min(1), breaker: z.union([z.enum(['closed', 'open', 'half-open', 'isolated']), z.array(z.enum(['closed', 'open', 'half-open', 'isolated'])).min(1)]) }).strict(),
+  z.object({ type: z.literal('nodes'), ...probeBase, up: z.number().int().min(1).max(1000).optional().describe('exactly this many cluster nodes are up'), minUp: z.number().int().min(1).max(1000).optional().describe('at least this many cluster nodes are up') }).strict(),
   z.object({ type: z.literal('messages'), ...probeBase, maxLost: z.number().int().min(0).default(0), maxFailed: z.number().int().min(0).optional() }).strict(),
 ]);
 

@@ -54,6 +54,8 @@ export function probeName(p: Probe): string {
       return `ask ${p.agent} answered within ${p.withinMs ?? 5000} ms${p.tolerance ? ` (${p.path ?? 'reply'} ${describeTolerance(p.tolerance)})` : ''}`;
     case 'dependency':
       return `${p.dependency} breaker ${[p.breaker].flat().join('|')}`;
+    case 'nodes':
+      return `${p.up !== undefined ? `${p.up} cluster nodes` : p.minUp !== undefined ? `at least ${p.minUp} cluster nodes` : 'cluster nodes'} up, every child of the root on one`;
     case 'messages':
       return `no acknowledged message lost${p.maxFailed !== undefined ? `, at most ${p.maxFailed} failed` : ''}`;
   }
@@ -132,6 +134,17 @@ async function checkOnce(p: Probe, ctx: ProbeContext, remainingMs: number): Prom
       const want = [p.breaker].flat() as string[];
       return { held: want.includes(d.breaker), value: d.breaker, message: `breaker ${d.breaker}` };
     }
+    case 'nodes': {
+      const st = (await target.call('status', {})) as RuntimeStatus;
+      if (!st.cluster) return { held: false, message: 'the runtime is not a cluster node', final: true };
+      const up = st.cluster.nodes.filter((x) => x.state === 'up').map((x) => x.id);
+      const value = `${up.length}/${st.cluster.nodes.length} up${up.length ? ` (${up.join(', ')})` : ''}`;
+      if (p.up !== undefined && up.length !== p.up) return { held: false, value, message: `${value}, not ${p.up}` };
+      if (up.length < (p.minUp ?? 1)) return { held: false, value, message: `${value}, fewer than ${p.minUp ?? 1}` };
+      const off = st.tree.children.filter((c) => !c.node || !up.includes(c.node));
+      if (off.length) return { held: false, value, message: `${value}; not on a node that is up: ${off.map((c) => `${c.id}${c.node ? ` (${c.node})` : ''}`).join(', ')}` };
+      return { held: true, value, message: `${value}; every child of the root on one` };
+    }
     case 'messages': {
       const m = ctx.ledger.summary();
       const failed = m.asks.failed + m.sends.failed;
@@ -168,6 +181,6 @@ export async function runProbe(p: Probe, ctx: ProbeContext): Promise<ProbeResult
     await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, end - Date.now()))));
   }
   if (c.held && 'capture' in p && p.capture) ctx.vars.set(p.capture, c.value);
-  const expected = p.type === 'metric' || p.type === 'ask' ? describeTolerance(p.tolerance) : p.type === 'agents' ? `all ${p.state}` : p.type === 'readyz' ? String(p.status) : p.type === 'dependency' ? [p.breaker].flat().join('|') : `lost <= ${p.maxLost}`;
+  const expected = p.type === 'metric' || p.type === 'ask' ? describeTolerance(p.tolerance) : p.type === 'agents' ? `all ${p.state}` : p.type === 'readyz' ? String(p.status) : p.type === 'dependency' ? [p.breaker].flat().join('|') : p.type === 'nodes' ? (p.up !== undefined ? `${p.up} nodes up` : `>= ${p.minUp ?? 1} nodes up`) : `lost <= ${p.maxLost}`;
   return { name: probeName(p), type: p.type, held: c.held, ...(c.value !== undefined ? { value: c.value } : {}), expected: `${expected}${withinMs ? ` within ${withinMs} ms` : ''}`, message: c.message, durationMs: Date.now() - t0, attempts };
 }

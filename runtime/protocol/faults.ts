@@ -11,3 +11,5 @@ export const AGENT_FAULTS = ['kill', 'crash', 'hang', 'crash-loop', 'slow', 'mem
 export const DEPENDENCY_FAULTS = ['error', 'latency', 'timeout', 'blackhole', 'content-filter', 'stream-cut', 'slow-first-token', 'malformed', 'isolate'] as const;
 /** State and runtime faults. */
 export const STATE_FAULTS = ['corrupt-checkpoint', 'drop-checkpoint', 'kill-runtime'] as const;
+/** Node faults, for a cluster: kill a node, or pause it (SIGSTOP, then SIGCONT after `ms`). */
+export const NODE_FAULTS = ['kill-node', 'pause-node'] as const;

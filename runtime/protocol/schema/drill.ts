@@ -35,7 +35,7 @@ export const ChaosReport = z.strictObject({
 
 export const ProbeResult = z.strictObject({
   name: z.string(),
-  type: z.enum(['agents', 'metric', 'readyz', 'ask', 'dependency', 'messages', 'system']),
+  type: z.enum(['agents', 'metric', 'readyz', 'ask', 'dependency', 'messages', 'nodes', 'system']),
   held: z.boolean(),
   value: z.unknown().optional().describe('What was measured (last attempt): a count, a metric, an agent\'s reply, …'),
   expected: z.string().describe('The tolerance, in words'),
