@@ -6,11 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PostgresServer } from './helpers/servers.ts';
-import { cli, probe, up, workspace, type Running } from './helpers/runtime.ts';
+import { cli, probe, repoRoot, up, workspace, type Running } from './helpers/runtime.ts';
 import type { RuntimeStatus } from '../runtime/protocol/status.ts';
+import type { DrillJournal } from '../runtime/protocol/schema/drill.ts';
 
 const pg = new PostgresServer();
 before(async () => {
@@ -332,5 +335,30 @@ test('PostgreSQL restarted mid-run: the nodes keep their agents (same processes,
   } finally {
     await Promise.all([...nodes.values()].map((r) => r.stop()));
     await own.dispose();
+  }
+});
+
+test('the shipped node-loss drill holds on three nodes of examples/cluster: a node killed, another paused past its lease, nothing acknowledged lost', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'faultline-cluster-demo-'));
+  cpSync(path.join(repoRoot, 'examples', 'cluster'), dir, { recursive: true });
+  const file = path.join(dir, 'faultline.config.json');
+  const cfg = JSON.parse(readFileSync(file, 'utf8'));
+  cfg.checkpoints.schema = 'demo';
+  writeFileSync(file, JSON.stringify(cfg));
+  const nodes = new Map<string, Running>();
+  try {
+    await Promise.all(['n1', 'n2', 'n3'].map(async (id) => nodes.set(id, await up(dir, ['--node', id, '--state-dir', `.faultline/${id}`], { FAULTLINE_PG_URL: pg.url, FAULTLINE_CLUSTER_TOKEN: SECRET }))));
+    const r = await cli(['drill', 'drills/node-loss.drill.json', '--state-dir', '.faultline/n1', '--json'], dir, 240_000);
+    const journal = JSON.parse(r.stdout) as DrillJournal;
+    assert.equal(r.code, 0, `${journal.failedProbe}: ${journal.failure}\n${r.stderr}`);
+    assert.equal(journal.status, 'held');
+    assert.ok(journal.method.every((s) => s.ok));
+    assert.equal(journal.messages.lost, 0);
+    assert.ok(journal.messages.acknowledged > 50, `${journal.messages.acknowledged} acknowledged`);
+    assert.equal((await nodes.get('n3')!.exited).signal, 'SIGKILL', 'kill-node n3 killed it');
+    assert.match(readFileSync(path.join(dir, '.faultline', 'n2', 'logs', 'runtime.log'), 'utf8'), /lost its lease|no longer holds the lease/, 'n2 found its leases gone');
+  } finally {
+    await Promise.all([...nodes.values()].map((r) => r.stop()));
+    rmSync(dir, { recursive: true, force: true });
   }
 });
