@@ -156,7 +156,10 @@ export class Runtime {
         units,
         unitOf,
         agentsOf,
-        start: (ids) => this.root.startChildren(ids),
+        start: async (ids) => {
+          await this.reloadWindows(ids);
+          await this.root.startChildren(ids);
+        },
         stop: async (unit) => {
           await this.root.stopChild(unit);
           const boxes = this.store.inboxes() as MirrorInboxes;
@@ -257,6 +260,8 @@ export class Runtime {
       onRestart: (child, supervisor) => this.obs.restart(child, supervisor),
       onHistory: (supervisor) => this.saveHistory(supervisor),
       initialHistory: (supervisor) => this.keptWindows.get(supervisor),
+      // The root's window is the cluster's: each node keeps its own restarts, and counts the others' too.
+      ...(cluster ? { sharedHistory: (supervisor: string) => (supervisor === o.config.supervisor.id ? this.othersWindows() : undefined) } : {}),
       onEscalate: (supervisor) => this.obs.escalation(supervisor),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
       // A cluster node starts only the children of the root it holds the leases of.
@@ -291,10 +296,50 @@ export class Runtime {
     this.historyTimer ??= setTimeout(() => this.flushHistory(), HISTORY_SAVE_MS);
   }
 
+  /**
+   * Where a supervisor's restart window is kept. In a cluster the root's
+   * children run on several nodes: each node keeps the restarts it made
+   * under the root under a key of its own (the others read them all);
+   * a subtree's window goes with the subtree.
+   */
+  private windowKey(supervisor: string): string {
+    return this.cluster && supervisor === this.config.supervisor.id ? `supervisor:${supervisor}@${this.cluster.node}` : `supervisor:${supervisor}`;
+  }
+
+  private othersSeen: number[] = [];
+  /** The restarts the other nodes made under the root, as the store has them (the last read when it does not answer within a second). */
+  private async othersWindows(): Promise<number[]> {
+    const store = this.store;
+    if (!(store instanceof PostgresCheckpointStore)) return [];
+    const prefix = `supervisor:${this.config.supervisor.id}@`;
+    const read = store.metaWithPrefix<number[]>(prefix).then((m) => {
+      const all: number[] = [];
+      for (const [k, v] of m) if (k !== this.windowKey(this.config.supervisor.id) && Array.isArray(v)) all.push(...v.filter((t) => typeof t === 'number'));
+      return (this.othersSeen = all);
+    });
+    read.catch(() => undefined);
+    return Promise.race([read, sleep(1000).then(() => this.othersSeen)]).catch(() => this.othersSeen);
+  }
+
+  /** Reads again the windows of the supervisors of subtrees this node takes over (another node restarted their children meanwhile). */
+  private async reloadWindows(units: readonly string[]): Promise<void> {
+    const ids = this.config.supervisor.children.filter((c) => units.includes(c.id) && c.kind === 'supervisor').flatMap((c) => supervisorIds(c as SupervisorSpec));
+    await Promise.all(
+      ids.map(async (id) => {
+        try {
+          const h = await this.store.getMeta<number[]>(this.windowKey(id));
+          if (Array.isArray(h)) this.keptWindows.set(id, h.filter((t) => typeof t === 'number'));
+        } catch {
+          // the window read at start stands
+        }
+      }),
+    );
+  }
+
   private flushHistory(): Promise<unknown> {
     clearTimeout(this.historyTimer);
     this.historyTimer = undefined;
-    const writes = [...this.unsavedWindows].map((s) => this.store.putMeta(`supervisor:${s.id}`, s.restartWindow).catch(() => undefined));
+    const writes = [...this.unsavedWindows].map((s) => this.store.putMeta(this.windowKey(s.id), s.restartWindow).catch(() => undefined));
     this.unsavedWindows.clear();
     return Promise.all(writes);
   }
@@ -436,7 +481,7 @@ export class Runtime {
     const breakers = new Map<string, unknown>();
     for (const id of Object.keys(deps)) breakers.set(`gateway.breaker.${id}`, await this.store.getMeta(`gateway.breaker.${id}`));
     const walk = async (s: SupervisorSpec) => {
-      const h = await this.store.getMeta<number[]>(`supervisor:${s.id}`);
+      const h = await this.store.getMeta<number[]>(this.windowKey(s.id));
       if (Array.isArray(h)) this.keptWindows.set(s.id, h.filter((t) => typeof t === 'number'));
       for (const c of s.children) if (c.kind === 'supervisor') await walk(c);
     };

@@ -362,3 +362,44 @@ test('the shipped node-loss drill holds on three nodes of examples/cluster: a no
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('root intensity across nodes: restarts of a subtree on one node and then on another count toward one window, and over it the root escalates', async () => {
+  const schema = `cl${++n}`;
+  const cfg = { ...config(schema), supervisor: { id: 'root', intensity: 3, periodMs: 60_000, children: [probe('a1'), probe('a2'), probe('a3'), probe('a4')] } };
+  const nodes = new Map<string, Running>();
+  const inWindow = (s: RuntimeStatus) => (s.tree as { intensity: { inWindow: number } }).intensity.inWindow;
+  try {
+    await Promise.all(['i1', 'i2'].map(async (id) => nodes.set(id, await up(workspace(cfg), ['--node', id], { FAULTLINE_PG_URL: pg.url, FAULTLINE_CLUSTER_TOKEN: SECRET }))));
+    const s = await nodes.get('i1')!.until(settled(['i1', 'i2']), 'every child running on a node', 30_000);
+    const first = owners(s).a1!;
+    const second = first === 'i1' ? 'i2' : 'i1';
+    const crash = async (on: string, restarts: number) => {
+      const r = nodes.get(on)!;
+      const pid = ((await r.agent('a1')) as { pid: number }).pid;
+      await r.client.call('ask', { agent: 'a1', message: { op: 'exit', code: 1 } });
+      return r.until((st) => {
+        const a = st.tree.children.find((c) => c.id === 'a1') as { state: string; pid: number | null; restarts: number } | undefined;
+        return !!a && a.state === 'running' && a.pid !== pid && a.restarts === restarts;
+      }, `a1 restarted on ${on}`, 15_000);
+    };
+    await crash(first, 1);
+    const after2 = await crash(first, 2);
+    assert.equal(inWindow(after2), 2);
+    // The first node drains: a1 moves to the other, which has restarted nothing itself.
+    await nodes.get(first)!.stop();
+    nodes.delete(first);
+    const moved = await nodes.get(second)!.until((st) => st.tree.children.every((c) => c.node === second && c.state === 'running'), 'a1 taken over', 30_000);
+    assert.equal(inWindow(moved), 0, 'no restart counted before one here');
+    const after3 = await crash(second, 1);
+    assert.equal(inWindow(after3), 3, 'one restart here and the two on the other node, in one window');
+    // The fourth restart within the period is one too many: the root escalates and the node stops, as a single runtime would.
+    const r = nodes.get(second)!;
+    await r.client.call('ask', { agent: 'a1', message: { op: 'exit', code: 1 } });
+    const exit = await Promise.race([r.exited, sleep(15_000).then(() => undefined)]);
+    assert.ok(exit, `the root escalated and the node stopped\n${r.output()}`);
+    assert.equal(exit.code, 1);
+    assert.match(r.output() + readFileSync(`${r.dir}/.faultline/logs/runtime.log`, 'utf8'), /restart intensity exceeded/);
+  } finally {
+    await Promise.all([...nodes.values()].map((r) => r.stop()));
+  }
+});

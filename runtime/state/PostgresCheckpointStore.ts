@@ -806,6 +806,12 @@ export class PostgresCheckpointStore implements CheckpointStore {
     return row === undefined ? undefined : (JSON.parse(row.value) as T);
   }
 
+  /** The meta values whose keys start with `prefix` (the restart windows every node of a cluster keeps), as stored now. */
+  async metaWithPrefix<T = unknown>(prefix: string): Promise<Map<string, T>> {
+    const rows = await this.query<{ key: string; value: string }>(`SELECT key, value FROM ${this.t.meta} WHERE starts_with(key, $1)`, [prefix]);
+    return new Map(rows.map((r) => [r.key, JSON.parse(r.value) as T]));
+  }
+
   async journalCall(agent: string, msgId: string, callIndex: number, result: unknown): Promise<void> {
     if (this.closed) throw new StoreClosedError();
     await this.lane(agent).enqueue([{ t: 'jr', agent, msgId, index: callIndex, result: toPayload(result) }]);

@@ -36,6 +36,12 @@ export interface SupervisorDeps {
   onHistory?: (supervisor: Supervisor) => void;
   /** The restart window kept from the previous run, used on a supervisor's first start. */
   initialHistory?: (supervisor: string) => number[] | undefined;
+  /**
+   * The restarts other nodes of a cluster made under this supervisor (the
+   * root, whose children run on several nodes), asked before each restart
+   * decision: they count toward its intensity too. Undefined: none.
+   */
+  sharedHistory?: (supervisor: string) => Promise<number[]> | undefined;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /**
    * Whether this node may start a child of a supervisor (a cluster runs each
@@ -54,6 +60,8 @@ export class Supervisor implements Child {
   private lastState: NodeState = 'stopped';
   private lastTop = 'stopped';
   private started = false;
+  /** The restarts other nodes made under this supervisor, as last read (`sharedHistory`). */
+  private others: number[] = [];
   /** Effects the machine emitted during the current send, for the serial task that sent it. */
   private effects: SupervisorEffect[] = [];
 
@@ -199,6 +207,11 @@ export class Supervisor implements Child {
     if (!this.children.includes(child)) return; // a child of an earlier start
     // Started again meanwhile (a user's restart ran first): the exit is of an earlier incarnation, as an EXIT of an old pid in OTP.
     if (child.state === 'running') return;
+    const shared = this.deps.sharedHistory?.(this.id);
+    if (shared) {
+      this.others = await shared;
+      if (!this.children.includes(child) || (child.state as string) === 'running') return;
+    }
     const effects = this.send({
       type: 'CHILD_EXIT',
       child: child.id,
@@ -207,6 +220,7 @@ export class Supervisor implements Child {
       exit,
       children: this.children.map((c) => ({ id: c.id, restart: c.spec.restart })),
       draw: (this.deps.random ?? Math.random)(),
+      ...(shared ? { others: this.others } : {}),
     });
     for (const e of effects) await this.run(e);
   }
@@ -277,6 +291,8 @@ export class Supervisor implements Child {
     return this.serial(async () => {
       const todo = this.children.filter((c) => ids.includes(c.id));
       for (const c of todo) this.send({ type: 'UNPEND', child: c.id });
+      // Taken over from another node: a subtree resumes the restart window it had there (`initialHistory`).
+      for (const c of todo) if (c instanceof Supervisor) c.started = false;
       await Promise.all(todo.map((c) => c.start().catch(() => false)));
     });
   }
@@ -306,7 +322,7 @@ export class Supervisor implements Child {
       strategy: this.spec.strategy,
       restart: this.spec.restart,
       restarts: ctx.restarts,
-      intensity: { limit: this.spec.intensity, periodMs: this.spec.periodMs, inWindow: restartsInWindow(ctx.history, this.deps.clock.now(), this.spec.periodMs) },
+      intensity: { limit: this.spec.intensity, periodMs: this.spec.periodMs, inWindow: restartsInWindow([...ctx.history, ...this.others], this.deps.clock.now(), this.spec.periodMs) },
       children: this.children.length ? this.children.map((c) => c.status()) : this.spec.children.map((c) => placeholder(c)),
       ...(ctx.lastError ? { lastError: ctx.lastError } : {}),
     };

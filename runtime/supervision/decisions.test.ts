@@ -51,6 +51,13 @@ test('intensity: more than N restarts within the period is exceeded; older ones 
   assert.equal(recordRestart([], 0, 0, 1000).exceeded, true);
 });
 
+test("intensity in a cluster: the restarts other nodes made count toward the window, but are not this node's to keep", () => {
+  const r = recordRestart([1000, 2000], 3000, 5, 60_000, [500, 2500, -70_000]);
+  assert.equal(r.exceeded, false, '3 here + 2 elsewhere in the window (one elsewhere is out of it)');
+  assert.deepEqual(r.history, [1000, 2000, 3000]);
+  assert.equal(recordRestart(r.history, 4000, 5, 60_000, [500, 2500]).exceeded, true);
+});
+
 test('backoff: first crash at once, then exponential, capped, with bounded jitter', () => {
   const o = { ...DEFAULTS.backoff, baseMs: 100, maxMs: 1000, factor: 2, jitter: 0, resetAfterMs: 10_000 };
   let streak = 0;

@@ -51,10 +51,11 @@ export function restartPlan(strategy: Strategy, children: readonly ChildRef[], f
  * Restart intensity: records a restart at `now` in a sliding window and says
  * whether more than `intensity` restarts fell within `periodMs`.
  */
-export function recordRestart(history: readonly number[], now: number, intensity: number, periodMs: number): { history: number[]; exceeded: boolean } {
+export function recordRestart(history: readonly number[], now: number, intensity: number, periodMs: number, others: readonly number[] = []): { history: number[]; exceeded: boolean } {
   const kept = history.filter((t) => now - t < periodMs);
   kept.push(now);
-  return { history: kept, exceeded: kept.length > intensity };
+  // Restarts another node of the cluster made under the same supervisor (the root) count toward the same window.
+  return { history: kept, exceeded: kept.length + restartsInWindow(others, now, periodMs) > intensity };
 }
 
 /** Restarts within the window at `now`, for the status' intensity meter. */

@@ -47,7 +47,7 @@ export type SupervisorEvent =
   | { type: 'START'; history: number[] }
   | { type: 'READY' }
   /** A child went down on its own. `draw` is the random number of the backoff's jitter. */
-  | { type: 'CHILD_EXIT'; child: string; restart: RestartType; startedAt: number | null; exit: ExitInfo; children: ChildRef[]; draw: number }
+  | { type: 'CHILD_EXIT'; child: string; restart: RestartType; startedAt: number | null; exit: ExitInfo; children: ChildRef[]; draw: number; others?: number[] }
   /** A restart group's backoff is over. */
   | { type: 'BACKOFF_DONE'; gen: number }
   /** A waiting child is being started now, or a user restarted or stopped it: it waits no more. */
@@ -93,7 +93,7 @@ export const supervisorMachine = setup({
       return { type: 'down' as const, child: e.child, exit: e.exit, restart: e.restart };
     }),
     recordRestart: assign(({ context, event, system }) => {
-      const { history, exceeded } = recordRestart(context.history, now(system), context.intensity, context.periodMs);
+      const { history, exceeded } = recordRestart(context.history, now(system), context.intensity, context.periodMs, exitEvent(event).others);
       return { history, exceeded };
     }),
     escalate: enqueueActions(({ context, event, system, enqueue }) => {
