@@ -42,6 +42,8 @@ import { FaultCatalogue } from './faults/FaultCatalogue.ts';
 import { registerDrillMethods } from './drills/controlMethods.ts';
 import { ClusterNode } from './cluster/ClusterNode.ts';
 import { nodeFaults } from './faults/nodeFaults.ts';
+import { globMatch } from './faults/seededRandom.ts';
+import { AGENT_FAULTS, DEPENDENCY_FAULTS, type ActiveFault, type FaultSpec } from './protocol/faults.ts';
 import { PostgresCheckpointStore } from './state/PostgresCheckpointStore.ts';
 import type { MirrorInboxes } from './state/MirrorInbox.ts';
 import os from 'node:os';
@@ -204,6 +206,7 @@ export class Runtime {
         if (e.action === 'injected') this.obs.faultInjected(e.fault.fault);
         this.obs.activeFaults(this.faults.list().map((f) => f.fault));
       },
+      this.cluster ? `${this.cluster.node}:` : '',
     );
     const resolveModule = createModuleResolver(this.stateDir);
     const runtime = this;
@@ -638,9 +641,10 @@ export class Runtime {
           return {};
         }),
       )
-      .set('inject', (p) => this.faults.inject(p))
-      .set('clearFault', async (p) => ({ cleared: this.faults.clear(p.id) }))
-      .set('faults', async () => this.faults.list())
+      // In a cluster a client's fault goes to the nodes it acts on; a fault another node passed on acts here.
+      .set('inject', (p, session) => (this.cluster && !session.peer ? this.injectInCluster(this.cluster, p) : this.faults.inject(p)))
+      .set('clearFault', async (p, session) => (this.cluster && !session.peer ? this.clearInCluster(this.cluster, p.id) : { cleared: this.faults.clear(p.id) }))
+      .set('faults', async (_p, session) => (this.cluster && !session.peer ? this.faultsInCluster(this.cluster) : this.faults.list()))
       .set('alerts', async () => this.obs.alerts.active())
       .set('checkpoints', async (p) => {
         if (!this.agentIds.includes(p.agent)) throw new UnknownAgentError(p.agent, this.agentIds);
@@ -651,6 +655,48 @@ export class Runtime {
         setImmediate(() => void this.stop({ code: 0, reason: 'shutdown requested' }));
         return {};
       });
+  }
+
+  /**
+   * A fault injected on a node of a cluster acts where its targets are: an
+   * agent fault on the nodes that run the agents it names (a kept one stays
+   * there, and does not follow an agent that moves), a dependency fault on
+   * every node (each calls the dependency itself), the rest (state, runtime
+   * and node faults) here. The id is the first node's, which keeps it.
+   */
+  private async injectInCluster(c: ClusterNode, spec: FaultSpec): Promise<{ id: string; fired?: number }> {
+    let nodes: string[];
+    if ((AGENT_FAULTS as readonly string[]).includes(spec.fault)) {
+      const matched = this.agentIds.filter((a) => globMatch(spec.target, a));
+      nodes = [...new Set(matched.map((a) => c.ownerOf(a) ?? c.node))];
+    } else if ((DEPENDENCY_FAULTS as readonly string[]).includes(spec.fault)) {
+      nodes = [c.node, ...c.nodes().filter((x) => x.state === 'up' && x.id !== c.node).map((x) => x.id)];
+    } else nodes = [c.node];
+    if (!nodes.length || (nodes.length === 1 && nodes[0] === c.node)) return this.faults.inject(spec);
+    const results = await Promise.allSettled(nodes.map((n) => (n === c.node ? this.faults.inject(spec) : c.callNode(n, 'inject', spec))));
+    const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${nodes[i]}: ${(r.reason as Error).message}`] : []));
+    if (!ok.length) throw results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
+    if (failed.length) this.log.warn({ fault: spec.fault, target: spec.target }, `fault ${spec.fault} on ${spec.target} not injected on ${failed.join('; ')}`);
+    const fired = ok.some((r) => r.fired !== undefined) ? ok.reduce((n, r) => n + (r.fired ?? 0), 0) : undefined;
+    return { id: ok[0]!.id, ...(fired !== undefined ? { fired } : {}) };
+  }
+
+  /** Every node's active faults (those of a node that does not answer are left out). */
+  private async faultsInCluster(c: ClusterNode): Promise<ActiveFault[]> {
+    const others = c.nodes().filter((x) => x.state === 'up' && x.id !== c.node);
+    const lists = await Promise.all(others.map((x) => c.callNode(x.id, 'faults', {}, 2000).catch(() => [] as ActiveFault[])));
+    return [...this.faults.list(), ...lists.flat()];
+  }
+
+  /** Clears a fault on the node that keeps it (its id says which), or every fault on every node. */
+  private async clearInCluster(c: ClusterNode, id: string | undefined): Promise<{ cleared: number }> {
+    const node = id?.includes(':') ? id.slice(0, id.lastIndexOf(':')) : undefined;
+    if (id !== undefined && (node === undefined || node === c.node)) return { cleared: this.faults.clear(id) };
+    if (id !== undefined) return c.callNode(node!, 'clearFault', { id });
+    const others = c.nodes().filter((x) => x.state === 'up' && x.id !== c.node);
+    const counts = await Promise.all(others.map((x) => c.callNode(x.id, 'clearFault', {}, 2000).then((r) => r.cleared, () => 0)));
+    return { cleared: this.faults.clear() + counts.reduce((a, b) => a + b, 0) };
   }
 
   /**

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PostgresServer } from './helpers/servers.ts';
+import { NetnsLink, netnsUnavailable } from './helpers/netns.ts';
 import { cli, probe, repoRoot, up, workspace, type Running } from './helpers/runtime.ts';
 import type { RuntimeStatus } from '../runtime/protocol/status.ts';
 import type { DrillJournal } from '../runtime/protocol/schema/drill.ts';
@@ -91,6 +92,26 @@ test('three nodes: each child of the root runs on one node, asks and sends reach
       await sleep(50);
     }
     assert.deepEqual([...seen].sort(), ['from a1', 'from afar']);
+    // Faults from any node act where their agents run: a kill, and a kept fault listed and cleared from n1.
+    const n1 = nodes.get('n1')!;
+    const sd = ['--state-dir', `${n1.dir}/.faultline`];
+    const remote = AGENTS.find((a) => a !== 'c1' && a !== 'c2' && placed[a] !== 'n1')!;
+    const pidBefore = (await n1.agent(remote)).pid;
+    const k = await cli(['inject', 'kill', remote, ...sd], n1.dir);
+    assert.equal(k.code, 0, k.stderr);
+    assert.match(k.stdout, /\(fired on 1\)/, `the kill reached ${remote} on ${placed[remote]}`);
+    await n1.until((st) => { const a = st.tree.children.find((c) => c.id === remote) as { pid: number | null; state: string }; return a.state === 'running' && a.pid !== pidBefore && a.pid !== null; }, `${remote} restarted on ${placed[remote]}`, 15_000);
+    const slow = await cli(['inject', 'slow', remote, '--ms', '200', '--json', ...sd], n1.dir);
+    assert.equal(slow.code, 0, slow.stderr);
+    const faultId = (JSON.parse(slow.stdout) as { id: string }).id;
+    assert.ok(faultId.startsWith(`${placed[remote]}:`), `the id says which node keeps it: ${faultId}`);
+    const active = (await n1.client.call('faults', {})) as { id: string; fault: string }[];
+    assert.deepEqual(active.map((f) => [f.id, f.fault]), [[faultId, 'slow']]);
+    const t0 = Date.now();
+    await n1.client.call('ask', { agent: remote, message: { op: 'echo', value: 1 } });
+    assert.ok(Date.now() - t0 >= 200, 'the slow fault acts on the owner');
+    assert.deepEqual(await n1.client.call('clearFault', { id: faultId }), { cleared: 1 });
+    assert.deepEqual(await n1.client.call('faults', {}), []);
     // faultline nodes
     const r = await cli(['nodes', '--json', '--state-dir', `${nodes.get('n1')!.dir}/.faultline`], nodes.get('n1')!.dir);
     assert.equal(r.code, 0, r.stderr);
@@ -401,5 +422,55 @@ test('root intensity across nodes: restarts of a subtree on one node and then on
     assert.match(r.output() + readFileSync(`${r.dir}/.faultline/logs/runtime.log`, 'utf8'), /restart intensity exceeded/);
   } finally {
     await Promise.all([...nodes.values()].map((r) => r.stop()));
+  }
+});
+
+const noNetns = netnsUnavailable();
+
+test('a node in its own network namespace whose link is cut past its lease: the others take its subtrees; once the link is back it stops its copies and none of its writes land', { skip: noNetns ? `no network namespace here (${noNetns}): the SIGSTOP test stands in` : false }, async () => {
+  const link = new NetnsLink().create();
+  const nodes = new Map<string, Running>();
+  try {
+    const pgPort = Number(new URL(pg.url).port);
+    const relayed = pg.url.replace(`127.0.0.1:${pgPort}`, `${link.hostIp}:${await link.relay(pgPort)}`);
+    const cfg = config(`cl${++n}`);
+    const env = { FAULTLINE_CLUSTER_TOKEN: SECRET };
+    await Promise.all([
+      ...['z1', 'z2'].map(async (id) => nodes.set(id, await up(workspace(cfg), ['--node', id], { ...env, FAULTLINE_PG_URL: pg.url }))),
+      (async () => nodes.set('z3', await up(workspace(cfg), ['--node', 'z3', '--host', link.nsIp], { ...env, FAULTLINE_PG_URL: relayed }, link.exec)))(),
+    ]);
+    const ids = ['z1', 'z2', 'z3'];
+    const s = await nodes.get('z1')!.until(settled(ids), 'every child running on a node', 30_000);
+    const held = UNITS.filter((u) => owners(s)[u] === 'z3');
+    assert.ok(held.length > 0, `z3 holds some children: ${JSON.stringify(owners(s))}`);
+    const before = agentPids(await nodes.get('z3')!.status(), 'z3');
+    const loops = askLoops(nodes.get('z1')!.client, nodes);
+    await sleep(500);
+    const cutAt = Date.now();
+    link.cut();
+    const taken = await nodes.get('z1')!.until((st) => held.every((u) => st.tree.children.find((c) => c.id === u)?.node !== 'z3' && st.tree.children.find((c) => c.id === u)?.state === 'running'), `${held.join(', ')} taken over`, 30_000);
+    const tookMs = Date.now() - cutAt;
+    assert.ok(held.every((u) => ['z1', 'z2'].includes(owners(taken)[u]!)));
+    await sleep(LEASE_MS);
+    loops.check();
+    link.restore();
+    for (const pid of before) {
+      for (const until = Date.now() + LEASE_MS * 6; alive(pid) && Date.now() < until; ) await sleep(50);
+      assert.equal(alive(pid), false, `z3's old copy (pid ${pid}) still runs after the link came back`);
+    }
+    const log = () => readFileSync(`${nodes.get('z3')!.dir}/.faultline/logs/runtime.log`, 'utf8');
+    for (const until = Date.now() + 5000; !/lost its lease|no longer holds the lease/.test(log()) && Date.now() < until; ) await sleep(50);
+    assert.match(log(), /lost its lease|no longer holds the lease/, 'z3 says why it stopped its copies');
+    await nodes.get('z1')!.until(settled(ids), 'the three nodes running every child again', 30_000);
+    await sleep(1000);
+    await loops.stop();
+    for (const a of AGENTS) {
+      const final = (await nodes.get('z2')!.client.call('ask', { agent: a, message: { op: 'count' } })) as { count: number };
+      assert.ok(final.count > loops.acked.get(a)! && final.count > loops.last.get(a)!, `${a}: ${loops.acked.get(a)} acknowledged counts up to ${loops.last.get(a)}, the agent counts ${final.count}`);
+    }
+    assert.ok(tookMs < LEASE_MS * 4, `taken over ${tookMs} ms after the cut`);
+  } finally {
+    await Promise.all([...nodes.values()].map((r) => r.stop()));
+    await link.dispose();
   }
 });

@@ -294,6 +294,11 @@ export class ClusterNode {
     return this.forward(agent, method, () => params, Date.now() + timeoutMs, () => new AgentMovedError(agent, this.o.node), runHere);
   }
 
+  /** The node that runs the agent (or supervisor), as far as this node knows: undefined while nobody holds its unit. */
+  ownerOf(agent: string): string | undefined {
+    return this.local(agent) ? this.o.node : this.owner(agent)?.node;
+  }
+
   /** The nodes of the cluster as the last turn saw them. */
   nodes(): readonly { id: string; state: 'up' | 'down' }[] {
     return this.keeper?.nodes ?? [];
@@ -318,7 +323,7 @@ export class ClusterNode {
     timedOut: () => Error,
     here: (leftMs: number) => Promise<unknown>,
   ): Promise<unknown> {
-    for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
+    for (let delay = 20; ; delay = Math.min(delay * 2, 50)) {
       if (this.closed) throw new AgentMovedError(agent, this.o.node);
       const left = deadline - Date.now();
       if (left <= 0) throw timedOut();
@@ -333,7 +338,7 @@ export class ClusterNode {
         }
       }
       await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
-      if (this.keeper && Date.now() - this.keeper.confirmedAt > delay) void this.keeper.tick();
+      if (this.keeper && Date.now() - this.keeper.confirmedAt > 200) void this.keeper.tick();
     }
   }
 

@@ -49,7 +49,8 @@ export class FaultCatalogue {
   private families: FaultFamily[] = [];
   private seq = 0;
 
-  constructor(private readonly targets: FaultTargets, private readonly emit: (e: FaultEvent) => void) {}
+  /** `idPrefix`: a cluster node's id and ":", so that fault ids say which node keeps the fault. */
+  constructor(private readonly targets: FaultTargets, private readonly emit: (e: FaultEvent) => void, private readonly idPrefix = '') {}
 
   register(family: FaultFamily) {
     this.families.push(family);
@@ -70,7 +71,7 @@ export class FaultCatalogue {
     const count = num(params.count, 'count', 1, 1_000_000);
     const rate = num(params.rate ?? params.probability, 'rate', 0, 1);
     const seed = num(params.seed, 'seed', 0, 2 ** 32);
-    const id = `f${++this.seq}`;
+    const id = `${this.idPrefix}f${++this.seq}`;
     const now = Date.now();
     const fault: ActiveFault = {
       id,

@@ -55,8 +55,11 @@ export function cli(args: string[], cwd: string, timeoutMs = 30_000): Promise<{ 
 }
 
 /** Starts `faultline up` in `dir` and connects to it. */
-export async function up(dir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const proc = spawn(process.execPath, [cliPath, 'up', '--no-live', ...extraArgs], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+export async function up(dir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<Running> {
+  // `wrap`: a command that runs the runtime (in a network namespace: ip netns exec NAME), exec'ing it in its own place.
+  const argv = [process.execPath, cliPath, 'up', '--no-live', ...extraArgs];
+  const cmd = [...wrap, ...argv];
+  const proc = spawn(cmd[0], cmd.slice(1), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
