@@ -18,6 +18,7 @@ import { VirtualDocs } from './commands/VirtualDocs.ts';
 import { register, type CommandContext } from './commands/CommandContext.ts';
 import { runtimeCommands } from './commands/runtimeCommands.ts';
 import { agentCommands } from './commands/agentCommands.ts';
+import { nodeCommands } from './commands/nodeCommands.ts';
 import { dependencyCommands } from './commands/dependencyCommands.ts';
 import { faultCommands } from './commands/faultCommands.ts';
 import { chaosCommands, type ChaosControl } from './commands/chaosCommands.ts';
@@ -79,6 +80,7 @@ export class FaultlineExtension implements vscode.Disposable {
       this.debug,
       ...runtimeCommands(this.ctx),
       ...agentCommands(this.ctx),
+      ...nodeCommands(this.ctx),
       ...dependencyCommands(this.ctx),
       ...faultCommands(this.ctx),
       ...chaos.disposables,

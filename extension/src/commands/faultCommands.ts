@@ -14,7 +14,8 @@ export function faultCommands(ctx: CommandContext): vscode.Disposable[] {
       const status = ctx.model.snapshot.status;
       if (!status) throw new Error('The Faultline runtime is not connected.');
       const deps = status.dependencies ?? [];
-      const kinds = FAULT_KINDS.filter((k) => k.target === 'agent' || deps.length);
+      const nodes = (status.cluster?.nodes ?? []).filter((n) => n.state === 'up');
+      const kinds = FAULT_KINDS.filter((k) => (k.target === 'agent' ? true : k.target === 'dependency' ? deps.length > 0 : (status.cluster?.nodes.length ?? 0) > 1));
       const kind = await vs.window.showQuickPick(
         kinds.map((k) => ({ label: k.label, description: `${k.fault} · ${k.target}`, detail: k.detail, spec: k })),
         { title: 'Inject Fault (1/3): which fault?', matchOnDescription: true },
@@ -22,7 +23,9 @@ export function faultCommands(ctx: CommandContext): vscode.Disposable[] {
       if (!kind) return;
       const targets = kind.spec.target === 'agent'
         ? agentsOf(status.tree).map((a) => ({ label: a.id, description: `${a.state} · ${a.isolation} · pid ${a.pid ?? '—'}` }))
-        : deps.map((d) => ({ label: d.id, description: `breaker ${d.breaker}` }));
+        : kind.spec.target === 'node'
+          ? nodes.map((n) => ({ label: n.id, description: `${n.children.length} children${n.id === status.cluster?.node ? ' · this node' : ''}` }))
+          : deps.map((d) => ({ label: d.id, description: `breaker ${d.breaker}` }));
       const target = await vs.window.showQuickPick(targets, { title: `Inject Fault (2/3): ${kind.spec.label} which ${kind.spec.target}?` });
       if (!target) return;
       const params = await askParams(vs, kind.spec);

@@ -3,7 +3,7 @@
  * what each targets and the parameters to ask for. The runtime validates; this
  * list only drives the quick picks.
  */
-export type FaultTarget = 'agent' | 'dependency';
+export type FaultTarget = 'agent' | 'dependency' | 'node';
 
 export interface ParamSpec {
   name: string;
@@ -44,6 +44,8 @@ export const FAULT_KINDS: FaultKind[] = [
   { fault: 'error', target: 'dependency', label: 'Error', detail: 'calls fail with an HTTP status', params: [{ name: 'status', prompt: 'Which status?', choices: ERROR_STATUSES }, { name: 'rate', prompt: 'Share of calls that fail (0..1)', number: true, default: '1', optional: true }, DURATION] },
   { fault: 'latency', target: 'dependency', label: 'Latency', detail: 'calls take longer', params: [{ name: 'ms', prompt: 'Added latency (ms)', number: true, default: '2000' }, DURATION] },
   { fault: 'timeout', target: 'dependency', label: 'Timeout', detail: 'calls hang until their timeout ends them', params: [DURATION] },
+  { fault: 'kill-node', target: 'node', label: 'Kill node', detail: "SIGKILL a cluster node's runtime (its agents go with it); the other nodes take its subtrees once its leases expire", params: [] },
+  { fault: 'pause-node', target: 'node', label: 'Pause node', detail: "SIGSTOP a cluster node's runtime and agents, SIGCONT after a while: past its lease, the others take over and it stops its copies", params: [{ name: 'ms', prompt: 'Paused for how many milliseconds?', number: true, default: '6000' }] },
   { fault: 'blackhole', target: 'dependency', label: 'Block (blackhole)', detail: 'connections to the dependency are refused (its network is blocked)', params: [DURATION] },
 ];
 
