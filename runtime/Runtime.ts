@@ -321,7 +321,7 @@ export class Runtime {
       return (this.othersSeen = all);
     });
     read.catch(() => undefined);
-    return Promise.race([read, sleep(1000).then(() => this.othersSeen)]).catch(() => this.othersSeen);
+    return Promise.race([read, sleep(1000, undefined, { ref: false }).then(() => this.othersSeen)]).catch(() => this.othersSeen);
   }
 
   /** Reads again the windows of the supervisors of subtrees this node takes over (another node restarted their children meanwhile). */
