@@ -42,6 +42,7 @@ import { FaultCatalogue } from './faults/FaultCatalogue.ts';
 import { registerDrillMethods } from './drills/controlMethods.ts';
 import { ClusterNode } from './cluster/ClusterNode.ts';
 import { nodeFaults } from './faults/nodeFaults.ts';
+import { Telemetry, telemetrySettings } from './observability/telemetry.ts';
 import { globMatch } from './faults/seededRandom.ts';
 import { AGENT_FAULTS, DEPENDENCY_FAULTS, type ActiveFault, type FaultSpec } from './protocol/faults.ts';
 import { PostgresCheckpointStore } from './state/PostgresCheckpointStore.ts';
@@ -115,6 +116,8 @@ export class Runtime {
   readonly agentIds: string[];
   readonly done: Promise<RuntimeStopped>;
   private resolveDone!: (s: RuntimeStopped) => void;
+  /** OpenTelemetry (off unless the config or the OTEL_* variables turn it on). */
+  telemetry: Telemetry = Telemetry.off;
   /** This runtime as a node of a cluster, when the config has `cluster`. */
   readonly cluster: ClusterNode | undefined;
   private readonly clusterSecret: string | undefined;
@@ -203,6 +206,8 @@ export class Runtime {
       (e) => {
         this.log[e.action === 'injected' ? 'warn' : 'info']({ fault: e.fault.fault, target: e.fault.target, faultId: e.fault.id }, `fault ${e.fault.id} ${e.fault.fault} on ${e.fault.target}: ${e.action}`);
         this.emit('fault', e);
+        // A fault that fires inside a model or tool call is an event of that call's span.
+        if (e.action === 'fired' && this.telemetry.on) this.telemetry.callEvent('fault', { 'faultline.fault': e.fault.fault, 'faultline.fault.id': e.fault.id, 'faultline.fault.target': e.fault.target });
         if (e.action === 'injected') this.obs.faultInjected(e.fault.fault);
         this.obs.activeFaults(this.faults.list().map((f) => f.fault));
       },
@@ -227,8 +232,16 @@ export class Runtime {
       maxDeliveries: o.config.runtime.maxDeliveries,
       resolveModule,
       handleRequest: (agent, op, args) => this.hostRequest(agent, op, args),
-      ask: (agent, args, settle) => this.router.askThen(args.agent, args.message, { timeoutMs: args.timeoutMs, from: agent }, settle),
-      complete: (id, result) => this.router.complete(id, result),
+      ask: (agent, args, settle) => this.router.askThen(args.agent, args.message, { timeoutMs: args.timeoutMs, from: agent, traceparent: this.telemetry.traceparentOf(agent) }, settle),
+      complete: (id, result) => {
+        this.telemetry.endMessage(id, result.ok, result.ok ? undefined : result.error);
+        this.router.complete(id, result);
+      },
+      trace: {
+        begin: (m) => this.telemetry.beginMessage(m),
+        crashed: (id, reason) => this.telemetry.crashed(id, reason),
+        event: (id, name, attributes) => this.telemetry.messageEvent(id, name, attributes),
+      },
       handled: (agent, e, ok, errorType) => {
         const m = e.message as { type?: unknown; op?: unknown } | null;
         const task = typeof m?.type === 'string' ? m.type : typeof m?.op === 'string' ? m.op : e.kind;
@@ -405,7 +418,19 @@ export class Runtime {
     // The state dir holds the token, logs and checkpoints: never commit it.
     const ignore = path.join(this.stateDir, '.gitignore');
     if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
-    this.log = this.obs.openLog({ dir: path.join(this.stateDir, 'logs'), onLine: (line) => this.emit('log', line as EventPayloads['log']) }).logger;
+    const settings = telemetrySettings(this.config.telemetry, this.config.name);
+    if (settings) {
+      this.telemetry = await Telemetry.start(settings, { 'service.version': this.version, 'service.instance.id': this.cluster?.node ?? `${os.hostname()}-${process.pid}`, 'faultline.system': this.config.name }, (m) => process.stderr.write(`faultline: telemetry: ${m}\n`));
+    }
+    const telemetry = this.telemetry;
+    this.log = this.obs.openLog({
+      dir: path.join(this.stateDir, 'logs'),
+      onLine: (line) => {
+        this.emit('log', line as EventPayloads['log']);
+        telemetry.log(line as Record<string, unknown>);
+      },
+      ...(telemetry.on ? { mixin: (agent: string | undefined) => telemetry.logIds(agent) } : {}),
+    }).logger;
     const ck = this.config.checkpoints;
     try {
       const server = ck.store === 'postgres' || ck.store === 'redis';
@@ -490,6 +515,7 @@ export class Runtime {
     };
     await walk(this.config.supervisor);
     this.deps = wireDependencies({
+      telemetry: this.telemetry,
       dependencies: deps,
       models: this.config.models,
       obs: this.obs,
@@ -597,11 +623,12 @@ export class Runtime {
   private async hostRequest(agent: string, op: HostOp, args: any): Promise<unknown> {
     switch (op) {
       case 'send':
-        await this.router.send(args.agent, args.message, agent);
+        await this.router.send(args.agent, args.message, { from: agent, traceparent: this.telemetry.traceparentOf(agent) });
         return { accepted: true };
       case 'checkpoint':
         // The host sends the state as JSON text; anything else is refused rather than stored.
         if (typeof args?.json !== 'string') throw new TypeError('ctx.checkpoint(): the agent host sent no state text');
+        if (this.telemetry.on) this.telemetry.agentEvent(agent, 'checkpoint', { 'faultline.checkpoint.kind': 'full', 'faultline.checkpoint.bytes': args.json.length, 'faultline.checkpoint.explicit': true });
         return this.whileStoreDown(`${agent}'s checkpoint`, () => this.store.put({ agent, version: args.version, json: args.json, kind: 'full' }));
       default: {
         const h = this.hostOps.get(op);
@@ -625,10 +652,11 @@ export class Runtime {
         return this.status();
       })
       .set('send', async (p, session) => {
-        await this.router.send(p.agent, p.message, session.peer ? { from: p.from, here: true } : {});
+        await this.router.send(p.agent, p.message, { ...(session.peer ? { from: p.from, here: true } : {}), traceparent: p.traceparent ?? this.telemetry.traceparentOf(undefined) });
         return { accepted: true as const };
       })
-      .set('ask', (p, session) => this.router.ask(p.agent, p.message, { timeoutMs: p.timeoutMs, ...(session.peer ? { from: p.from, here: true } : {}) }))
+      .set('ask', (p, session) => this.router.ask(p.agent, p.message, { timeoutMs: p.timeoutMs, ...(session.peer ? { from: p.from, here: true } : {}), traceparent: p.traceparent ?? this.telemetry.traceparentOf(undefined) }))
+      .set('traces', async (p) => this.telemetry.traces(p))
       .set('restart', async (p, session) =>
         this.onOwner(p.agent, session, 'restart', p, async () => {
           await this.restart(p.agent);
@@ -730,6 +758,8 @@ export class Runtime {
       await this.store?.close();
       this.log?.info({}, 'runtime stopped');
       await this.obs.close();
+      // What is buffered goes out; an exporter that does not answer holds the stop for 3 s at most.
+      await Promise.race([this.telemetry.shutdown(), sleep(3000, undefined, { ref: false })]);
       this.resolveDone(result);
       return result;
     })();

@@ -56,7 +56,7 @@ export interface ClusterNodeOptions {
   /** Stop a unit here. */
   stop(unit: string, why: 'lost' | 'moved' | 'drain'): Promise<void>;
   /** Asks an agent of this node (one taken over while an ask waited to be forwarded). */
-  askHere(to: string, message: unknown, opts: { timeoutMs: number; from?: string }, settle: (r: AskResult) => void): void;
+  askHere(to: string, message: unknown, opts: { timeoutMs: number; from?: string; traceparent?: string }, settle: (r: AskResult) => void): void;
   /** Hand the waiting messages to the agents of these units (deliveries were held, or new messages arrived). */
   deliver(agents: readonly string[]): void;
   log(level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
@@ -275,10 +275,10 @@ export class ClusterNode {
    * subtree moves (its node died, drains, or has not started it yet) the ask
    * is tried again on the next owner, within its timeout.
    */
-  ask(to: string, message: unknown, opts: { timeoutMs: number; from?: string }, settle: (r: AskResult) => void): void {
-    const params = { agent: to, message, ...(opts.from !== undefined ? { from: opts.from } : {}) };
+  ask(to: string, message: unknown, opts: { timeoutMs: number; from?: string; traceparent?: string }, settle: (r: AskResult) => void): void {
+    const params = { agent: to, message, ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) };
     this.forward(to, 'ask', (left) => ({ ...params, timeoutMs: left }), Date.now() + opts.timeoutMs, () => new AgentTimeoutError(to, opts.timeoutMs), (left) =>
-      new Promise((resolve, reject) => this.o.askHere(to, message, { timeoutMs: left, from: opts.from }, (r) => (r.ok ? resolve(r.value) : reject(r.error)))),
+      new Promise((resolve, reject) => this.o.askHere(to, message, { timeoutMs: left, from: opts.from, traceparent: opts.traceparent }, (r) => (r.ok ? resolve(r.value) : reject(r.error)))),
     ).then(
       (value) => settle({ ok: true, value }),
       (error: Error) => settle({ ok: false, error }),

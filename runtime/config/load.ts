@@ -53,6 +53,8 @@ export interface RuntimeSettings {
   maxDeliveries: number;
 }
 
+export type TelemetryConfig = NonNullable<ConfigInput['telemetry']>;
+
 export interface ResolvedConfig {
   name: string;
   /** Absolute path of the config file ('' when built in memory). */
@@ -71,6 +73,8 @@ export interface ResolvedConfig {
   alerts: ConfigInput['alerts'];
   /** Set when the config runs as a cluster of nodes over PostgreSQL. */
   cluster?: { leaseMs: number };
+  /** OpenTelemetry, as configured (the OTEL_* variables are applied at start). */
+  telemetry?: TelemetryConfig;
   /** The validated config as written. */
   raw: ConfigInput;
 }
@@ -207,6 +211,7 @@ export function resolveConfig(json: unknown, file: string): ResolvedConfig {
     checkpoints: cfg.checkpoints ?? {},
     alerts: cfg.alerts,
     ...(cfg.cluster ? { cluster: { leaseMs: cfg.cluster.leaseMs ?? DEFAULTS.leaseMs } } : {}),
+    ...(cfg.telemetry ? { telemetry: cfg.telemetry } : {}),
     raw: cfg,
   };
 }

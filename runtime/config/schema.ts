@@ -120,6 +120,23 @@ export const clusterSchema = z
   .strict()
   .describe('Run the same config on several nodes over the PostgreSQL store: each child of the root supervisor runs on one node');
 
+const exporterKind = z.enum(['otlp', 'none']);
+export const telemetrySchema = z
+  .object({
+    enabled: z.boolean().optional().describe('Record spans (default true when this block is present); OTEL_SDK_DISABLED=true turns it off'),
+    endpoint: z.string().url().optional().describe('OTLP/HTTP base URL, e.g. http://127.0.0.1:4318 (the OTEL_EXPORTER_OTLP_* variables take precedence)'),
+    protocol: z.enum(['http/protobuf', 'http/json']).optional().describe('OTLP encoding (default http/protobuf)'),
+    headers: z.record(z.string(), z.string()).optional().describe('Extra request headers for the exports; put credentials in OTEL_EXPORTER_OTLP_HEADERS instead'),
+    serviceName: z.string().min(1).optional().describe("service.name (default: OTEL_SERVICE_NAME, else the config's name)"),
+    traces: exporterKind.optional().describe('Export spans (default otlp when an endpoint is known, else none: the runtime keeps the last ones for `traces`)'),
+    logs: exporterKind.optional().describe('Export log records (default otlp when an endpoint is known)'),
+    metrics: exporterKind.optional().describe('Export the GenAI client metrics (default otlp when an endpoint is known)'),
+    captureContent: z.boolean().optional().describe('Record prompts and replies on chat spans (default false; secrets are scrubbed)'),
+    bufferSpans: z.number().int().min(0).max(100_000).optional().describe('How many recent spans the runtime keeps for `traces` and the dashboard (default 5000)'),
+  })
+  .strict()
+  .describe('OpenTelemetry: spans in the GenAI conventions, logs and metrics over OTLP/HTTP');
+
 export const configSchema = z
   .object({
     $schema: z.string().optional(),
@@ -131,6 +148,7 @@ export const configSchema = z
     supervisor: supervisorSpecSchema,
     alerts: alertsSchema.optional(),
     cluster: clusterSchema.optional(),
+    telemetry: telemetrySchema.optional(),
   })
   .strict();
 

@@ -175,6 +175,11 @@ export class Gateway {
     throw ids.length === 1 ? last : new FallbackExhaustedError(chain, failures);
   }
 
+  /** `text` with the dependencies' secrets (API keys from the environment) replaced, for what leaves the runtime. */
+  scrub(text: string): string {
+    return this.scrubber.scrub(text);
+  }
+
   /** The health of one dependency as the registry sees it. */
   health(dependency: string): DependencyHealth {
     const p = this.policy(dependency);

@@ -97,8 +97,16 @@ function makeContext(s: AgentLoadSpec, version: number): AgentContext {
     },
     send: (to, message) => request('send', { agent: to, message }).then(() => undefined),
     ask: (to, message, o) => request('ask', { agent: to, message, timeoutMs: o?.timeoutMs }),
-    model: (chain) => ({ chat: (req, o) => afterCall(request('model', { chain, request: req, point: o?.point ?? callSite(), timeoutMs: o?.timeoutMs, http: o?.http })) }),
-    call: (dep, req, o) => afterCall(request('call', { dependency: dep, request: req, point: o?.point ?? callSite(), timeoutMs: o?.timeoutMs, http: o?.http })),
+    model: (chain) => ({
+      chat: (req, o) => {
+        const site = callSite();
+        return afterCall(request('model', { chain, request: req, point: o?.point ?? site, site, timeoutMs: o?.timeoutMs, http: o?.http }));
+      },
+    }),
+    call: (dep, req, o) => {
+      const site = callSite();
+      return afterCall(request('call', { dependency: dep, request: req, point: o?.point ?? site, site, timeoutMs: o?.timeoutMs, http: o?.http }));
+    },
     health: (dep) => request('health', { dependency: dep }),
     get log() { return (log ??= makeLogger({})); },
     signal: abort.signal,

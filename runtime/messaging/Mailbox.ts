@@ -18,6 +18,8 @@ export interface Envelope {
   deliveries: number;
   /** For an ask: how long its asker waits for the reply (the message's SLA target). */
   timeoutMs?: number;
+  /** The W3C trace context of the sender (its span), when tracing is on. */
+  traceparent?: string;
 }
 
 export interface Mailbox {

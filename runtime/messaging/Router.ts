@@ -21,7 +21,7 @@ export interface RemoteRoutes {
   /** Stores a message in the inbox of an agent of another node; resolves once stored. */
   send(to: string, e: Omit<Envelope, 'deliveries'>): Promise<void>;
   /** Forwards an ask to the node that runs the agent, within its timeout. */
-  ask(to: string, message: unknown, opts: { timeoutMs: number; from?: string }, settle: (r: AskResult) => void): void;
+  ask(to: string, message: unknown, opts: { timeoutMs: number; from?: string; traceparent?: string }, settle: (r: AskResult) => void): void;
   /** The error for a request between nodes that reached a node not running the agent. */
   moved(id: string): Error;
 }
@@ -38,6 +38,8 @@ export interface RouterOptions {
 export interface RouteOptions {
   from?: string;
   here?: boolean;
+  /** The sender's W3C trace context: the handling agent's span becomes its child. */
+  traceparent?: string;
 }
 
 /** How an ask ends: the reply, or the error its asker gets. */
@@ -89,7 +91,7 @@ export class Router {
     const o = typeof opts === 'string' ? { from: opts } : opts;
     const a = this.target(to, false, o.here);
     const id = this.nextId();
-    const e = { id, kind: 'send' as const, message, from: o.from, at: Date.now() };
+    const e = { id, kind: 'send' as const, message, from: o.from, at: Date.now(), ...(o.traceparent ? { traceparent: o.traceparent } : {}) };
     if (!a) {
       await this.o.remote!.send(to, e);
       return { accepted: true, id };
@@ -118,11 +120,12 @@ export class Router {
       return settle({ ok: false, error: e as Error });
     }
     const timeoutMs = opts.timeoutMs ?? this.o.defaultTimeoutMs;
-    if (!a) return this.o.remote!.ask(to, message, { timeoutMs, from: opts.from }, settle);
+    const tp = opts.traceparent ? { traceparent: opts.traceparent } : {};
+    if (!a) return this.o.remote!.ask(to, message, { timeoutMs, from: opts.from, ...tp }, settle);
     const id = this.nextId();
     let stored: Promise<void> | void;
     try {
-      stored = this.o.mailbox(to).put({ id, kind: 'ask', message, from: opts.from, at: Date.now(), timeoutMs });
+      stored = this.o.mailbox(to).put({ id, kind: 'ask', message, from: opts.from, at: Date.now(), timeoutMs, ...tp });
     } catch (e) {
       stored = Promise.reject(e);
     }
@@ -137,7 +140,7 @@ export class Router {
     }, timeoutMs);
     const remote = this.o.remote;
     const deadline = Date.now() + timeoutMs;
-    const reroute = remote && !opts.here ? () => remote.ask(to, message, { timeoutMs: Math.max(1, deadline - Date.now()), from: opts.from }, settle) : undefined;
+    const reroute = remote && !opts.here ? () => remote.ask(to, message, { timeoutMs: Math.max(1, deadline - Date.now()), from: opts.from, ...tp }, settle) : undefined;
     this.waiters.set(id, { agent: to, settle, timer, reroute });
     stored?.then(
       () => agent.deliver(),

@@ -43,6 +43,8 @@ export interface LoggerOptions {
   rotate?: { size?: string; interval?: string; keep?: number };
   /** Called with each written line, parsed (the control channel's `log` events). */
   onLine?: (line: LogLine) => void;
+  /** Extra fields for a line (`trace_id`/`span_id` of the message the line's agent handles), given the agent it is about. */
+  mixin?: (agent: string | undefined) => Record<string, unknown> | undefined;
 }
 
 export interface RuntimeLog {
@@ -149,6 +151,14 @@ export function createLogger(opts: LoggerOptions): RuntimeLog {
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: serializeErr, error: serializeErr },
       redact: { paths: [...REDACT_PATHS, ...(opts.redactPaths ?? [])], censor: REDACTED },
+      ...(opts.mixin
+        ? {
+            mixin: (fields: object, _level: number, l?: Logger) => {
+              const agent = (fields as { agent?: unknown }).agent ?? (l?.bindings?.() as { agent?: unknown } | undefined)?.agent;
+              return opts.mixin!(typeof agent === 'string' ? agent : undefined) ?? {};
+            },
+          }
+        : {}),
     },
     destination,
   );

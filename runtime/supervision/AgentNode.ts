@@ -7,6 +7,7 @@
  * time. What the agent is (state, reason, restarts, last error, timers) is the
  * machine's; this class keeps only the handles (the host, the waiters).
  */
+import type { MessageSpanInfo } from '../observability/telemetry.ts';
 import { fromPromise, type AnyActorRef, type StateValue } from 'xstate';
 import type { AgentSpec } from '../config/load.ts';
 import type { AgentStatus, LastError, NodeState } from '../protocol/status.ts';
@@ -54,6 +55,8 @@ export interface AgentEnv {
   ask(agent: string, args: AskArgs, settle: (r: AskResult) => void): void;
   /** A message finished: reply or error for its asker. */
   complete(envelopeId: string, result: AskResult): void;
+  /** Tracing: a message handed to the agent (its span starts), and a handling cut short by the agent going down. */
+  trace?: { begin(m: MessageSpanInfo): void; crashed(envelopeId: string, reason: string): void; event(envelopeId: string, name: string, attributes: Record<string, string | number | boolean>): void };
   /** A message was handled (for metrics): its envelope and outcome. */
   handled?(agent: string, envelope: Envelope, ok: boolean, errorType?: string): void;
   /** Heartbeats stopped: the agent is about to be killed. */
@@ -379,6 +382,7 @@ export class AgentNode implements Child {
           const gen = ++this.commitSeq;
           const input: CheckpointInput | undefined = typeof m.json === 'string' ? { agent: this.id, version: this.version, json: m.json, kind: m.kind ?? 'full', ack: id } : undefined;
           const stored = input ? this.env.store.put(input) : this.mailbox.ack(id);
+          if (input) this.env.trace?.event(id, 'checkpoint', { 'faultline.checkpoint.kind': input.kind ?? 'full', 'faultline.checkpoint.bytes': input.json?.length ?? 0 });
           if (!stored) {
             this.committedSeq = gen;
             this.env.complete(id, { ok: true, value: m.value }); // an ask with no state change: nothing to wait for
@@ -475,6 +479,7 @@ export class AgentNode implements Child {
     this.deliveryCount = ++AgentNode.deliverySeq;
     const host = this.host;
     const fault = this.env.faults?.beforeDeliver(this.id);
+    this.env.trace?.begin({ agent: this.id, envelopeId: e.id, kind: e.kind, from: e.from, traceparent: e.traceparent, delivery: e.deliveries + 1, fault });
     if (fault?.delayMs) this.env.clock.setTimeout(() => this.handOver(host, e, fault.crash), fault.delayMs);
     else this.handOver(host, e, fault?.crash ?? false);
   }
@@ -508,6 +513,7 @@ export class AgentNode implements Child {
     this.retryDelayMs = 200;
     const inflight = this.inflight;
     this.inflight = undefined;
+    if (inflight !== undefined) this.env.trace?.crashed(inflight, e.signal ? `killed by ${e.signal}` : e.error ? `${e.error.name}: ${e.error.message}` : `exited with code ${e.code}`);
     if (inflight !== undefined) {
       const env = this.mailbox.peek();
       if (env && env.id === inflight && env.deliveries >= this.env.maxDeliveries) {

@@ -4,6 +4,8 @@
  * events go to subscribers and to observability; dependency faults plug
  * into the catalogue; mocked dependencies get a local mock model server.
  */
+import type { Span } from '@opentelemetry/api';
+import type { Telemetry } from '../observability/telemetry.ts';
 import { Gateway } from '../gateway/Gateway.ts';
 import { startMockModel, type MockModelHandle } from '../mockModel/MockModelServer.ts';
 import type { DependencyConfig } from '../config/dependencySchema.ts';
@@ -37,6 +39,8 @@ export interface DependencyHost {
   inflight?(agent: string): { msgId: string; delivery: number } | undefined;
   emit(name: EventName, payload: unknown): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
+  /** Spans of model and tool calls (off: no spans). */
+  telemetry?: Telemetry;
 }
 
 export function wireDependencies(h: DependencyHost): DependencyWiring {
@@ -46,9 +50,12 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
     log: (level, msg, fields) => h.log(level, msg, fields),
     stateStore: h.stateStore,
   });
+  const tel = h.telemetry;
   const sub = gateway.onEvent((name, payload) => {
     const p = payload as { dependency: string };
     h.emit(name, payload);
+    // Inside a model or tool call: its retries, fallbacks, fail-fast rejections and breaker moves are events of its span.
+    if (tel?.on) callEvent(tel, name, payload as never);
     h.obs.gatewayEvent(name, payload as never, gateway.hasFallback(p.dependency));
   });
   h.faults.register(dependencyFaults(gateway, () => Object.keys(h.dependencies), (f) => h.faults.recordFired(f)));
@@ -77,16 +84,49 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
   const crashHere = (agent: string, point: string | undefined) => {
     if (h.faults.beforeCall(agent, point)) throw Object.assign(new Error(`injected crash at ${point} (crash fault)`), { name: 'InjectedCrash' });
   };
+  // Where in the agent's module the call was made: `file:line` (relative to the config's directory), as the host saw it.
+  const site = (args: any) => {
+    const m = typeof args?.site === 'string' ? /^(.+):(\d+)$/.exec(args.site) : null;
+    return m ? { 'code.file.path': m[1], 'code.line.number': Number(m[2]) } : {};
+  };
+  const point = (args: any) => (typeof args?.point === 'string' ? { 'faultline.point': args.point } : {});
   h.hostOps.set('call', async (agent, args) => {
-    crashHere(agent, args.point);
-    return journaled(agent, () => gateway.call(args.dependency, args.request, opts(args, agent)));
+    const run = () => {
+      crashHere(agent, args.point);
+      return journaled(agent, () => gateway.call(args.dependency, args.request, opts(args, agent)));
+    };
+    if (!tel?.on) return run();
+    return tel.call(agent, 'execute_tool', String(args.dependency), { 'gen_ai.tool.name': String(args.dependency), 'faultline.dependency': String(args.dependency), ...point(args), ...site(args) }, run);
   });
   h.hostOps.set('model', async (agent, args) => {
-    crashHere(agent, args.point);
-    return journaled(agent, async () => {
-      const reply = (await gateway.chat(args.chain, args.request, opts(args, agent))) as ChatReply;
-      if (reply.usage) h.obs.modelUsage(reply.dependency, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0, agent);
-      return reply;
+    const run = (span?: Span) => {
+      crashHere(agent, args.point);
+      return journaled(agent, async () => {
+        const reply = (await gateway.chat(args.chain, args.request, opts(args, agent))) as ChatReply;
+        if (reply.usage) h.obs.modelUsage(reply.dependency, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0, agent);
+        if (span && reply.usage) tel!.tokens(span, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0);
+        return reply;
+      });
+    };
+    if (!tel?.on) return run();
+    const chain = String(args.chain);
+    const first = (h.models[chain] ?? [chain])[0];
+    const dep = h.dependencies[first];
+    const requested = dep?.model ?? first;
+    const attrs = { 'gen_ai.provider.name': providerOf(dep), 'gen_ai.request.model': requested, 'faultline.chain': chain, ...point(args), ...site(args) };
+    if (tel.settings?.captureContent) Object.assign(attrs, { 'gen_ai.input.messages': gateway.scrub(JSON.stringify(args.request?.messages ?? null)) });
+    return tel.call(agent, 'chat', requested, attrs, run, (span, reply) => {
+      const r = reply as ChatReply;
+      const d = h.dependencies[r.dependency];
+      span.setAttributes({
+        'gen_ai.response.model': r.model,
+        'faultline.dependency': r.dependency,
+        'gen_ai.provider.name': providerOf(d),
+        ...(r.usage ? { 'gen_ai.usage.input_tokens': r.usage.prompt_tokens ?? 0, 'gen_ai.usage.output_tokens': r.usage.completion_tokens ?? 0 } : {}),
+        ...(r.dependency !== first ? { 'faultline.fallback': true } : {}),
+        ...(r.stale ? { 'faultline.stale': true } : {}),
+        ...(tel.settings?.captureContent ? { 'gen_ai.output.messages': gateway.scrub(JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: r.content }] }])) } : {}),
+      });
     });
   });
   h.hostOps.set('health', async (_agent, args) => gateway.health(args.dependency));
@@ -113,4 +153,31 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
       await Promise.all(mocks.splice(0).map((m) => m.close()));
     },
   };
+}
+
+/** The GenAI provider name of a model dependency (`openai` unless it says otherwise). */
+function providerOf(d: DependencyConfig | undefined): string {
+  const api = (d as { api?: unknown } | undefined)?.api;
+  return typeof api === 'string' ? api : 'openai';
+}
+
+/** A gateway event inside a model or tool call, as an event of its span. */
+function callEvent(tel: Telemetry, name: string, p: Record<string, unknown>): void {
+  if (name === 'breaker.state') {
+    tel.callEvent('breaker', { 'faultline.dependency': String(p.dependency), 'faultline.breaker.state': String(p.state) });
+    return;
+  }
+  const phase = String(p.phase);
+  if (phase === 'attempt' || phase === 'success') return;
+  const attrs: Record<string, string | number> = { 'faultline.dependency': String(p.dependency) };
+  if (typeof p.attempt === 'number') attrs['faultline.attempt'] = p.attempt;
+  if (typeof p.delayMs === 'number') attrs['faultline.retry.delay_ms'] = p.delayMs;
+  if (typeof p.to === 'string') attrs['faultline.fallback.to'] = p.to;
+  if (typeof p.reason === 'string') attrs['faultline.reason'] = p.reason;
+  if (typeof p.mode === 'string') attrs['faultline.degrade.mode'] = p.mode;
+  const err = p.error as { type?: string; message?: string; status?: number } | undefined;
+  if (err?.type) attrs['error.type'] = err.type;
+  if (err?.message) attrs['faultline.error.message'] = err.message;
+  if (typeof err?.status === 'number') attrs['http.response.status_code'] = err.status;
+  tel.callEvent(phase === 'give-up' ? 'give_up' : phase, attrs);
 }

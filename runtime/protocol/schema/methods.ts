@@ -5,6 +5,7 @@
  * `faultline schema --protocol` prints it.
  */
 import { z } from 'zod';
+import { TracesParams, TracesResult } from './traces.ts';
 import { EVENT_NAMES } from '../events.ts';
 import { MachineParams, MachineResult } from '../machine.ts';
 import { RpcError, RpcErrorCode } from '../rpc.ts';
@@ -40,13 +41,19 @@ export const CheckpointInfo = z.strictObject({
   blob: z.string().optional().describe('Where the state is, when it was moved to the blob bucket: s3://bucket/key'),
 });
 
+/** A W3C trace context: the agent's span continues the caller's trace. */
+const traceparent = z
+  .string({ error: 'must be a W3C traceparent string' })
+  .regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, { error: 'must be a W3C traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>' })
+  .describe('W3C trace context of the caller (`traceparent`), so that the handling span joins its trace');
+
 /** Every control method: its params and its result. */
 export const METHOD_SCHEMAS = {
   /** The first message of a browser client that cannot set the Authorization header. */
   auth: { params: z.strictObject({ token: text() }), result: z.strictObject({ ok: z.literal(true) }) },
   status: { params: NoParams, result: RuntimeStatus },
-  send: { params: z.strictObject({ agent: text(), message: UserData, from: text().optional().describe('The sending agent, when another node of the cluster forwards the message (ignored from other clients)') }), result: z.strictObject({ accepted: z.literal(true) }) },
-  ask: { params: z.strictObject({ agent: text(), message: UserData, timeoutMs: timeout.optional(), from: text().optional().describe('The sending agent, when another node of the cluster forwards the message (ignored from other clients)') }), result: UserData },
+  send: { params: z.strictObject({ agent: text(), message: UserData, from: text().optional().describe('The sending agent, when another node of the cluster forwards the message (ignored from other clients)'), traceparent: traceparent.optional() }), result: z.strictObject({ accepted: z.literal(true) }) },
+  ask: { params: z.strictObject({ agent: text(), message: UserData, timeoutMs: timeout.optional(), from: text().optional().describe('The sending agent, when another node of the cluster forwards the message (ignored from other clients)'), traceparent: traceparent.optional() }), result: UserData },
   restart: { params: z.strictObject({ agent: text() }), result: Empty },
   stop: { params: z.strictObject({ agent: text() }), result: Empty },
   inject: {
@@ -73,6 +80,8 @@ export const METHOD_SCHEMAS = {
   subscribe: { params: z.strictObject({ events: EventList }), result: Empty },
   unsubscribe: { params: z.strictObject({ events: EventList.optional() }), result: Empty },
   shutdown: { params: NoParams, result: Empty },
+  /** The last traces the runtime recorded (spans of handled messages, model and tool calls), newest first. */
+  traces: { params: TracesParams, result: TracesResult },
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
 
 type Table = typeof METHOD_SCHEMAS;
