@@ -206,8 +206,6 @@ export class Runtime {
       (e) => {
         this.log[e.action === 'injected' ? 'warn' : 'info']({ fault: e.fault.fault, target: e.fault.target, faultId: e.fault.id }, `fault ${e.fault.id} ${e.fault.fault} on ${e.fault.target}: ${e.action}`);
         this.emit('fault', e);
-        // A fault that fires inside a model or tool call is an event of that call's span.
-        if (e.action === 'fired' && this.telemetry.on) this.telemetry.callEvent('fault', { 'faultline.fault': e.fault.fault, 'faultline.fault.id': e.fault.id, 'faultline.fault.target': e.fault.target });
         if (e.action === 'injected') this.obs.faultInjected(e.fault.fault);
         this.obs.activeFaults(this.faults.list().map((f) => f.fault));
       },

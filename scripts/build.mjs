@@ -27,6 +27,7 @@ await build({
   entryPoints: {
     cli: path.join(root, 'runtime/cli/main.ts'),
     'agent-host': path.join(root, 'runtime/isolation/host.ts'),
+    'otlp-export': path.join(root, 'runtime/observability/exportWorker.ts'),
     sdk: path.join(root, 'runtime/sdk.ts'),
     machine: path.join(root, 'runtime/machineAgent.ts'),
     protocol: path.join(root, 'runtime/protocol/index.ts'),

@@ -39,6 +39,8 @@ export interface CallOptions {
   chain?: string;
   /** Checked `http` options of a call to a kind "http" dependency. */
   http?: HttpCall;
+  /** The call's span (tracing on): its events (retry, fallback, give-up, fault, …) as they happen. */
+  trace?: (phase: string, e: DependencyCallEvent) => void;
 }
 
 export interface PolicyEnv {
@@ -91,7 +93,7 @@ export class DependencyPolicy {
     } catch (e) {
       this.stats.rejected += 1;
       this.stats.callEnded(false);
-      if (this.env.emitter.active) this.event('rejected', o, { reason: (e as BreakerOpenError).state, error: errInfo(e) });
+      if (this.env.emitter.active || o.trace) this.event('rejected', o, { reason: (e as BreakerOpenError).state, error: errInfo(e) });
       this.env.log?.('debug', `dependency ${this.dep.id} rejected: breaker ${(e as BreakerOpenError).state}`, { dependency: this.dep.id, agent: o.agent, point: o.point });
       throw e;
     }
@@ -109,7 +111,7 @@ export class DependencyPolicy {
       const remaining = deadline - clock.now();
       if (remaining <= 0) throw this.giveUp(o, attempt - 1, new BudgetExceededError(this.dep.id, this.dep.budgetMs, attempt - 1, lastError), 'budget');
       const timeoutMs = Math.min(o.timeoutMs ?? this.dep.timeoutMs, remaining);
-      if (emitter.active) this.event('attempt', o, { attempt });
+      if (emitter.active || o.trace) this.event('attempt', o, { attempt });
       this.env.log?.('debug', `dependency ${this.dep.id} attempt ${attempt}`, { dependency: this.dep.id, agent: o.agent, point: o.point, attempt });
       const t0 = clock.now();
       try {
@@ -117,7 +119,7 @@ export class DependencyPolicy {
         const latencyMs = clock.now() - t0;
         this.stats.attempt(latencyMs);
         this.stats.callEnded(true);
-        if (emitter.active) this.event('success', o, { attempt, latencyMs: round(latencyMs) });
+        if (emitter.active || o.trace) this.event('success', o, { attempt, latencyMs: round(latencyMs) });
         return value;
       } catch (raw) {
         const latencyMs = clock.now() - t0;
@@ -139,7 +141,7 @@ export class DependencyPolicy {
           throw this.giveUp(o, attempt, new BudgetExceededError(this.dep.id, this.dep.budgetMs, attempt, err, why), 'budget', latencyMs);
         }
         this.stats.retries += 1;
-        if (emitter.active) this.event('retry', o, { attempt, latencyMs: round(latencyMs), delayMs: Math.round(delayMs), error: errInfo(err) });
+        if (emitter.active || o.trace) this.event('retry', o, { attempt, latencyMs: round(latencyMs), delayMs: Math.round(delayMs), error: errInfo(err) });
         this.env.log?.('info', `dependency ${this.dep.id} attempt ${attempt} failed (${err.name}); retrying in ${Math.round(delayMs)} ms`, { dependency: this.dep.id, agent: o.agent, point: o.point, attempt, delayMs: Math.round(delayMs), error: errInfo(err) });
         const signal = o.signal ? AbortSignal.any([o.signal, this.env.disposed]) : this.env.disposed;
         await this.env.sleep(delayMs, signal);
@@ -188,6 +190,7 @@ export class DependencyPolicy {
       let p: Promise<unknown>;
       try {
         const fault = this.env.faultHook()?.(dep.id, o.point);
+        if (fault && o.trace) o.trace('fault', { time: new Date().toISOString(), dependency: dep.id, phase: 'attempt', reason: fault.type, ...(fault.type === 'error' ? { error: { type: 'InjectedFault', message: `injected ${fault.status}`, status: fault.status } } : {}) });
         p = fault ? withFault(fault, dep, clock, () => this.transport(request, ctx), () => settled) : this.transport(request, ctx);
       } catch (e) {
         p = Promise.reject(e);
@@ -202,7 +205,7 @@ export class DependencyPolicy {
   private giveUp(o: CallOptions, attempts: number, err: Error, reason: string, latencyMs?: number): Error {
     if (reason !== 'aborted') this.stats.callEnded(false);
     if (reason !== 'aborted' && reason !== 'non-retryable') this.stats.failures += 1;
-    if (this.env.emitter.active) this.event('give-up', o, { attempt: attempts, reason, latencyMs: latencyMs === undefined ? undefined : round(latencyMs), error: errInfo(err) });
+    if (this.env.emitter.active || o.trace) this.event('give-up', o, { attempt: attempts, reason, latencyMs: latencyMs === undefined ? undefined : round(latencyMs), error: errInfo(err) });
     this.env.log?.(reason === 'aborted' ? 'debug' : 'warn', `dependency ${this.dep.id} call failed after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason}): ${err.message}`, { dependency: this.dep.id, agent: o.agent, point: o.point, attempts, reason, error: errInfo(err) });
     return err;
   }
@@ -212,7 +215,8 @@ export class DependencyPolicy {
     if (o.agent) payload.agent = o.agent;
     if (o.point) payload.point = o.point;
     if (o.chain) payload.chain = o.chain;
-    this.env.emitter.fire({ name: 'dependency.call', payload });
+    o.trace?.(phase, payload);
+    if (this.env.emitter.active) this.env.emitter.fire({ name: 'dependency.call', payload });
   }
 
   /** Ends attempts in flight (their callers see the error) so shutdown does not wait out timeouts. */

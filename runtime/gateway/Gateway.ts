@@ -165,7 +165,7 @@ export class Gateway {
         last = e;
         failures.push({ dependency: ids[i], ...errInfo(e) });
         if (i + 1 < ids.length) {
-          if (this.emitter.active) p.event('fallback', { ...o, chain }, { to: ids[i + 1], error: errInfo(e) });
+          if (this.emitter.active || o.trace) p.event('fallback', { ...o, chain }, { to: ids[i + 1], error: errInfo(e) });
           this.opts.log?.('info', `model chain ${chain}: ${ids[i]} failed (${(e as Error).name}); trying ${ids[i + 1]}`, { chain, dependency: ids[i], to: ids[i + 1], agent: o.agent });
         }
       }
@@ -335,7 +335,7 @@ export class Gateway {
       const mode = p.dep.degrade;
       if (mode === 'skip') {
         p.stats.degraded += 1;
-        if (this.emitter.active) p.event('degraded', o, { mode, error: errInfo(error) });
+        if (this.emitter.active || o.trace) p.event('degraded', o, { mode, error: errInfo(error) });
         const e = error as Error;
         const r: DependencyUnavailable = { unavailable: true, dependency: p.dep.id, reason: e.name, message: e.message, content: '', model: '' };
         return r;
@@ -344,7 +344,7 @@ export class Gateway {
         const hit = this.cache.get(p.dep.id, cached(request, o));
         if (!hit) continue;
         p.stats.degraded += 1;
-        if (this.emitter.active) p.event('degraded', o, { mode, error: errInfo(error) });
+        if (this.emitter.active || o.trace) p.event('degraded', o, { mode, error: errInfo(error) });
         this.opts.log?.('warn', `dependency ${p.dep.id} unavailable; answering from cache (stale since ${hit.at})`, { dependency: p.dep.id, agent: o.agent });
         return markStale(hit.value, hit.at);
       }

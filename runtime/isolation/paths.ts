@@ -25,6 +25,13 @@ export function hostScript(): string {
   return p;
 }
 
+/** The worker that encodes and sends spans over OTLP (dist/otlp-export.js). */
+export function exportWorkerScript(): string {
+  const p = path.join(packageRoot(), 'dist', 'otlp-export.js');
+  if (!existsSync(p)) throw new Error(`the OTLP export worker is not built (${p} is missing): run \`npm run build\``);
+  return p;
+}
+
 export function runtimeVersion(): string {
   return JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
 }

@@ -17,11 +17,14 @@
  * `invoke_agent` span of the agent handling it is a child of that span,
  * whichever process, thread or node it runs on.
  */
-import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { exportWorkerScript } from '../isolation/paths.ts';
+import type { ExportSpan, ExportWorkerData, FromExportWorker, ToExportWorker } from './exportWorker.ts';
+import type { Attributes, Context } from '@opentelemetry/api';
 import type { TelemetryConfig } from '../config/load.ts';
 import type { TraceSpan, TraceSummary, TracesResult } from '../protocol/schema/traces.ts';
 
-type Api = typeof import('@opentelemetry/api');
 
 export interface TelemetrySettings {
   traces: 'otlp' | 'none';
@@ -103,12 +106,76 @@ export function telemetrySettings(cfg: TelemetryConfig | undefined, systemName: 
 /** A W3C traceparent: version 00, a trace id, a parent id and flags. */
 export const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-/** The spans the runtime keeps for `traces`: the newest `capacity`, as plain records. */
+type AttrValue = string | number | boolean | string[] | number[] | boolean[];
+export type SpanAttributes = Record<string, AttrValue>;
+
+/** Random hex ids from a pool refilled 4 KB at a time: one `randomBytes` call per 256 spans. */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function randomHex(bytes: number): string {
+  if (poolAt + bytes > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  const s = pool.toString('hex', poolAt, poolAt + bytes);
+  poolAt += bytes;
+  return s;
+}
+const nowMs = () => performance.timeOrigin + performance.now();
+
+/**
+ * A span as the runtime records it: plain fields, no SDK objects on the
+ * path of every message (those cost tens of µs a span on this machine).
+ * Ended spans go to the buffer and, when exporting, to the OTLP exporter
+ * as the SDK's ReadableSpan.
+ */
+export class LightSpan {
+  readonly spanId = randomHex(8);
+  readonly startMs = nowMs();
+  endMs = 0;
+  status: { code: 0 | 1 | 2; message?: string } = { code: 0 };
+  events: { name: string; timeMs: number; attributes: SpanAttributes }[] = [];
+  constructor(
+    private readonly sink: (s: LightSpan) => void,
+    readonly traceId: string,
+    readonly parentSpanId: string | undefined,
+    readonly name: string,
+    readonly kind: 0 | 1 | 2 | 3 | 4,
+    readonly attributes: SpanAttributes,
+    readonly flags = 1,
+  ) {}
+
+  setAttribute(k: string, v: AttrValue | undefined): void {
+    if (v !== undefined) this.attributes[k] = v;
+  }
+  setAttributes(a: Record<string, AttrValue | undefined>): void {
+    for (const k in a) if (a[k] !== undefined) this.attributes[k] = a[k]!;
+  }
+  addEvent(name: string, attributes: SpanAttributes = {}): void {
+    if (this.events.length < 128) this.events.push({ name, timeMs: nowMs(), attributes });
+  }
+  recordException(e: { name?: string; message?: string }): void {
+    this.addEvent('exception', { 'exception.type': e.name ?? 'Error', 'exception.message': e.message ?? '' });
+  }
+  setStatus(s: { code: 0 | 1 | 2; message?: string }): void {
+    this.status = s;
+  }
+  get traceparent(): string {
+    return `00-${this.traceId}-${this.spanId}-0${this.flags & 1}`;
+  }
+  end(): void {
+    if (this.endMs) return;
+    this.endMs = nowMs();
+    this.sink(this);
+  }
+}
+
+/** The spans the runtime keeps for `traces`: the newest `capacity`. */
 class SpanBuffer {
-  private spans: TraceSpan[] = [];
+  private spans: LightSpan[] = [];
   constructor(readonly capacity: number) {}
 
-  add(s: TraceSpan) {
+  add(s: LightSpan) {
     if (this.capacity === 0) return;
     this.spans.push(s);
     if (this.spans.length > this.capacity * 1.25) this.spans.splice(0, this.spans.length - this.capacity);
@@ -121,7 +188,7 @@ class SpanBuffer {
       if (o.traceId && s.traceId !== o.traceId) continue;
       let list = byTrace.get(s.traceId);
       if (!list) byTrace.set(s.traceId, (list = []));
-      list.push(s);
+      list.push(plain(s));
     }
     const out: TraceSummary[] = [];
     for (const [traceId, spans] of byTrace) {
@@ -141,12 +208,96 @@ class SpanBuffer {
 }
 
 const KINDS = ['internal', 'server', 'client', 'producer', 'consumer'] as const;
-const hrMs = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
-const plainAttrs = (a: Attributes): TraceSpan['attributes'] => {
-  const out: TraceSpan['attributes'] = {};
-  for (const [k, v] of Object.entries(a)) if (v !== undefined && v !== null) out[k] = v as TraceSpan['attributes'][string];
-  return out;
-};
+
+/** A recorded span as the `traces` method answers it. */
+function plain(s: LightSpan): TraceSpan {
+  const a = s.attributes;
+  const agent = typeof a['gen_ai.agent.name'] === 'string' ? (a['gen_ai.agent.name'] as string) : typeof a['faultline.agent'] === 'string' ? (a['faultline.agent'] as string) : undefined;
+  const file = a['code.file.path'];
+  const line = a['code.line.number'];
+  return {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
+    name: s.name,
+    kind: KINDS[s.kind] ?? 'internal',
+    startMs: s.startMs,
+    durationMs: Math.max(0, s.endMs - s.startMs),
+    status: s.status.code === 2 ? 'error' : s.status.code === 1 ? 'ok' : 'unset',
+    ...(s.status.message ? { statusMessage: s.status.message } : {}),
+    ...(agent ? { agent } : {}),
+    ...(typeof file === 'string' && typeof line === 'number' ? { code: { file, line, ...(typeof a['code.column.number'] === 'number' ? { column: a['code.column.number'] as number } : {}) } } : {}),
+    attributes: { ...a },
+    events: s.events.map((e) => ({ ...e, attributes: { ...e.attributes } })),
+  };
+}
+
+/**
+ * Ended spans to the OTLP export worker in batches (every second, or at
+ * 512); at most 4096 wait, the rest are dropped and counted.
+ */
+class SpanExport {
+  private queue: LightSpan[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private seq = 0;
+  private readonly waiting = new Map<number, () => void>();
+  private readonly worker: Worker;
+  dropped = 0;
+
+  constructor(data: ExportWorkerData, warn: (msg: string) => void) {
+    this.worker = new Worker(exportWorkerScript(), { workerData: data });
+    this.worker.unref();
+    this.worker.on('message', (m: FromExportWorker) => {
+      if (m.t === 'failed') warn(`cannot export spans to ${data.url}: ${m.error}`);
+      else {
+        this.waiting.get(m.id)?.();
+        this.waiting.delete(m.id);
+      }
+    });
+    this.worker.on('error', (e) => warn(`the span export stopped: ${e.message}`));
+  }
+
+  add(s: LightSpan) {
+    if (this.queue.length >= 4096) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(s);
+    if (this.queue.length >= 512) this.send();
+    else this.timer ??= setTimeout(() => this.send(), 1000).unref();
+  }
+
+  private send() {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.queue.splice(0);
+    if (!batch.length) return;
+    const spans: ExportSpan[] = batch.map((s) => ({ traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}), name: s.name, kind: s.kind, flags: s.flags, startMs: s.startMs, endMs: s.endMs, status: s.status, attributes: s.attributes, events: s.events }));
+    this.worker.postMessage({ t: 'spans', spans } satisfies ToExportWorker);
+  }
+
+  private ask(t: 'flush' | 'shutdown', timeoutMs: number): Promise<void> {
+    this.send();
+    const id = ++this.seq;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs).unref();
+      this.waiting.set(id, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.worker.postMessage({ t, id } satisfies ToExportWorker);
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.ask('flush', 10_000);
+  }
+
+  async shutdown() {
+    await this.ask('shutdown', 3000);
+    await this.worker.terminate();
+  }
+}
 
 /** What a handled message's span needs to know about the agent and the message. */
 export interface MessageSpanInfo {
@@ -160,90 +311,62 @@ export interface MessageSpanInfo {
 }
 
 interface Active {
-  span: Span;
-  ctx: Context;
+  span: LightSpan;
   agent: string;
 }
 
 /**
  * The runtime's telemetry. `Telemetry.off` does nothing at all; `start`
- * loads the SDK and the exporters the settings name.
+ * loads the exporters the settings name.
  */
 export class Telemetry {
   static readonly off = new Telemetry();
 
-  private api: Api | undefined;
-  private tracer: Tracer | undefined;
+  private running = false;
   private buffer: SpanBuffer | undefined;
+  private exporter: SpanExport | undefined;
   private shutdowns: (() => Promise<void>)[] = [];
   private flushes: (() => Promise<void>)[] = [];
   private readonly byEnvelope = new Map<string, Active>();
   private readonly byAgent = new Map<string, Active>();
-  /** Spans of model and tool calls, for the gateway's events that happen inside them. */
-  private readonly calls = new WeakSet<Span>();
+  /** The runtime's own span in progress (a drill's step), for what it sends. */
+  private current: LightSpan | undefined;
   private emitLog: ((line: Record<string, unknown>) => void) | undefined;
-  private meters: { tokens: { record(v: number, a: Attributes): void }; duration: { record(v: number, a: Attributes): void } } | undefined;
+  private meters: { tokens: { record(v: number, a: SpanAttributes): void }; duration: { record(v: number, a: SpanAttributes): void } } | undefined;
+  private readonly sink = (sp: LightSpan) => {
+    this.buffer?.add(sp);
+    this.exporter?.add(sp);
+  };
   settings: TelemetrySettings | undefined;
 
   get on(): boolean {
-    return this.tracer !== undefined;
+    return this.running;
   }
 
-  /** Loads the SDK and starts the exporters. */
+  /** Spans the exporter could not keep up with (dropped, not sent). */
+  get dropped(): number {
+    return this.exporter?.dropped ?? 0;
+  }
+
+  /** Loads the exporters and starts them. */
   static async start(settings: TelemetrySettings, resource: Record<string, string>, warn: (msg: string) => void): Promise<Telemetry> {
     const t = new Telemetry();
     t.settings = settings;
+    t.running = true;
     for (const w of settings.warnings) warn(w);
-    const api = (t.api = await import('@opentelemetry/api'));
-    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
-    const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
     const { resourceFromAttributes } = await import('@opentelemetry/resources');
-    const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
     const res = resourceFromAttributes({ 'service.name': settings.serviceName, ...resource });
     const json = settings.protocol === 'http/json';
+    t.buffer = new SpanBuffer(settings.bufferSpans);
 
-    const buffer = (t.buffer = new SpanBuffer(settings.bufferSpans));
-    const processors: import('@opentelemetry/sdk-trace-base').SpanProcessor[] = [
-      {
-        onStart() {},
-        onEnd(s) {
-          const ctx = s.spanContext();
-          const attrs = plainAttrs(s.attributes);
-          const agent = typeof attrs['gen_ai.agent.name'] === 'string' ? (attrs['gen_ai.agent.name'] as string) : typeof attrs['faultline.agent'] === 'string' ? (attrs['faultline.agent'] as string) : undefined;
-          const file = attrs['code.file.path'];
-          const line = attrs['code.line.number'];
-          buffer.add({
-            traceId: ctx.traceId,
-            spanId: ctx.spanId,
-            ...(s.parentSpanContext?.spanId ? { parentSpanId: s.parentSpanContext.spanId } : {}),
-            name: s.name,
-            kind: KINDS[s.kind] ?? 'internal',
-            startMs: hrMs(s.startTime),
-            durationMs: Math.max(0, hrMs(s.duration)),
-            status: s.status.code === 2 ? 'error' : s.status.code === 1 ? 'ok' : 'unset',
-            ...(s.status.message ? { statusMessage: s.status.message } : {}),
-            ...(agent ? { agent } : {}),
-            ...(typeof file === 'string' && typeof line === 'number' ? { code: { file, line, ...(typeof attrs['code.column.number'] === 'number' ? { column: attrs['code.column.number'] as number } : {}) } } : {}),
-            attributes: attrs,
-            events: s.events.map((e) => ({ name: e.name, timeMs: hrMs(e.time), attributes: plainAttrs(e.attributes ?? {}) })),
-          });
-        },
-        async forceFlush() {},
-        async shutdown() {},
-      },
-    ];
     if (settings.traces === 'otlp' && settings.urls.traces) {
-      const { OTLPTraceExporter } = json ? await import('@opentelemetry/exporter-trace-otlp-http') : await import('@opentelemetry/exporter-trace-otlp-proto');
-      processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.urls.traces, headers: settings.headers.traces }), { scheduledDelayMillis: 1000 }));
+      const exporter = (t.exporter = new SpanExport({ url: settings.urls.traces, headers: settings.headers.traces, json, resource: { 'service.name': settings.serviceName, ...resource } }, warn));
+      t.flushes.push(() => exporter.flush());
+      t.shutdowns.push(() => exporter.shutdown());
     }
-    const provider = new BasicTracerProvider({ resource: res, spanProcessors: processors });
-    api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    t.tracer = provider.getTracer('faultline');
-    t.flushes.push(() => provider.forceFlush());
-    t.shutdowns.push(() => provider.shutdown());
 
     if (settings.logs === 'otlp' && settings.urls.logs) {
+      const api = await import('@opentelemetry/api');
       const { LoggerProvider, BatchLogRecordProcessor } = await import('@opentelemetry/sdk-logs');
       const { OTLPLogExporter } = json ? await import('@opentelemetry/exporter-logs-otlp-http') : await import('@opentelemetry/exporter-logs-otlp-proto');
       const lp = new LoggerProvider({ resource: res, processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: settings.urls.logs, headers: settings.headers.logs }), scheduledDelayMillis: 1000 })] });
@@ -288,12 +411,18 @@ export class Telemetry {
     return t;
   }
 
+  /** A new span under `parent` (a span of ours, or a caller's traceparent), or a root. */
+  private startSpan(name: string, kind: LightSpan['kind'], attributes: SpanAttributes, parent: LightSpan | string | undefined): LightSpan {
+    if (parent instanceof LightSpan) return new LightSpan(this.sink, parent.traceId, parent.spanId, name, kind, attributes, parent.flags);
+    const m = parent ? TRACEPARENT.exec(parent) : null;
+    if (m && !/^0+$/.test(m[1]) && !/^0+$/.test(m[2])) return new LightSpan(this.sink, m[1], m[2], name, kind, attributes, parseInt(m[3], 16) & 1);
+    return new LightSpan(this.sink, randomHex(16), undefined, name, kind, attributes);
+  }
+
   /** A handled message's span starts: a child of the sender's span, or a root. */
   beginMessage(m: MessageSpanInfo): void {
-    const api = this.api;
-    if (!api || !this.tracer) return;
-    const parent = this.parentContext(m.traceparent);
-    const attributes: Attributes = {
+    if (!this.running) return;
+    const attributes: SpanAttributes = {
       'gen_ai.operation.name': 'invoke_agent',
       'gen_ai.agent.name': m.agent,
       'faultline.message.kind': m.kind,
@@ -301,11 +430,11 @@ export class Telemetry {
       'faultline.delivery': m.delivery,
     };
     if (m.from) attributes['faultline.message.from'] = m.from;
-    const span = this.tracer.startSpan(`invoke_agent ${m.agent}`, { kind: api.SpanKind.INTERNAL, attributes }, parent);
+    const span = this.startSpan(`invoke_agent ${m.agent}`, 0, attributes, m.traceparent);
     if (m.delivery > 1) span.addEvent('redelivered', { 'faultline.delivery': m.delivery });
     if (m.fault?.delayMs) span.addEvent('fault', { 'faultline.fault': 'slow', 'faultline.fault.ms': m.fault.delayMs });
     if (m.fault?.crash) span.addEvent('fault', { 'faultline.fault': 'crash' });
-    const a = { span, ctx: api.trace.setSpan(parent, span), agent: m.agent };
+    const a = { span, agent: m.agent };
     this.byEnvelope.get(m.envelopeId)?.span.end();
     this.byEnvelope.set(m.envelopeId, a);
     this.byAgent.set(m.agent, a);
@@ -313,13 +442,14 @@ export class Telemetry {
 
   /** The message's handling ended (its reply, or its error). */
   endMessage(envelopeId: string, ok: boolean, error?: Error): void {
+    if (!this.running) return;
     const a = this.byEnvelope.get(envelopeId);
     if (!a) return;
     this.byEnvelope.delete(envelopeId);
     if (this.byAgent.get(a.agent) === a) this.byAgent.delete(a.agent);
     if (!ok) {
-      if (error) a.span.recordException({ name: error.name, message: error.message });
-      a.span.setStatus({ code: this.api!.SpanStatusCode.ERROR, message: error?.message });
+      if (error) a.span.recordException(error);
+      a.span.setStatus({ code: 2, message: error?.message });
     }
     a.span.end();
   }
@@ -332,102 +462,83 @@ export class Telemetry {
     this.endMessage(envelopeId, false, Object.assign(new Error(reason), { name: 'AgentCrashed' }));
   }
 
-  /** The trace context of the message the agent is handling, for what it sends or asks. */
+  /** The trace context of the message the agent is handling (or of the runtime's own span), for what it sends or asks. */
   traceparentOf(agent: string | undefined): string | undefined {
-    if (!this.api) return undefined;
-    const a = agent === undefined ? undefined : this.byAgent.get(agent);
-    const span = a ? a.span : this.api.trace.getSpan(this.api.context.active());
-    if (!span) return undefined;
-    const c = span.spanContext();
-    return `00-${c.traceId}-${c.spanId}-0${c.traceFlags & 1}`;
+    if (!this.running) return undefined;
+    const span = (agent === undefined ? undefined : this.byAgent.get(agent)?.span) ?? this.current;
+    return span?.traceparent;
   }
 
   /** An event on the span of a message being handled (its checkpoint commit, say). */
-  messageEvent(envelopeId: string, name: string, attributes: Attributes): void {
+  messageEvent(envelopeId: string, name: string, attributes: SpanAttributes): void {
     this.byEnvelope.get(envelopeId)?.span.addEvent(name, attributes);
   }
 
   /** An event on the span of the message the agent is handling (a fault that hit it, say). */
-  agentEvent(agent: string, name: string, attributes: Attributes): void {
+  agentEvent(agent: string, name: string, attributes: SpanAttributes): void {
     this.byAgent.get(agent)?.span.addEvent(name, attributes);
-  }
-
-  /** An event on the model or tool call running in this async context (retry, fallback, fault, breaker). */
-  callEvent(name: string, attributes: Attributes): boolean {
-    const api = this.api;
-    if (!api) return false;
-    const span = api.trace.getSpan(api.context.active());
-    if (!span || !this.calls.has(span)) return false;
-    span.addEvent(name, attributes);
-    return true;
   }
 
   /**
    * A model call (`chat <model>`) or tool call (`execute_tool <tool>`) by an
-   * agent, as a child of its message's span; the gateway's events inside
-   * it become its events.
+   * agent, as a child of its message's span; `fn` hands the span to the
+   * gateway, whose events in the call become its events.
    */
-  async call<T>(agent: string, op: 'chat' | 'execute_tool', name: string, attributes: Attributes, fn: (span: Span | undefined) => Promise<T>, finish?: (span: Span, value: T) => void): Promise<T> {
-    const api = this.api;
-    if (!api || !this.tracer) return fn(undefined);
-    const parent = this.byAgent.get(agent)?.ctx ?? api.context.active();
-    const span = this.tracer.startSpan(`${op} ${name}`, { kind: api.SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': op, 'faultline.agent': agent, ...attributes } }, parent);
-    this.calls.add(span);
-    const t0 = performance.now();
+  async call<T>(agent: string, op: 'chat' | 'execute_tool', name: string, attributes: SpanAttributes, fn: (span: LightSpan | undefined) => Promise<T>, finish?: (span: LightSpan, value: T) => void): Promise<T> {
+    if (!this.running) return fn(undefined);
+    const parent = this.byAgent.get(agent)?.span ?? this.current;
+    const span = this.startSpan(`${op} ${name}`, 2, { 'gen_ai.operation.name': op, 'faultline.agent': agent, ...attributes }, parent);
     try {
-      const v = await api.context.with(api.trace.setSpan(parent, span), () => fn(span));
+      const v = await fn(span);
       finish?.(span, v);
       return v;
     } catch (e) {
       const err = e as Error;
       span.recordException({ name: err?.name ?? 'Error', message: err?.message ?? String(e) });
-      span.setStatus({ code: api.SpanStatusCode.ERROR, message: err?.message });
+      span.setStatus({ code: 2, message: err?.message });
       span.setAttribute('error.type', err?.name ?? 'Error');
       throw e;
     } finally {
-      if (op === 'chat' && this.meters) this.meters.duration.record((performance.now() - t0) / 1000, this.metricAttrs(span));
       span.end();
+      if (op === 'chat' && this.meters) this.meters.duration.record((span.endMs - span.startMs) / 1000, this.metricAttrs(span));
     }
   }
 
   /** The token counts of a model call, as the GenAI client metric. */
-  tokens(span: Span | undefined, input: number, output: number): void {
+  tokens(span: LightSpan | undefined, input: number, output: number): void {
     if (!this.meters || !span) return;
     const a = this.metricAttrs(span);
     this.meters.tokens.record(input, { ...a, 'gen_ai.token.type': 'input' });
     this.meters.tokens.record(output, { ...a, 'gen_ai.token.type': 'output' });
   }
 
-  private metricAttrs(span: Span): Attributes {
-    const attrs = (span as unknown as { attributes?: Attributes }).attributes ?? {};
-    const out: Attributes = { 'gen_ai.operation.name': 'chat' };
-    for (const k of ['gen_ai.provider.name', 'gen_ai.request.model', 'gen_ai.response.model', 'error.type']) if (attrs[k] !== undefined) out[k] = attrs[k];
+  private metricAttrs(span: LightSpan): SpanAttributes {
+    const out: SpanAttributes = { 'gen_ai.operation.name': 'chat' };
+    for (const k of ['gen_ai.provider.name', 'gen_ai.request.model', 'gen_ai.response.model', 'error.type']) if (span.attributes[k] !== undefined) out[k] = span.attributes[k];
     return out;
   }
 
-  /** A span of the runtime's own around `fn` (a drill and its steps), current for what `fn` sends. */
-  async span<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
-    const api = this.api;
-    if (!api || !this.tracer) return fn();
-    return this.tracer.startActiveSpan(name, { attributes }, async (span) => {
-      try {
-        return await fn();
-      } catch (e) {
-        span.setStatus({ code: api.SpanStatusCode.ERROR, message: (e as Error)?.message });
-        throw e;
-      } finally {
-        span.end();
-      }
-    });
+  /** A span of the runtime's own around `fn` (a drill and its steps), current for what the runtime sends meanwhile. */
+  async span<T>(name: string, attributes: SpanAttributes, fn: () => Promise<T>): Promise<T> {
+    if (!this.running) return fn();
+    const before = this.current;
+    const span = (this.current = this.startSpan(name, 0, attributes, before));
+    try {
+      return await fn();
+    } catch (e) {
+      span.setStatus({ code: 2, message: (e as Error)?.message });
+      throw e;
+    } finally {
+      this.current = before;
+      span.end();
+    }
   }
 
-  /** trace_id and span_id for a log line about this agent (the message it is handling), or of the current context. */
+  /** trace_id and span_id for a log line about this agent (the message it is handling), or of the runtime's own span. */
   logIds(agent: string | undefined): { trace_id: string; span_id: string } | undefined {
-    if (!this.api) return undefined;
-    const span = (agent !== undefined ? this.byAgent.get(agent)?.span : undefined) ?? this.api.trace.getSpan(this.api.context.active());
-    if (!span) return undefined;
-    const c = span.spanContext();
-    return { trace_id: c.traceId, span_id: c.spanId };
+    if (!this.running) return undefined;
+    const span = (agent !== undefined ? this.byAgent.get(agent)?.span : undefined) ?? this.current;
+    return span ? { trace_id: span.traceId, span_id: span.spanId } : undefined;
   }
 
   /** A written log line, to the OTLP logs exporter. */
@@ -439,13 +550,6 @@ export class Telemetry {
     return { enabled: this.on, capacity: this.buffer?.capacity ?? 0, traces: this.buffer?.traces(o) ?? [] };
   }
 
-  private parentContext(traceparent: string | undefined): Context {
-    const api = this.api!;
-    const m = traceparent ? TRACEPARENT.exec(traceparent) : null;
-    if (!m || /^0+$/.test(m[1]) || /^0+$/.test(m[2])) return api.ROOT_CONTEXT;
-    return api.trace.setSpanContext(api.ROOT_CONTEXT, { traceId: m[1], spanId: m[2], traceFlags: parseInt(m[3], 16) & 1, isRemote: true });
-  }
-
   /** Sends what is buffered (before a stop, and in tests). */
   async flush(): Promise<void> {
     await Promise.all(this.flushes.map((f) => f().catch(() => undefined)));
@@ -455,6 +559,7 @@ export class Telemetry {
     for (const a of this.byEnvelope.values()) a.span.end();
     this.byEnvelope.clear();
     this.byAgent.clear();
+    this.running = false;
     await Promise.all(this.shutdowns.map((f) => f().catch(() => undefined)));
   }
 }

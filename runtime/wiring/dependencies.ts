@@ -4,8 +4,8 @@
  * events go to subscribers and to observability; dependency faults plug
  * into the catalogue; mocked dependencies get a local mock model server.
  */
-import type { Span } from '@opentelemetry/api';
-import type { Telemetry } from '../observability/telemetry.ts';
+import type { LightSpan as Span, SpanAttributes, Telemetry } from '../observability/telemetry.ts';
+import type { DependencyCallEvent } from '../protocol/events.ts';
 import { Gateway } from '../gateway/Gateway.ts';
 import { startMockModel, type MockModelHandle } from '../mockModel/MockModelServer.ts';
 import type { DependencyConfig } from '../config/dependencySchema.ts';
@@ -54,8 +54,6 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
   const sub = gateway.onEvent((name, payload) => {
     const p = payload as { dependency: string };
     h.emit(name, payload);
-    // Inside a model or tool call: its retries, fallbacks, fail-fast rejections and breaker moves are events of its span.
-    if (tel?.on) callEvent(tel, name, payload as never);
     h.obs.gatewayEvent(name, payload as never, gateway.hasFallback(p.dependency));
   });
   h.faults.register(dependencyFaults(gateway, () => Object.keys(h.dependencies), (f) => h.faults.recordFired(f)));
@@ -85,15 +83,15 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
     if (h.faults.beforeCall(agent, point)) throw Object.assign(new Error(`injected crash at ${point} (crash fault)`), { name: 'InjectedCrash' });
   };
   // Where in the agent's module the call was made: `file:line` (relative to the config's directory), as the host saw it.
-  const site = (args: any) => {
+  const site = (args: any): SpanAttributes => {
     const m = typeof args?.site === 'string' ? /^(.+):(\d+)$/.exec(args.site) : null;
     return m ? { 'code.file.path': m[1], 'code.line.number': Number(m[2]) } : {};
   };
-  const point = (args: any) => (typeof args?.point === 'string' ? { 'faultline.point': args.point } : {});
+  const point = (args: any): SpanAttributes => (typeof args?.point === 'string' ? { 'faultline.point': args.point } : {});
   h.hostOps.set('call', async (agent, args) => {
-    const run = () => {
+    const run = (span?: Span) => {
       crashHere(agent, args.point);
-      return journaled(agent, () => gateway.call(args.dependency, args.request, opts(args, agent)));
+      return journaled(agent, () => gateway.call(args.dependency, args.request, traced(opts(args, agent), span)));
     };
     if (!tel?.on) return run();
     return tel.call(agent, 'execute_tool', String(args.dependency), { 'gen_ai.tool.name': String(args.dependency), 'faultline.dependency': String(args.dependency), ...point(args), ...site(args) }, run);
@@ -102,7 +100,7 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
     const run = (span?: Span) => {
       crashHere(agent, args.point);
       return journaled(agent, async () => {
-        const reply = (await gateway.chat(args.chain, args.request, opts(args, agent))) as ChatReply;
+        const reply = (await gateway.chat(args.chain, args.request, traced(opts(args, agent), span))) as ChatReply;
         if (reply.usage) h.obs.modelUsage(reply.dependency, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0, agent);
         if (span && reply.usage) tel!.tokens(span, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0);
         return reply;
@@ -113,7 +111,7 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
     const first = (h.models[chain] ?? [chain])[0];
     const dep = h.dependencies[first];
     const requested = dep?.model ?? first;
-    const attrs = { 'gen_ai.provider.name': providerOf(dep), 'gen_ai.request.model': requested, 'faultline.chain': chain, ...point(args), ...site(args) };
+    const attrs: SpanAttributes = { 'gen_ai.provider.name': providerOf(dep), 'gen_ai.request.model': requested, 'faultline.chain': chain, ...point(args), ...site(args) };
     if (tel.settings?.captureContent) Object.assign(attrs, { 'gen_ai.input.messages': gateway.scrub(JSON.stringify(args.request?.messages ?? null)) });
     return tel.call(agent, 'chat', requested, attrs, run, (span, reply) => {
       const r = reply as ChatReply;
@@ -161,13 +159,13 @@ function providerOf(d: DependencyConfig | undefined): string {
   return typeof api === 'string' ? api : 'openai';
 }
 
+/** A call's options with its span, which gets the policy's events (retry, fallback, give-up, fault, …). */
+function traced<T extends object>(o: T, span: Span | undefined): T {
+  return span ? { ...o, trace: (phase: string, e: DependencyCallEvent) => spanEvent(span, phase, e) } : o;
+}
+
 /** A gateway event inside a model or tool call, as an event of its span. */
-function callEvent(tel: Telemetry, name: string, p: Record<string, unknown>): void {
-  if (name === 'breaker.state') {
-    tel.callEvent('breaker', { 'faultline.dependency': String(p.dependency), 'faultline.breaker.state': String(p.state) });
-    return;
-  }
-  const phase = String(p.phase);
+function spanEvent(span: Span, phase: string, p: DependencyCallEvent): void {
   if (phase === 'attempt' || phase === 'success') return;
   const attrs: Record<string, string | number> = { 'faultline.dependency': String(p.dependency) };
   if (typeof p.attempt === 'number') attrs['faultline.attempt'] = p.attempt;
@@ -179,5 +177,5 @@ function callEvent(tel: Telemetry, name: string, p: Record<string, unknown>): vo
   if (err?.type) attrs['error.type'] = err.type;
   if (err?.message) attrs['faultline.error.message'] = err.message;
   if (typeof err?.status === 'number') attrs['http.response.status_code'] = err.status;
-  tel.callEvent(phase === 'give-up' ? 'give_up' : phase, attrs);
+  span.addEvent(phase === 'give-up' ? 'give_up' : phase, attrs);
 }

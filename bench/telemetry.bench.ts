@@ -1,0 +1,86 @@
+/**
+ * What tracing costs an ask round trip agent → agent (A asks B through the
+ * runtime, as ask.bench measures it): three runtimes from the built CLI in
+ * the same run —
+ * - telemetry off (no `telemetry` block, no OTEL_* variables): the baseline;
+ * - on without export (`telemetry: { traces: "none", … }`: spans recorded in
+ *   the runtime's buffer for `traces` and the dashboard, nothing sent);
+ * - on and exporting traces, logs and metrics over OTLP/HTTP protobuf to a
+ *   receiver on loopback in this process (which reads every request whole).
+ * Rounds alternate between the three so that machine load hits them alike;
+ * each figure is the median over rounds of each round's median.
+ * Targets: on without export and exporting within 10%, off within 2% of what
+ * it was before telemetry (ask.bench's figure; off is the same code path as
+ * before, every hook returning at once).
+ */
+import http from 'node:http';
+import { benchUp, benchWorkspace, print, quantile, round } from './lib.ts';
+
+const N = Number(process.env.ASKS ?? 3000);
+const ROUNDS = Number(process.env.ROUNDS ?? 9);
+
+const asker = `export default {
+  async onMessage(m, ctx) {
+    const t = [];
+    for (let i = 0; i < m.n; i++) {
+      const t0 = process.hrtime.bigint();
+      await ctx.ask('b', { i, text: 'ping ping ping ping' }, { timeoutMs: 5000 });
+      t.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    t.sort((a, b) => a - b);
+    return { median: t[t.length >> 1], p99: t[Math.floor(t.length * 0.99)] };
+  },
+};`;
+const answerer = `export default { onMessage: (m) => ({ i: m.i, text: 'pong pong pong pong' }) };`;
+
+let received = { requests: 0, bytes: 0 };
+const sink = http.createServer((req, res) => {
+  let n = 0;
+  req.on('data', (d: Buffer) => (n += d.length));
+  req.on('end', () => {
+    received = { requests: received.requests + 1, bytes: received.bytes + n };
+    res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+  });
+});
+await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+const endpoint = `http://127.0.0.1:${(sink.address() as { port: number }).port}`;
+
+async function runtime(telemetry: Record<string, unknown> | undefined) {
+  const dir = benchWorkspace({ 'a.mjs': asker, 'b.mjs': answerer });
+  const up = await benchUp(dir, {
+    runtime: { spares: 0 },
+    ...(telemetry ? { telemetry } : {}),
+    supervisor: { id: 'root', children: [{ agent: { id: 'a', module: 'agents/a.mjs', isolation: 'process' } }, { agent: { id: 'b', module: 'agents/b.mjs', isolation: 'process' } }] },
+  });
+  return {
+    run: async (n: number) => (await up.client.call('ask', { agent: 'a', message: { n }, timeoutMs: 600_000 }, 700_000)) as { median: number; p99: number },
+    close: () => up.close(),
+  };
+}
+
+const contenders = {
+  off: await runtime(undefined),
+  buffered: await runtime({ traces: 'none', logs: 'none', metrics: 'none' }),
+  exporting: await runtime({ endpoint }),
+};
+const rounds: Record<keyof typeof contenders, { median: number; p99: number }[]> = { off: [], buffered: [], exporting: [] };
+try {
+  for (const c of Object.values(contenders)) await c.run(Math.min(N, 1000)); // warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = (['off', 'buffered', 'exporting'] as const).slice(r % 3).concat((['off', 'buffered', 'exporting'] as const).slice(0, r % 3));
+    for (const k of order) rounds[k].push(await contenders[k].run(N));
+  }
+} finally {
+  await Promise.all(Object.values(contenders).map((c) => c.close()));
+  sink.close();
+}
+const med = (k: keyof typeof rounds) => quantile(rounds[k].map((x) => x.median).sort((a, b) => a - b), 0.5);
+const p99 = (k: keyof typeof rounds) => quantile(rounds[k].map((x) => x.p99).sort((a, b) => a - b), 0.5);
+const off = med('off');
+print({
+  what: `ask round trip agent → agent (two process agents), µs, median of ${ROUNDS} rounds of ${N} asks`,
+  baseline: { telemetry: 'off', medianUs: round(off, 1), p99Us: round(p99('off'), 1) },
+  buffered: { telemetry: 'on, no export (spans kept for `traces`)', medianUs: round(med('buffered'), 1), p99Us: round(p99('buffered'), 1), ratio: round(med('buffered') / off, 3) },
+  exporting: { telemetry: 'on, exporting traces, logs and metrics over OTLP/HTTP protobuf to a loopback receiver', medianUs: round(med('exporting'), 1), p99Us: round(p99('exporting'), 1), ratio: round(med('exporting') / off, 3), received },
+  target: 'exporting <= 1.10x off; off within 2% of ask.bench',
+});
