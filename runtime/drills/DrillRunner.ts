@@ -20,6 +20,8 @@ export interface RunnerOptions {
   runner: DrillJournal['runner'];
   /** One line per thing done, as it happens. */
   progress?: (line: string) => void;
+  /** A span around `fn` (the runtime's telemetry, for a drill run inside it): the drill is one trace, each step a span in it. */
+  span?: <T>(name: string, attributes: Record<string, string | number | boolean>, fn: () => Promise<T>) => Promise<T>;
 }
 
 /** A wait that an interrupt cuts short. */
@@ -240,7 +242,8 @@ export class DrillRunner {
     const r: StepResult = { index, type: s.type, name, background, startedAtMs: started - this.t0, durationMs: 0, ok: true };
     this.say(`  [${index + 1}] ${name}${s.name ? ` (${stepLabel(s)})` : ''}${background ? ' — in the background' : ''}`);
     try {
-      r.result = await this.act(s, index, r);
+      const act = () => this.act(s, index, r);
+      r.result = await (this.o.span && !background ? this.o.span(`drill.step ${name}`, { 'faultline.drill.step': index + 1, 'faultline.drill.step.type': s.type }, act) : act());
     } catch (e) {
       r.ok = false;
       r.error = `${errorType(e)}: ${(e as Error).message}`;

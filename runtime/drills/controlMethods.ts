@@ -24,10 +24,10 @@ export function registerDrillMethods(rt: Runtime): void {
     const drill = { ...parsed, name: parsed.name ?? 'drill' };
     if (killsRuntime(drill)) throw new RpcError(RpcErrorCode.InvalidParams, `Invalid params: drill "${drill.name}" kills the runtime, which cannot then restart itself; run it with \`faultline drill FILE --config F\``);
     if (drilling) throw new RpcError(RpcErrorCode.Unavailable, `drill "${drilling.name}" is running; one drill at a time`);
-    const runner = new DrillRunner(target, drill, { runner: 'in-process', progress: (line) => rt.log.info({ drill: drill.name }, `drill: ${line.trim()}`) });
+    const runner = new DrillRunner(target, drill, { runner: 'in-process', progress: (line) => rt.log.info({ drill: drill.name }, `drill: ${line.trim()}`), ...(rt.telemetry.on ? { span: (n, a, fn) => rt.telemetry.span(n, a, fn) } : {}) });
     drilling = { name: drill.name, runner };
     try {
-      return await runner.run();
+      return await rt.telemetry.span(`drill ${drill.name}`, { 'faultline.drill': drill.name, 'faultline.drill.seed': drill.seed }, () => runner.run());
     } finally {
       drilling = undefined;
     }
