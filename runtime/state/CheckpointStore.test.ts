@@ -264,7 +264,7 @@ for (const [name, open, { durable }] of stores) {
         const s = await open(ns);
         const box = s.inboxes().open('a');
         await box.put({ id: 'm1', kind: 'send', message: { q: 1 }, at: 1 });
-        await box.put({ id: 'm2', kind: 'send', message: { q: 2 }, at: 2, from: 'b' });
+        await box.put({ id: 'm2', kind: 'send', message: { q: 2 }, at: 2, from: 'b', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
         await box.put({ id: 'm3', kind: 'ask', message: { q: 3 }, at: 3 });
         await box.put({ id: 'm4', kind: 'send', message: { q: 4 }, at: 4 });
         box.delivering('m1');
@@ -279,7 +279,8 @@ for (const [name, open, { durable }] of stores) {
         const t = await open(ns);
         const again = t.inboxes().open('a');
         // m1 went with its checkpoint; the ask was never stored; m4 was acknowledged.
-        assert.deepEqual(again.peek(), { id: 'm2', kind: 'send', message: { q: 2 }, at: 2, from: 'b', deliveries: 1 });
+        // It keeps its sender's trace context: its redelivery stays in the sender's trace.
+        assert.deepEqual(again.peek(), { id: 'm2', kind: 'send', message: { q: 2 }, at: 2, from: 'b', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', deliveries: 1 });
         assert.equal(again.size, 1);
         assert.deepEqual((await t.latest('a'))?.state, { handled: 'm1' });
         assert.equal((await t.latest('a'))?.version, 3);

@@ -157,6 +157,8 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
       END IF;
       RETURN held;
     END $fn$;`,
+  // v4: a stored message keeps its sender's trace context (W3C traceparent), so a redelivery elsewhere or later stays in its trace.
+  (s) => `ALTER TABLE ${s}.inbox ADD COLUMN traceparent text;`,
 ];
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -446,11 +448,11 @@ class PgWriter {
     if (ins.size) {
       shape.push('in');
       const rows = [...ins.values()];
-      ctes.push(`ins AS (INSERT INTO ${T.inbox} (agent, id, kind, message, from_agent, at, deliveries)
-        SELECT agent, id, kind, message, from_agent, at, deliveries
+      ctes.push(`ins AS (INSERT INTO ${T.inbox} (agent, id, kind, message, from_agent, at, deliveries, traceparent)
+        SELECT agent, id, kind, message, from_agent, at, deliveries, traceparent
         FROM unnest(${p(rows.map((r) => r.op.agent), 'text[]')}, ${p(rows.map((r) => r.op.e.id), 'text[]')}, ${p(rows.map((r) => r.op.e.kind), 'text[]')},
                     ${p(rows.map((r) => r.op.message), 'text[]')}, ${p(rows.map((r) => r.op.e.from ?? null), 'text[]')}, ${p(rows.map((r) => r.op.e.at), 'int8[]')},
-                    ${p(rows.map((r) => r.deliveries), 'int[]')}) WITH ORDINALITY AS u(agent, id, kind, message, from_agent, at, deliveries, ord)
+                    ${p(rows.map((r) => r.deliveries), 'int[]')}, ${p(rows.map((r) => r.op.e.traceparent ?? null), 'text[]')}) WITH ORDINALITY AS u(agent, id, kind, message, from_agent, at, deliveries, traceparent, ord)
         ORDER BY ord)`);
     }
     if (dels.size) {
@@ -627,7 +629,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
    */
   async storedInbox(agents: readonly string[]): Promise<Map<string, Envelope[]>> {
     await Promise.all([...new Set(agents.map((a) => this.lane(a)))].map((l) => l.enqueue([]).catch(() => undefined)));
-    const rows = await this.query<InboxRow>(`SELECT agent, id, kind, message, from_agent, at, deliveries FROM ${this.t.inbox} WHERE agent = ANY($1) ORDER BY pos`, [agents]);
+    const rows = await this.query<InboxRow>(`SELECT agent, id, kind, message, from_agent, traceparent, at, deliveries FROM ${this.t.inbox} WHERE agent = ANY($1) ORDER BY pos`, [agents]);
     return inboxRows(rows);
   }
 
@@ -655,7 +657,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
       const client = await pool.connect();
       try {
         await migrate(client, schema, opts.url);
-        const rows = await client.query<InboxRow>(`SELECT agent, id, kind, message, from_agent, at, deliveries FROM ${ident(schema)}.inbox ORDER BY pos`);
+        const rows = await client.query<InboxRow>(`SELECT agent, id, kind, message, from_agent, traceparent, at, deliveries FROM ${ident(schema)}.inbox ORDER BY pos`);
         const stored = inboxRows(rows.rows);
         return new PostgresCheckpointStore(pool, opts.url, schema, stored, opts);
       } finally {
@@ -871,7 +873,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 }
 
-interface InboxRow { agent: string; id: string; kind: Envelope['kind']; message: string; from_agent: string | null; at: string; deliveries: number }
+interface InboxRow { agent: string; id: string; kind: Envelope['kind']; message: string; from_agent: string | null; traceparent: string | null; at: string; deliveries: number }
 
 /** Inbox rows by agent, in order; a message that is not JSON (written by hand) is skipped. */
 function inboxRows(rows: InboxRow[]): Map<string, Envelope[]> {
@@ -885,6 +887,7 @@ function inboxRows(rows: InboxRow[]): Map<string, Envelope[]> {
     }
     const env: Envelope = { id: r.id, kind: r.kind, message, at: Number(r.at), deliveries: r.deliveries };
     if (r.from_agent !== null) env.from = r.from_agent;
+    if (r.traceparent !== null && r.traceparent !== undefined) env.traceparent = r.traceparent;
     let l = stored.get(r.agent);
     if (!l) stored.set(r.agent, (l = []));
     l.push(env);

@@ -133,7 +133,7 @@ export class RedisCheckpointStore implements CheckpointStore {
     this.now = opts.now ?? Date.now;
     this.runtimeVersion = opts.runtimeVersion ?? '0.0.0';
     const backend: InboxBackend = {
-      insert: (agent, e, message) => this.track(this.r.flInboxPut(this.k('in', agent), this.k('ino', agent), this.p + 'inseq', e.id, JSON.stringify({ message: '$', id: e.id, kind: e.kind, from: e.from, at: e.at }).replace('"$"', message))).then(() => undefined),
+      insert: (agent, e, message) => this.track(this.r.flInboxPut(this.k('in', agent), this.k('ino', agent), this.p + 'inseq', e.id, JSON.stringify({ message: '$', id: e.id, kind: e.kind, from: e.from, at: e.at, ...(e.traceparent ? { traceparent: e.traceparent } : {}) }).replace('"$"', message))).then(() => undefined),
       deliver: (agent, id) => this.track(this.r.hincrby(this.k('indl', agent), id, 1)).then(() => undefined),
       remove: (agent, id) => this.track(this.r.flInboxDel(this.k('in', agent), this.k('ino', agent), this.k('indl', agent), id)).then(() => undefined),
     };
@@ -196,6 +196,7 @@ export class RedisCheckpointStore implements CheckpointStore {
               const e = JSON.parse(raw) as Envelope;
               const env: Envelope = { id: e.id, kind: e.kind, message: e.message, at: e.at, deliveries: Number(dl[i] ?? 0) };
               if (e.from !== undefined && e.from !== null) env.from = e.from;
+              if (typeof e.traceparent === 'string') env.traceparent = e.traceparent;
               list.push(env);
             } catch {
               // A message that no longer parses stays on the server for inspection.

@@ -40,6 +40,7 @@ interface Row {
   kind: Envelope['kind'];
   message: string;
   from_agent: string | null;
+  traceparent: string | null;
   at: number;
   deliveries: number;
 }
@@ -74,6 +75,7 @@ export class SqliteInbox implements Mailbox {
       }
       const env: Envelope = { id: r.id, kind: r.kind, message, at: r.at, deliveries: r.deliveries };
       if (r.from_agent !== null) env.from = r.from_agent;
+      if (r.traceparent !== null) env.traceparent = r.traceparent;
       this.items.push({ env, pos: r.pos });
     }
   }
@@ -98,7 +100,7 @@ export class SqliteInbox implements Mailbox {
     return this.sdb.writer
       .enqueue(
         () => {
-          entry.pos = Number(this.stmts.insert.run(this.agent, e.id, e.kind, message, e.from ?? null, e.at).lastInsertRowid);
+          entry.pos = Number(this.stmts.insert.run(this.agent, e.id, e.kind, message, e.from ?? null, e.at, e.traceparent ?? null).lastInsertRowid);
         },
         () => (entry.pos = undefined),
       )
@@ -200,10 +202,10 @@ export class SqliteInboxes implements MailboxFactory {
   ) {
     const db = sdb.db;
     this.stmts = {
-      insert: db.prepare('INSERT INTO inbox (agent, id, kind, message, from_agent, at) VALUES (?, ?, ?, ?, ?, ?)'),
+      insert: db.prepare('INSERT INTO inbox (agent, id, kind, message, from_agent, at, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       remove: db.prepare('DELETE FROM inbox WHERE pos = ?'),
       deliver: db.prepare('UPDATE inbox SET deliveries = deliveries + 1 WHERE pos = ?'),
-      load: db.prepare('SELECT pos, id, kind, message, from_agent, at, deliveries FROM inbox WHERE agent = ? ORDER BY pos'),
+      load: db.prepare('SELECT pos, id, kind, message, from_agent, traceparent, at, deliveries FROM inbox WHERE agent = ? ORDER BY pos'),
     };
   }
 

@@ -33,7 +33,7 @@ function v1File(extraSql = ''): string {
 }
 
 test('a v1 file is migrated to the current schema and keeps every checkpoint, now checksummed', async () => {
-  assert.equal(SCHEMA_VERSION, 3);
+  assert.equal(SCHEMA_VERSION, 4);
   const f = v1File();
   const s = new SqliteCheckpointStore(f, { runtimeVersion: '0.1.0' });
   assert.equal(s.migratedFrom, 1);
@@ -69,6 +69,6 @@ test('a file from a newer Faultline is refused, naming both versions, and left a
   db.exec('CREATE TABLE future (x); PRAGMA user_version = 99;');
   db.close();
   const before = readFileSync(f);
-  assert.throws(() => new SqliteCheckpointStore(f), (e: Error) => e.name === 'StateSchemaTooNewError' && /99/.test(e.message) && /up to 3/.test(e.message));
+  assert.throws(() => new SqliteCheckpointStore(f), (e: Error) => e.name === 'StateSchemaTooNewError' && /99/.test(e.message) && /up to 4/.test(e.message));
   assert.deepEqual(readFileSync(f), before);
 });

@@ -68,6 +68,10 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.exec('ALTER TABLE checkpoints ADD COLUMN blob TEXT');
   },
+  // v4: a stored message keeps its sender's trace context (W3C traceparent), so a redelivery after a restart stays in its trace.
+  (db) => {
+    db.exec('ALTER TABLE inbox ADD COLUMN traceparent TEXT');
+  },
 ];
 
 /** The schema version this code writes. */
