@@ -210,3 +210,32 @@ test('the receiver decodes with the official definitions: what is not OTLP is re
     await receiver.dispose();
   }
 });
+
+test('prompts and replies are recorded only with captureContent, and the API key in them is scrubbed', async () => {
+  const key = 'sk-capture-9f8e7d6c5b4a3f2e';
+  const dep = (extra: Record<string, unknown>) => ({
+    ...config(extra),
+    dependencies: { primary: { kind: 'model', url: primary.url, model: 'big', apiKeyEnv: 'CAPTURE_KEY', retry: { maxAttempts: 1 } } },
+    models: { chat: ['primary'] },
+  });
+  const plain = await up(workspace(dep({ telemetry: { traces: 'none', logs: 'none', metrics: 'none' } })), [], { CAPTURE_KEY: key });
+  const capturing = await up(workspace(dep({ telemetry: { traces: 'none', logs: 'none', metrics: 'none', captureContent: true } })), [], { CAPTURE_KEY: key });
+  try {
+    for (const r of [plain, capturing]) {
+      await r.until((s) => agentsOf(s.tree).every((a) => a.state === 'running'), 'running');
+      await r.client.call('ask', { agent: 'a1', message: { op: 'chat', content: `my key is ${key}, keep it` } });
+    }
+    const chatOf = async (r: Running) => ((await r.client.call('traces', { agent: 'a1' })) as TracesResult).traces[0].spans.find((s) => s.name === 'chat big')!;
+    const off = await chatOf(plain);
+    assert.equal(off.attributes['gen_ai.input.messages'], undefined, 'no content by default');
+    assert.equal(off.attributes['gen_ai.output.messages'], undefined);
+    const on = await chatOf(capturing);
+    const input = String(on.attributes['gen_ai.input.messages']);
+    assert.match(input, /my key is .*, keep it/);
+    assert.doesNotMatch(input, new RegExp(key), 'the key is scrubbed');
+    assert.match(String(on.attributes['gen_ai.output.messages']), /assistant/);
+    assert.doesNotMatch(String(on.attributes['gen_ai.output.messages']), new RegExp(key));
+  } finally {
+    await Promise.all([plain.stop(), capturing.stop()]);
+  }
+});
