@@ -34,6 +34,7 @@ function config(schema: string) {
     checkpoints: { store: 'postgres', urlEnv: 'FAULTLINE_PG_URL', schema },
     cluster: { leaseMs: LEASE_MS },
     runtime: { askTimeoutMs: 10_000, spares: 1 },
+    telemetry: { traces: 'none', logs: 'none', metrics: 'none' },
     supervisor: {
       id: 'root',
       children: [probe('a1'), probe('a2'), probe('a3'), probe('a4'), probe('a5'), { supervisor: { id: 'crew', strategy: 'one_for_all', children: [probe('c1'), probe('c2')] } }],
@@ -112,6 +113,11 @@ test('three nodes: each child of the root runs on one node, asks and sends reach
     assert.ok(Date.now() - t0 >= 200, 'the slow fault acts on the owner');
     assert.deepEqual(await n1.client.call('clearFault', { id: faultId }), { cleared: 1 });
     assert.deepEqual(await n1.client.call('faults', {}), []);
+    // An ask forwarded to another node stays in the caller's trace: the owner's span is the caller's child.
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await n1.client.call('ask', { agent: remote, message: { op: 'echo', value: 2 }, traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    const kept = (await nodes.get(placed[remote]!)!.client.call('traces', { traceId })) as { traces: { spans: { name: string; parentSpanId?: string }[] }[] };
+    assert.deepEqual(kept.traces[0]?.spans.map((x) => [x.name, x.parentSpanId]), [[`invoke_agent ${remote}`, '00f067aa0ba902b7']]);
     // faultline nodes
     const r = await cli(['nodes', '--json', '--state-dir', `${nodes.get('n1')!.dir}/.faultline`], nodes.get('n1')!.dir);
     assert.equal(r.code, 0, r.stderr);

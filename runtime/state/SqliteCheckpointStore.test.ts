@@ -25,7 +25,7 @@ test('creates the directory, and a reopened file restores state, meta and seqs',
   assert.ok(statSync(f).isFile());
 
   const b = new SqliteCheckpointStore(f, { runtimeVersion: '1.2.4' });
-  assert.equal(b.migratedFrom, 3);
+  assert.equal(b.migratedFrom, 4);
   const r = await b.latest('planner');
   assert.deepEqual([r?.state, r?.version, r?.seq], [{ plan: ['a', 'b', 'c'] }, 3, 2]);
   assert.deepEqual(await b.getMeta('supervisor:root'), { restarts: [10, 20] });
