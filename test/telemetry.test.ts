@@ -106,6 +106,11 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.equal(kept.enabled, true);
       assert.deepEqual(kept.traces[0].agents, ['a1', 't1']);
       assert.equal(kept.traces[0].spans.find((s) => s.name === 'chat big')?.code?.file, chat.attributes['code.file.path']);
+      // And as text: the tree of spans with the retry on the model call.
+      const text = await cli(['traces', '--trace', traceId, '--state-dir', `${rt.dir}/.faultline`], rt.dir);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, new RegExp(`^${traceId}  invoke_agent a1 `, 'm'));
+      assert.match(text.stdout, /^  invoke_agent a1 .*\n    invoke_agent t1 .*\n      chat big .*\[.*retry.*\].*agents\/probe\.mjs:\d+$/m);
     });
 
     test('a fallback is visible on the chat span; log records carry the trace; the GenAI metrics', async () => {

@@ -2,6 +2,7 @@
  * The `faultline` CLI. Exit codes: 0 success, 1 failure, 2 bad usage.
  * Every command but `up` reaches the runtime through `.faultline/runtime.json`.
  */
+import type { TracesResult } from '../protocol/schema/traces.ts';
 import { ConfigError } from '../errors.ts';
 import { findNode } from '../protocol/status.ts';
 import { intOption, jsonArg, parse, UsageError } from './args.ts';
@@ -34,6 +35,7 @@ Commands:
   clear [faultId]                       clear one fault, or all
   checkpoints <agent> [--json]          an agent's stored checkpoints
   alerts [--json]                       the alerts firing now
+  traces [--agent A] [--limit N] [--json]   the last traces the runtime kept (telemetry on), as trees of spans
   machine <agent|supervisor> [--json]   a lifecycle machine: state, context, transitions from here
   drill <file> [--json] [--report F]    run a drill: steady state, faults, load, recovery; exit 0 if it held
   load --to A --rate R --duration-ms D  asks at a fixed rate; throughput, latency percentiles, errors
@@ -85,6 +87,7 @@ Options (each becomes a fault parameter):
   faults: 'Usage: faultline faults [--json]\n\nLists the active faults: id, fault, target, parameters, times fired.',
   clear: 'Usage: faultline clear [faultId]\n\nClears one fault, or every fault when no id is given, and restores normal behaviour.',
   alerts: 'Usage: faultline alerts [--json]\n\nLists the alerts firing now: level, rule, subject, value and since when.',
+  traces: 'Usage: faultline traces [--agent A] [--limit N] [--trace ID] [--json]\n\nThe last traces the runtime kept (with telemetry on: a `telemetry` block in the config or OTEL_EXPORTER_OTLP_ENDPOINT), newest first: each span indented under its parent with its start offset, duration, agent, errors and events (retry, fallback, fault, crash, checkpoint).',
   'mock-model': MOCK_MODEL_USAGE,
   drill: DRILL_USAGE,
   load: LOAD_USAGE,
@@ -202,6 +205,14 @@ async function run(cmd: string, argv: string[]): Promise<number> {
       else for (const a of list) console.log(`${a.level.toUpperCase().padEnd(8)} ${a.rule.padEnd(18)} ${a.subject.padEnd(16)} since ${a.since}  ${a.message ?? `value ${a.value}`}`);
       return 0;
     }
+    case 'traces': {
+      const { values } = parse(argv, { agent: { type: 'string' }, limit: { type: 'string' }, trace: { type: 'string' } }, [0, 0]);
+      const limit = intOption(values.limit, 'limit', 1, 500);
+      const r = (await withClient(values, (c) => c.call('traces', { ...(values.agent ? { agent: values.agent as string } : {}), ...(limit ? { limit } : {}), ...(values.trace ? { traceId: values.trace as string } : {}) }))) as TracesResult;
+      if (values.json) print(r);
+      else console.log(renderTraces(r));
+      return 0;
+    }
     case 'mock-model':
       return runMockModel(argv);
     case 'drill':
@@ -300,3 +311,29 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+
+/** Traces as text: a header per trace, then its spans as a tree with offsets, durations and events. */
+export function renderTraces(r: TracesResult): string {
+  if (!r.enabled) return 'tracing is off: add a "telemetry" block to the config, or set OTEL_EXPORTER_OTLP_ENDPOINT';
+  if (!r.traces.length) return 'no traces yet';
+  const out: string[] = [];
+  const ms = (x: number) => (x < 10 ? x.toFixed(2) : x < 1000 ? x.toFixed(1) : `${(x / 1000).toFixed(2)}s`);
+  for (const t of r.traces) {
+    out.push(`${t.traceId}  ${t.name}  ${ms(t.durationMs)} ms  ${new Date(t.startMs).toISOString()}${t.error ? '  ERROR' : ''}`);
+    const ids = new Set(t.spans.map((s) => s.spanId));
+    const children = new Map<string | undefined, typeof t.spans>();
+    for (const s of t.spans) {
+      const p = s.parentSpanId && ids.has(s.parentSpanId) ? s.parentSpanId : undefined;
+      children.set(p, [...(children.get(p) ?? []), s]);
+    }
+    const walk = (parent: string | undefined, depth: number) => {
+      for (const s of children.get(parent) ?? []) {
+        const events = s.events.filter((e) => e.name !== 'checkpoint').map((e) => e.name);
+        out.push(`  ${'  '.repeat(depth)}${s.name}  +${ms(s.startMs - t.startMs)} ms  ${ms(s.durationMs)} ms${s.status === 'error' ? `  ERROR ${s.statusMessage ?? ''}` : ''}${events.length ? `  [${events.join(', ')}]` : ''}${s.code ? `  ${s.code.file}:${s.code.line}` : ''}`);
+        walk(s.spanId, depth + 1);
+      }
+    };
+    walk(undefined, 0);
+  }
+  return out.join('\n');
+}
