@@ -12,6 +12,7 @@
  */
 export { WEBVIEW_PROTOCOL_VERSION, DASHBOARD_ACTIONS, type DashboardAction } from './webviewVersion.ts';
 export { validateWebviewMessage } from './schema/webview.ts';
+export type { TraceSpan, TraceSpanEvent, TraceSummary, TracesResult } from './schema/traces.ts';
 export type {
   BatchMessage,
   CheckpointsMessage,
@@ -33,6 +34,7 @@ export type {
   RuntimeEvent,
   SetLiveMessage,
   SnapshotMessage,
+  TracesMessage,
   ValidationResult,
   WebviewToExtensionMessage,
 } from './schema/webview.ts';

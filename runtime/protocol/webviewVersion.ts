@@ -8,5 +8,5 @@
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
 /** What the buttons of the dashboard ask for. */
-export const DASHBOARD_ACTIONS = ['restart', 'stop', 'kill', 'hang', 'inject', 'clearFaults', 'checkpoints', 'logs', 'machine'] as const;
+export const DASHBOARD_ACTIONS = ['restart', 'stop', 'kill', 'hang', 'inject', 'clearFaults', 'checkpoints', 'logs', 'machine', 'traces', 'openCode'] as const;
 export type DashboardAction = (typeof DASHBOARD_ACTIONS)[number];

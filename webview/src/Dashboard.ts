@@ -116,6 +116,9 @@ export class Dashboard {
         case 'machine':
           this.details.setMachine(m.id, m.machine, m.error);
           break;
+        case 'traces':
+          this.details.setTraces(m);
+          break;
         case 'connection':
           this.toolbar.setLink(m.state, m.message);
           break;
@@ -130,6 +133,7 @@ export class Dashboard {
     switch (e.name) {
       case 'agent.state':
         if (!this.tree.applyAgentState(p as AgentStateEvent)) this.askSnapshot(false);
+        else this.details.agentChanged((p as AgentStateEvent).agent);
         return false;
       case 'supervisor.state':
         if (!this.tree.applySupervisorState(p as SupervisorStateEvent)) this.askSnapshot(false);

@@ -30,7 +30,7 @@ export interface ViewState {
 
 export const DEFAULT_VIEW_STATE: ViewState = { v: 1, selected: null, unhealthyOnly: false, paused: false, collapsed: [] };
 
-const MESSAGE_TYPES = new Set<string>(['snapshot', 'event', 'batch', 'checkpoints', 'logs', 'commandResult', 'machine', 'connection'] satisfies ExtensionToWebviewMessage['type'][]);
+const MESSAGE_TYPES = new Set<string>(['snapshot', 'event', 'batch', 'checkpoints', 'logs', 'commandResult', 'machine', 'traces', 'connection'] satisfies ExtensionToWebviewMessage['type'][]);
 
 export class Host {
   private readonly api: VsCodeApi;

@@ -5,7 +5,7 @@
  */
 import type { AgentStateEvent } from '../../runtime/protocol/events.ts';
 import type { AgentStatus, SupervisorStatus } from '../../runtime/protocol/status.ts';
-import type { DashboardStatus, ExtensionToWebviewMessage } from '../../runtime/protocol/webview.ts';
+import type { DashboardStatus, ExtensionToWebviewMessage, TraceSpan, TraceSummary, TracesResult } from '../../runtime/protocol/webview.ts';
 
 /** Six minutes ago, so uptimes and histories look like a live session. */
 const T0 = new Date(Date.now() - 372_000).toISOString();
@@ -104,4 +104,79 @@ export function clusterStatus(): DashboardStatus {
     ],
   };
   return s;
+}
+
+const hex = (n: number, len: number) => n.toString(16).padStart(len, '0');
+const sid = (n: number) => hex(n, 16);
+
+/**
+ * One ask of the planner, as the runtime's `traces` method reports it: the
+ * `chat big` call retried twice and fell back to the backup model, the
+ * `execute_tool search` call met an injected fault and failed, and the
+ * planner sent work to the researcher, whose own `chat small` ran under it
+ * (a child `invoke_agent` of another agent), with a checkpoint at the end.
+ */
+export function plannerTrace(start = Date.now() - 42_000, n = 1): TraceSummary {
+  const traceId = hex(0xabc000 + n, 32);
+  const span = (id: number, parent: number | undefined, name: string, at: number, ms: number, over: Partial<TraceSpan> = {}): TraceSpan => ({
+    traceId,
+    spanId: sid(n * 100 + id),
+    ...(parent === undefined ? {} : { parentSpanId: sid(n * 100 + parent) }),
+    name,
+    kind: 'internal',
+    startMs: start + at,
+    durationMs: ms,
+    status: 'ok',
+    attributes: {},
+    events: [],
+    ...over,
+  });
+  const spans: TraceSpan[] = [
+    span(1, undefined, 'invoke_agent planner', 0, 2400, { kind: 'server', agent: 'planner', attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner', 'faultline.message.kind': 'ask' } }),
+    span(2, 1, 'chat big', 50, 1600, {
+      kind: 'client',
+      agent: 'planner',
+      code: { file: 'agents/planner.mjs', line: 12, column: 22 },
+      attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'big', 'gen_ai.response.model': 'small', 'gen_ai.usage.input_tokens': 412, 'gen_ai.usage.output_tokens': 96, 'faultline.dependency': 'backup', 'faultline.chain': 'chat', 'faultline.fallback': true },
+      events: [
+        { name: 'retry', timeMs: start + 350, attributes: { 'faultline.dependency': 'primary', 'faultline.attempt': 1, 'faultline.retry.delay_ms': 100, 'http.response.status_code': 503 } },
+        { name: 'retry', timeMs: start + 750, attributes: { 'faultline.dependency': 'primary', 'faultline.attempt': 2, 'faultline.retry.delay_ms': 200, 'http.response.status_code': 503 } },
+        { name: 'fallback', timeMs: start + 1150, attributes: { 'faultline.dependency': 'primary', 'faultline.fallback.to': 'backup', 'faultline.reason': 'breaker open' } },
+      ],
+    }),
+    span(3, 1, 'execute_tool search', 1700, 400, {
+      kind: 'client',
+      agent: 'planner',
+      status: 'error',
+      statusMessage: 'search: HTTP 503 (injected)',
+      code: { file: 'agents/planner.mjs', line: 18 },
+      attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'search', 'faultline.dependency': 'search' },
+      events: [{ name: 'fault', timeMs: start + 1710, attributes: { 'faultline.fault': 'error', 'faultline.fault.id': 'f-7', 'faultline.fault.target': 'search' } }],
+    }),
+    span(4, 1, 'invoke_agent researcher', 2120, 260, { kind: 'server', agent: 'researcher', attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'researcher' }, events: [{ name: 'checkpoint', timeMs: start + 2370, attributes: { 'faultline.checkpoint.kind': 'full', 'faultline.checkpoint.bytes': 2048 } }] }),
+    span(5, 4, 'chat small', 2150, 180, { kind: 'client', agent: 'researcher', attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'small', 'gen_ai.response.model': 'small', 'faultline.dependency': 'backup' } }),
+  ];
+  return { traceId, name: 'invoke_agent planner', startMs: start, durationMs: 2400, agents: ['planner', 'researcher'], error: true, spans };
+}
+
+/** An earlier, uneventful ask of the planner. */
+export function quietTrace(start = Date.now() - 300_000): TraceSummary {
+  const traceId = hex(0xdef001, 32);
+  return {
+    traceId,
+    name: 'invoke_agent planner',
+    startMs: start,
+    durationMs: 640,
+    agents: ['planner'],
+    error: false,
+    spans: [
+      { traceId, spanId: sid(9001), name: 'invoke_agent planner', kind: 'server', startMs: start, durationMs: 640, status: 'ok', agent: 'planner', attributes: { 'gen_ai.operation.name': 'invoke_agent' }, events: [] },
+      { traceId, spanId: sid(9002), parentSpanId: sid(9001), name: 'chat big', kind: 'client', startMs: start + 20, durationMs: 600, status: 'ok', agent: 'planner', attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'big', 'gen_ai.response.model': 'big' }, events: [] },
+    ],
+  };
+}
+
+/** The `traces` answer for the planner, newest first. */
+export function plannerTraces(): TracesResult {
+  return { enabled: true, capacity: 5000, traces: [plannerTrace(), quietTrace()] };
 }

@@ -58,7 +58,7 @@ test('selecting an agent asks for its checkpoints and logs and shows them; resta
   await h.clearPosted();
   await selectWriter();
   const asked = (await commands()).map(({ action, target, params }) => ({ action, target, params }));
-  assert.deepEqual(asked, [{ action: 'checkpoints', target: 'writer', params: undefined }, { action: 'logs', target: 'writer', params: { limit: 200 } }, { action: 'machine', target: 'writer', params: undefined }]);
+  assert.deepEqual(asked, [{ action: 'checkpoints', target: 'writer', params: undefined }, { action: 'logs', target: 'writer', params: { limit: 200 } }, { action: 'traces', target: 'writer', params: { limit: 20 } }, { action: 'machine', target: 'writer', params: undefined }]);
   assert.equal(await h.page.getAttribute('aside.details', 'aria-label'), 'Details of agent writer');
 
   const t = now();
@@ -163,6 +163,6 @@ test('survives being hidden: the page comes back with its selection and filter, 
   assert.equal(await h.page.getAttribute('.node[data-id="writer"]', 'aria-selected'), 'true');
   assert.equal(await h.page.getAttribute('aside.details', 'aria-label'), 'Details of agent writer');
   const refetched = (await commands()).map((m) => `${m.action} ${m.target}`);
-  assert.deepEqual(refetched, ['checkpoints writer', 'logs writer', 'machine writer'], 'the restored panel fetches its data again');
+  assert.deepEqual(refetched, ['checkpoints writer', 'logs writer', 'traces writer', 'machine writer'], 'the restored panel fetches its data again');
   assert.deepEqual(h.problems, []);
 });

@@ -32,7 +32,12 @@ test('accepts the messages the dashboard sends and returns fresh copies', () => 
   assert.deepEqual(ok({ type: 'command', id: 'c3', action: 'clearFaults', target: '*' }), { type: 'command', id: 'c3', action: 'clearFaults', target: '*' });
   assert.deepEqual(ok({ type: 'command', id: 'c4', action: 'clearFaults', target: 'planner', params: { id: 'f-1' } }), { type: 'command', id: 'c4', action: 'clearFaults', target: 'planner', params: { id: 'f-1' } });
   assert.deepEqual(ok({ type: 'command', id: 'c5', action: 'logs', target: 'planner', params: { limit: 200 } }), { type: 'command', id: 'c5', action: 'logs', target: 'planner', params: { limit: 200 } });
-  assert.equal(DASHBOARD_ACTIONS.length, 9);
+  assert.deepEqual(ok({ type: 'command', id: 'c6', action: 'traces', target: 'planner', params: { limit: 20 } }), { type: 'command', id: 'c6', action: 'traces', target: 'planner', params: { limit: 20 } });
+  assert.deepEqual(ok({ type: 'command', id: 'c7', action: 'traces', target: 'planner' }), { type: 'command', id: 'c7', action: 'traces', target: 'planner' });
+  const code = { file: 'agents/planner.mjs', line: 12, column: 3 };
+  assert.deepEqual(ok({ type: 'command', id: 'c8', action: 'openCode', target: 'planner', params: code }), { type: 'command', id: 'c8', action: 'openCode', target: 'planner', params: code });
+  assert.deepEqual(ok({ type: 'command', id: 'c9', action: 'openCode', target: 'planner' }), { type: 'command', id: 'c9', action: 'openCode', target: 'planner' });
+  assert.equal(DASHBOARD_ACTIONS.length, 11);
 });
 
 test('refuses malformed messages with a reason, never throwing', () => {
@@ -58,6 +63,14 @@ test('refuses malformed messages with a reason, never throwing', () => {
   refused({ type: 'command', id: 'c', action: 'inject', target: 'a', params: { fault: 'slow', params: { ms: Infinity } } }, /finite/);
   refused({ type: 'command', id: 'c', action: 'inject', target: 'a', params: { fault: 'slow', params: { big: 'x'.repeat(20_000) } } }, /larger than/);
   refused({ type: 'command', id: 'c', action: 'logs', target: 'a', params: { limit: 0 } }, /between 1 and 5000/);
+  refused({ type: 'command', id: 'c', action: 'traces', target: 'a', params: { limit: 501 } }, /traces params\.limit must be an integer between 1 and 500/);
+  refused({ type: 'command', id: 'c', action: 'traces', target: '*' }, /needs one target/);
+  refused({ type: 'command', id: 'c', action: 'traces', target: 'a', params: { traceId: 'x' } }, /unknown field "traceId"/);
+  refused({ type: 'command', id: 'c', action: 'openCode', target: 'a', params: { file: 'a.mjs' } }, /openCode params\.line must be an integer/);
+  refused({ type: 'command', id: 'c', action: 'openCode', target: 'a', params: { file: 'a.mjs', line: 0 } }, /between 1 and/);
+  refused({ type: 'command', id: 'c', action: 'openCode', target: 'a', params: { file: 'a\n.mjs', line: 1 } }, /control characters/);
+  refused({ type: 'command', id: 'c', action: 'openCode', target: 'a', params: { file: 'x'.repeat(5000), line: 1 } }, /longer than 4096/);
+  refused({ type: 'command', id: 'c', action: 'openCode', target: 'a', params: { file: 'a.mjs', line: 1, column: 1.5 } }, /column must be an integer/);
   let deep: unknown = 1;
   for (let i = 0; i < 10; i++) deep = { d: deep };
   refused({ type: 'command', id: 'c', action: 'inject', target: 'a', params: { fault: 'slow', params: deep } }, /deeper/);

@@ -1,10 +1,10 @@
 /** The Agents view's context menu: lifecycle, faults and inspection of one agent. */
-import path from 'node:path';
 import type * as vscode from 'vscode';
 import { agentsOf, findNode, type AgentStatus } from '../../../runtime/protocol/status.ts';
 import type { ItemView } from '../model/agentTree.ts';
 import { clientOf, register, type CommandContext } from './CommandContext.ts';
 import { inject, FaultsUnsupportedError } from './inject.ts';
+import { agentModulePath, showCode } from './openCode.ts';
 
 /** The agent a command is about: a tree item, an id (tests, other commands) or a pick. */
 export async function agentArg(ctx: CommandContext, arg: unknown, placeHolder = 'Which agent?'): Promise<AgentStatus | undefined> {
@@ -67,8 +67,7 @@ export function agentCommands(ctx: CommandContext): vscode.Disposable[] {
       const a = await agentArg(ctx, arg);
       const config = ctx.manager()?.configFile;
       if (!a || !config) return;
-      const file = path.resolve(path.dirname(config), a.module);
-      await vs.window.showTextDocument(vs.Uri.file(file));
+      await showCode(vs, { file: agentModulePath(config, a.module) });
     }),
   ];
 }

@@ -2,7 +2,8 @@
  * Hosts the dashboard webview: the page from the protocol's `dashboardHtml`
  * (nonce CSP), a snapshot on `ready`/`requestSnapshot` and after reconnects,
  * runtime events coalesced into one `batch` post per 100 ms while live, and
- * the dashboard's buttons turned into control-channel calls. Every message
+ * the dashboard's buttons turned into control-channel calls (and a span's
+ * code opened in the editor). Every message
  * from the page goes through `validateWebviewMessage` first.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,9 @@ import type * as vscode from 'vscode';
 import type { VSCode } from '../vscodeTypes.ts';
 import type { CommandMessage, ExtensionToWebviewMessage, RuntimeEvent, ValidationResult } from '../../../runtime/protocol/webview.ts';
 import { dashboardHtml } from '../../../runtime/protocol/dashboardHtml.ts';
+import { findNode } from '../../../runtime/protocol/status.ts';
+import { codeLocation, showCode } from '../commands/openCode.ts';
+import { tracesReply } from './tracesReply.ts';
 import type { HealthModel } from '../model/HealthModel.ts';
 import type { RuntimeManager } from '../runtime/RuntimeManager.ts';
 
@@ -110,6 +114,7 @@ export class DashboardPanel {
   }
 
   private async run(m: CommandMessage): Promise<unknown> {
+    if (m.action === 'openCode') return this.openCode(m);
     const client = this.d.manager()?.client;
     if (!client) throw new Error('The Faultline runtime is not connected.');
     switch (m.action) {
@@ -149,7 +154,21 @@ export class DashboardPanel {
         this.post({ type: 'logs', agent: m.target, lines: lines as never });
         return {};
       }
+      case 'traces':
+        this.post(await tracesReply(m.target, () => client.call('traces', { agent: m.target, limit: m.params?.limit ?? 20 })));
+        return {};
     }
+  }
+
+  /** A span's call site (or its agent's module), beside the dashboard so that the waterfall stays in view. */
+  private async openCode(m: Extract<CommandMessage, { action: 'openCode' }>): Promise<unknown> {
+    const configFile = this.d.manager()?.configFile;
+    if (!configFile) throw new Error('No Faultline config is open.');
+    const tree = this.d.model.snapshot.status?.tree;
+    const node = tree && findNode(tree, m.target);
+    const loc = codeLocation({ configFile, agent: m.target, module: node?.kind === 'agent' ? node.module : undefined, site: m.params });
+    await showCode(this.d.vs, loc, this.d.vs.ViewColumn.Beside);
+    return {};
   }
 
   private dispose() {

@@ -14,11 +14,13 @@ import { CheckpointInfo } from './methods.ts';
 import { ActiveAlert, ReliabilitySummary, RuntimeStatus } from './status.ts';
 import { ActiveFault } from './faults.ts';
 import { MachineResult } from '../machine.ts';
+import { TracesResult } from './traces.ts';
 
 const MAX_ID = 128;
 const MAX_TARGET = 256;
 const MAX_PARAMS_CHARS = 16_384;
 const MAX_DEPTH = 6;
+const MAX_PATH = 4096;
 /** Fault names are catalogue words: `kill`, `crash-loop`, `slow-first-token`. */
 const FAULT_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 // Control characters in an id would forge log lines and break quick picks.
@@ -70,6 +72,13 @@ export const MachineMessage = z.strictObject({
   machine: MachineResult.optional().describe("The node's lifecycle machine (the `machine` method's result)"),
   error: z.string().optional().describe('Set when the runtime refused'),
 });
+export const TracesMessage = z.strictObject({
+  type: z.literal('traces'),
+  agent: z.string(),
+  result: TracesResult.optional().describe("The agent's recent traces (the `traces` method's result; `enabled: false` when telemetry is off)"),
+  error: z.string().optional().describe('Set when the runtime refused'),
+  unsupported: z.boolean().optional().describe('Set when the runtime has no `traces` method (older than tracing)'),
+});
 export const ConnectionMessage = z.strictObject({ type: z.literal('connection'), state: z.enum(['connecting', 'connected', 'disconnected']), message: z.string().optional() });
 
 /** Every message the extension posts to the webview (`event` carries one runtime event, `batch` several). */
@@ -81,6 +90,7 @@ export const ExtensionToWebviewMessage = z.union([
   LogsMessage,
   CommandResultMessage,
   MachineMessage,
+  TracesMessage,
   ConnectionMessage,
 ]);
 
@@ -93,8 +103,10 @@ export type CommandResultMessage = z.infer<typeof CommandResultMessage>;
 export type ConnectionMessage = z.infer<typeof ConnectionMessage>;
 /** The answer to a `machine` command: the node's lifecycle machine, or why the runtime refused. */
 export type MachineMessage = z.infer<typeof MachineMessage>;
+/** The answer to a `traces` command: the agent's recent traces, or why there are none to be had. */
+export type TracesMessage = z.infer<typeof TracesMessage>;
 export type DashboardCheckpoint = z.infer<typeof DashboardCheckpoint>;
-export type ExtensionToWebviewMessage = SnapshotMessage | EventMessage | BatchMessage | CheckpointsMessage | LogsMessage | CommandResultMessage | MachineMessage | ConnectionMessage;
+export type ExtensionToWebviewMessage = SnapshotMessage | EventMessage | BatchMessage | CheckpointsMessage | LogsMessage | CommandResultMessage | MachineMessage | TracesMessage | ConnectionMessage;
 
 // ---------------------------------------------------------------------------
 // webview → extension
@@ -148,6 +160,10 @@ const safeText = (max: number) =>
 const Id = safeText(MAX_ID);
 const OneTarget = safeText(MAX_TARGET).refine((s) => s !== '*', { error: 'needs one target, not "*"', params: { star: true } });
 const NoCommandParams = z.strictObject({}).optional();
+const intIn = (min: number, max: number) => {
+  const error = `must be an integer between ${min} and ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
 
 const command = <A extends DashboardAction, T extends z.ZodType, P extends z.ZodType>(action: A, target: T, params: P) =>
   z.strictObject({ type: z.literal('command'), id: Id, action: z.literal(action), target, params });
@@ -177,6 +193,14 @@ const COMMANDS = {
     OneTarget,
     z.strictObject({ limit: z.number({ error: 'must be an integer between 1 and 5000' }).int({ error: 'must be an integer between 1 and 5000' }).min(1, { error: 'must be an integer between 1 and 5000' }).max(5000, { error: 'must be an integer between 1 and 5000' }).optional() }).optional(),
   ),
+  /** The agent's recent traces: the extension calls `traces {agent, limit}` and posts `traces`. */
+  traces: command('traces', OneTarget, z.strictObject({ limit: intIn(1, 500).optional() }).optional()),
+  /**
+   * Open the code of a span: `params` is the span's call site (a path relative to the config's folder, absolute, or a
+   * file: URL); without params, the target agent's module. The extension opens only files under the config's folder
+   * or the agent module's.
+   */
+  openCode: command('openCode', OneTarget, z.strictObject({ file: safeText(MAX_PATH), line: intIn(1, 10_000_000), column: intIn(1, 100_000).optional() }).optional()),
 } as const satisfies Record<DashboardAction, z.ZodType>;
 
 export const ReadyMessage = z.strictObject({ type: z.literal('ready'), protocol: z.number({ error: 'must be a positive integer' }).int({ error: 'must be a positive integer' }).min(1, { error: 'must be a positive integer' }) });
@@ -194,7 +218,7 @@ export type ReadyMessage = z.infer<typeof ReadyMessage>;
 export type RequestSnapshotMessage = z.infer<typeof RequestSnapshotMessage>;
 /** Live updates were paused (false) or resumed (true): a hint, the extension may stop relaying events meanwhile. */
 export type SetLiveMessage = z.infer<typeof SetLiveMessage>;
-/** A button was pressed; the extension answers with `commandResult` (and `checkpoints` / `logs` / `machine` for those). */
+/** A button was pressed; the extension answers with `commandResult` (and `checkpoints` / `logs` / `machine` / `traces` for those). */
 export type CommandMessage = z.output<typeof CommandMessage>;
 type WithoutTypeAndId<T> = T extends unknown ? Omit<T, 'type' | 'id'> : never;
 /** A command on one target, as the page builds it (the message without `type` and `id`). */

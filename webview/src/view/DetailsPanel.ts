@@ -1,10 +1,11 @@
 /**
  * The side panel for the selected node: its facts, state history timeline,
- * last error, active faults, checkpoints and logs, and the buttons that act
- * on it (restart, stop, kill, hang, inject…, clear faults). Buttons only post
- * commands; what happens is seen in the tree as the runtime's events arrive.
+ * last error, active faults, an agent's recent traces, checkpoints and logs,
+ * and the buttons that act on it (restart, stop, kill, hang, inject…, clear
+ * faults). Buttons only post commands; what happens is seen in the tree as
+ * the runtime's events arrive.
  */
-import type { DashboardCheckpoint, DashboardCommand } from '../../../runtime/protocol/webview.ts';
+import type { DashboardCheckpoint, DashboardCommand, TracesMessage } from '../../../runtime/protocol/webview.ts';
 import type { HealthModel } from '../model/HealthModel.ts';
 import type { LogStore } from '../model/LogStore.ts';
 import type { NodeVM, TreeModel } from '../model/TreeModel.ts';
@@ -13,6 +14,7 @@ import { clock, count, duration, NONE } from './format.ts';
 import { stateIcon } from './nodeCard.ts';
 import { historyList, timeline } from './timeline.ts';
 import { Statechart } from './Statechart.ts';
+import { TraceView } from './TraceView.ts';
 import type { MachineResult, MachineTransitionEvent } from '../../../runtime/protocol/machine.ts';
 
 /** Agent faults offered by "Inject…", with example params (the fault catalogue's names). */
@@ -51,6 +53,8 @@ export class DetailsPanel {
   private logsEl: HTMLOListElement | null = null;
   /** The selected node's lifecycle machine, kept across renders so its animation goes on. */
   private chart: Statechart | null = null;
+  /** The selected agent's traces, kept across renders (its selection and focus with it). */
+  private traces: TraceView | null = null;
   /** The buttons are rebuilt only for another node, so focus stays on a pressed button. */
   private actionsKey = '';
 
@@ -78,14 +82,36 @@ export class DetailsPanel {
     const changed = id !== this.id;
     this.id = id;
     this.el.hidden = id === null;
+    if (!id || (changed && this.tree.get(id)?.kind !== 'agent')) {
+      this.traces?.dispose();
+      this.traces = null;
+    }
     if (!id) return;
     if (changed) {
       this.injectForm.hidden = true;
       this.status.textContent = '';
       const n = this.tree.get(id);
-      if (n?.kind === 'agent') this.refreshData(id);
+      if (n?.kind === 'agent') {
+        this.refreshData(id);
+        this.openTraces(id);
+      }
     }
     this.render();
+  }
+
+  private openTraces(id: string): void {
+    this.traces?.dispose();
+    this.traces = new TraceView(id, { command: (c) => this.cb.command(c), send: (c, what) => this.send(c, what) });
+  }
+
+  /** The answer to the `traces` command. */
+  setTraces(m: TracesMessage): void {
+    if (this.traces?.agent === m.agent) this.traces.setTraces(m);
+  }
+
+  /** The agent changed state (a crash, a restart): its traces may have too. Bounded by the view. */
+  agentChanged(agent: string): void {
+    if (this.traces?.agent === agent && this.id === agent) this.traces.refresh();
   }
 
   /** A fresh statechart for the node, and its machine asked for. */
@@ -114,6 +140,9 @@ export class DetailsPanel {
   render(): void {
     const n = this.id ? this.tree.get(this.id) : undefined;
     if (!this.id) return;
+    // Moving the kept parts (the traces) into new sections drops the focus of a keyboard user in them: given back below.
+    const focused = document.activeElement as HTMLElement | null;
+    const keep = focused && this.traces?.el.contains(focused) ? focused : null;
     if (!n) {
       this.head.replaceChildren(h('h2', { text: this.id }), this.closeButton());
       this.actions.replaceChildren();
@@ -123,6 +152,7 @@ export class DetailsPanel {
     }
     // Restored after the panel was hidden: the node arrives with the first snapshot, so fetch its data now.
     if (n.kind === 'agent' && !this.checkpoints.has(n.id)) this.refreshData(n.id);
+    if (n.kind === 'agent' && this.traces?.agent !== n.id) this.openTraces(n.id);
     this.el.setAttribute('aria-label', `Details of ${n.kind} ${n.id}`);
     this.head.replaceChildren(
       h('h2', { class: `state-${n.state}` }, icon(stateIcon(n.state), 'state-icon'), h('span', { class: 'details-id', text: n.id })),
@@ -136,12 +166,14 @@ export class DetailsPanel {
     sections.push(this.section('Lifecycle', 'symbol-event', this.chart!.el, reloadChart));
     sections.push(this.section('Last error', 'error', n.lastError ? h('div', { class: 'last-error' }, h('strong', { text: n.lastError.type }), h('p', { text: n.lastError.message }), h('span', { class: 'muted', text: clock(n.lastError.time) })) : h('p', { class: 'muted', text: 'None.' })));
     if (n.kind === 'agent') {
+      sections.push(this.section('Traces', 'pulse', this.traces!.el));
       sections.push(this.section('Checkpoints', 'database', this.checkpointTable(n.id)));
       this.logsEl = h('ol', { class: 'logs', 'aria-label': `Logs of ${n.id}` });
       this.fillLogs(n.id);
       sections.push(this.section('Logs', 'output', this.logsEl));
     } else this.logsEl = null;
     this.body.replaceChildren(...sections);
+    keep?.focus({ preventScroll: true });
   }
 
   /** New log lines for the selected agent (cheaper than a full render). */
@@ -155,6 +187,7 @@ export class DetailsPanel {
   }
 
   commandResult(id: string, ok: boolean, error?: string): void {
+    this.traces?.commandResult(id, ok, error);
     const what = this.pending.get(id);
     if (!what) return;
     this.pending.delete(id);
