@@ -29,8 +29,8 @@ export interface ExportWorkerData {
   resource: Record<string, string>;
 }
 
-export type ToExportWorker = { t: 'spans'; spans: ExportSpan[] } | { t: 'flush'; id: number } | { t: 'shutdown'; id: number };
-export type FromExportWorker = { t: 'done'; id: number } | { t: 'failed'; error: string };
+export type ToExportWorker = { t: 'spans'; spans: ExportSpan[] } | { t: 'shutdown' };
+export type FromExportWorker = { t: 'done' } | { t: 'failed'; error: string };
 
 const hr = (ms: number): [number, number] => {
   const sec = Math.floor(ms / 1000);
@@ -82,10 +82,10 @@ async function main() {
       );
       return;
     }
-    const id = m.id;
+    // Shutdown: after the exports in flight.
     chain = chain.then(async () => {
-      if (m.t === 'shutdown') await exporter.shutdown().catch(() => undefined);
-      parentPort!.postMessage({ t: 'done', id } satisfies FromExportWorker);
+      await exporter.shutdown().catch(() => undefined);
+      parentPort!.postMessage({ t: 'done' } satisfies FromExportWorker);
     });
   });
 }

@@ -234,34 +234,26 @@ function plain(s: LightSpan): TraceSpan {
 
 /**
  * Ended spans to the OTLP export worker in batches (every second, or at
- * 512); at most 4096 wait, the rest are dropped and counted.
+ * 512); at most 4096 wait, the rest are dropped.
  */
 class SpanExport {
   private queue: LightSpan[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private seq = 0;
-  private readonly waiting = new Map<number, () => void>();
   private readonly worker: Worker;
-  dropped = 0;
+  private stopped: (() => void) | undefined;
 
   constructor(data: ExportWorkerData, warn: (msg: string) => void) {
     this.worker = new Worker(exportWorkerScript(), { workerData: data });
     this.worker.unref();
     this.worker.on('message', (m: FromExportWorker) => {
       if (m.t === 'failed') warn(`cannot export spans to ${data.url}: ${m.error}`);
-      else {
-        this.waiting.get(m.id)?.();
-        this.waiting.delete(m.id);
-      }
+      else this.stopped?.();
     });
     this.worker.on('error', (e) => warn(`the span export stopped: ${e.message}`));
   }
 
   add(s: LightSpan) {
-    if (this.queue.length >= 4096) {
-      this.dropped++;
-      return;
-    }
+    if (this.queue.length >= 4096) return;
     this.queue.push(s);
     if (this.queue.length >= 512) this.send();
     else this.timer ??= setTimeout(() => this.send(), 1000).unref();
@@ -276,25 +268,17 @@ class SpanExport {
     this.worker.postMessage({ t: 'spans', spans } satisfies ToExportWorker);
   }
 
-  private ask(t: 'flush' | 'shutdown', timeoutMs: number): Promise<void> {
+  /** Sends what waits, lets the worker finish its exports (3 s at most), and ends it. */
+  async shutdown() {
     this.send();
-    const id = ++this.seq;
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs).unref();
-      this.waiting.set(id, () => {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3000).unref();
+      this.stopped = () => {
         clearTimeout(timer);
         resolve();
-      });
-      this.worker.postMessage({ t, id } satisfies ToExportWorker);
+      };
+      this.worker.postMessage({ t: 'shutdown' } satisfies ToExportWorker);
     });
-  }
-
-  flush(): Promise<void> {
-    return this.ask('flush', 10_000);
-  }
-
-  async shutdown() {
-    await this.ask('shutdown', 3000);
     await this.worker.terminate();
   }
 }
@@ -326,7 +310,6 @@ export class Telemetry {
   private buffer: SpanBuffer | undefined;
   private exporter: SpanExport | undefined;
   private shutdowns: (() => Promise<void>)[] = [];
-  private flushes: (() => Promise<void>)[] = [];
   private readonly byEnvelope = new Map<string, Active>();
   private readonly byAgent = new Map<string, Active>();
   /** The runtime's own span in progress (a drill's step), for what it sends. */
@@ -343,11 +326,6 @@ export class Telemetry {
     return this.running;
   }
 
-  /** Spans the exporter could not keep up with (dropped, not sent). */
-  get dropped(): number {
-    return this.exporter?.dropped ?? 0;
-  }
-
   /** Loads the exporters and starts them. */
   static async start(settings: TelemetrySettings, resource: Record<string, string>, warn: (msg: string) => void): Promise<Telemetry> {
     const t = new Telemetry();
@@ -361,7 +339,6 @@ export class Telemetry {
 
     if (settings.traces === 'otlp' && settings.urls.traces) {
       const exporter = (t.exporter = new SpanExport({ url: settings.urls.traces, headers: settings.headers.traces, json, resource: { 'service.name': settings.serviceName, ...resource } }, warn));
-      t.flushes.push(() => exporter.flush());
       t.shutdowns.push(() => exporter.shutdown());
     }
 
@@ -390,7 +367,6 @@ export class Telemetry {
           ...(context ? { context } : {}),
         });
       };
-      t.flushes.push(() => lp.forceFlush());
       t.shutdowns.push(() => lp.shutdown());
     }
 
@@ -405,7 +381,6 @@ export class Telemetry {
         tokens: meter.createHistogram('gen_ai.client.token.usage', { unit: '{token}', description: 'Tokens used per model call', advice: { explicitBucketBoundaries: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576] } }),
         duration: meter.createHistogram('gen_ai.client.operation.duration', { unit: 's', description: 'Duration of model calls', advice: { explicitBucketBoundaries: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92] } }),
       };
-      t.flushes.push(() => mp.forceFlush());
       t.shutdowns.push(() => mp.shutdown());
     }
     return t;
@@ -548,11 +523,6 @@ export class Telemetry {
 
   traces(o: { agent?: string; limit?: number; traceId?: string }): TracesResult {
     return { enabled: this.on, capacity: this.buffer?.capacity ?? 0, traces: this.buffer?.traces(o) ?? [] };
-  }
-
-  /** Sends what is buffered (before a stop, and in tests). */
-  async flush(): Promise<void> {
-    await Promise.all(this.flushes.map((f) => f().catch(() => undefined)));
   }
 
   async shutdown(): Promise<void> {
