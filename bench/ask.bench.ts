@@ -11,26 +11,14 @@
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { benchUp, benchWorkspace, print, quantile, round } from './lib.ts';
+import { benchUp, benchWorkspace, print, quantile, round, agentSources } from './lib.ts';
+
+const { asker, answerer } = agentSources;
 
 const N = Number(process.env.ASKS ?? 5000);
 const ROUNDS = Number(process.env.ROUNDS ?? 11);
 
 type Round = { median: number; p99: number };
-
-const asker = `export default {
-  async onMessage(m, ctx) {
-    const t = [];
-    for (let i = 0; i < m.n; i++) {
-      const t0 = process.hrtime.bigint();
-      await ctx.ask('b', { i, text: 'ping ping ping ping' }, { timeoutMs: 5000 });
-      t.push(Number(process.hrtime.bigint() - t0) / 1000);
-    }
-    t.sort((a, b) => a - b);
-    return { median: t[t.length >> 1], p99: t[Math.floor(t.length * 0.99)] };
-  },
-};`;
-const answerer = `export default { onMessage: (m) => ({ i: m.i, text: 'pong pong pong pong' }) };`;
 
 /** A runtime with agents a and b under `isolation`; `run(n)` has a ask b n times. */
 async function throughRuntime(isolation: 'process' | 'thread') {

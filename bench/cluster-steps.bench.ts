@@ -19,7 +19,9 @@ import { PostgresServer } from '../test/helpers/servers.ts';
 import { up, workspace, type Running } from '../test/helpers/runtime.ts';
 import type { RuntimeClient } from '../runtime/cli/client.ts';
 import type { RuntimeStatus } from '../runtime/protocol/status.ts';
-import { print, quantile, round, sleep } from './lib.ts';
+import { print, quantile, round, sleep, agentSources } from './lib.ts';
+
+const { stepper } = agentSources;
 
 const AGENTS = 48;
 const ASKERS = 64;
@@ -27,16 +29,6 @@ const STEPS = Number(process.env.STEPS ?? 10_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const WARMUP = Number(process.env.WARMUP ?? 10_000);
 const SECRET = 'cluster-steps-bench-secret-0123456789';
-
-const stepper = `export default {
-  init: () => ({ n: 0, pad: '' }),
-  async onMessage(m, ctx) {
-    const n = ctx.state.n + 1;
-    ctx.state = { n, pad: 'x'.repeat(1000) };
-    await ctx.checkpoint();
-    return { n, i: m.i };
-  },
-};`;
 
 const ids = Array.from({ length: AGENTS }, (_, i) => `s${String(i).padStart(2, '0')}`);
 const config = {

@@ -102,3 +102,34 @@ export async function benchUp(dir: string, config: Record<string, unknown>, bin 
     },
   };
 }
+
+/**
+ * Agent sources the benchmarks share. `asker`: asks agent `b` `m.n` times and
+ * answers the median and p99 round trip in µs, measured inside the agent;
+ * `answerer`: b's reply; `stepper`: a durable step (a ~1 KB state, awaited
+ * `ctx.checkpoint()`, then the reply).
+ */
+export const agentSources = {
+  asker: `export default {
+  async onMessage(m, ctx) {
+    const t = [];
+    for (let i = 0; i < m.n; i++) {
+      const t0 = process.hrtime.bigint();
+      await ctx.ask('b', { i, text: 'ping ping ping ping' }, { timeoutMs: 5000 });
+      t.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    t.sort((a, b) => a - b);
+    return { median: t[t.length >> 1], p99: t[Math.floor(t.length * 0.99)] };
+  },
+};`,
+  answerer: `export default { onMessage: (m) => ({ i: m.i, text: 'pong pong pong pong' }) };`,
+  stepper: `export default {
+  init: () => ({ n: 0, pad: '' }),
+  async onMessage(m, ctx) {
+    const n = ctx.state.n + 1;
+    ctx.state = { n, pad: 'x'.repeat(1000) };
+    await ctx.checkpoint();
+    return { n, i: m.i };
+  },
+};`,
+};

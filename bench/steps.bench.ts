@@ -32,7 +32,9 @@ import type { Checkpoint } from '@langchain/langgraph-checkpoint';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { RuntimeClient } from '../runtime/cli/client.ts';
 import { PostgresServer } from '../test/helpers/servers.ts';
-import { benchDir, benchUp, benchWorkspace, print, quantile, round } from './lib.ts';
+import { benchDir, benchUp, benchWorkspace, print, quantile, round, agentSources } from './lib.ts';
+
+const { stepper } = agentSources;
 
 const AGENTS = 50;
 const ASKERS = 64;
@@ -48,16 +50,6 @@ interface Run {
   perSec: number;
   lat: number[];
 }
-
-const stepper = `export default {
-  init: () => ({ n: 0, pad: '' }),
-  async onMessage(m, ctx) {
-    const n = ctx.state.n + 1;
-    ctx.state = { n, pad: 'x'.repeat(1000) };
-    await ctx.checkpoint();
-    return { n, i: m.i };
-  },
-};`;
 
 /** `ASKERS` concurrent loops, each awaiting `step`, until `total` steps are done. */
 async function loops(total: number, step: (loop: number, i: number) => Promise<unknown>): Promise<Run> {
