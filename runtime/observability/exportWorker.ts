@@ -1,12 +1,21 @@
 /**
- * The OTLP span export, in a worker thread of its own: encoding spans as
- * OTLP protobuf or JSON and sending them costs tens of µs a span, which
- * must not sit on the runtime's event loop between an agent's messages.
- * The runtime posts ended spans as plain records; this thread turns them
- * into the SDK's ReadableSpan and hands them to the official exporter.
+ * The OTLP span export, in a worker thread of its own, so that sending
+ * (and, for JSON, encoding) does not sit on the runtime's event loop
+ * between an agent's messages.
+ * - http/protobuf: the runtime writes each span's protobuf as it ends
+ *   (otlpSpans.ts) and moves each batch's bytes here; this thread wraps
+ *   them in an ExportTraceServiceRequest and sends it with the official
+ *   exporter's HTTP transport (its retries, timeouts, headers, compression
+ *   and concurrency bound).
+ * - http/json: the runtime posts plain records; this thread turns them
+ *   into the SDK's ReadableSpan for the official JSON exporter.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { traceRequest } from './otlpSpans.ts';
 
 export interface ExportSpan {
   traceId: string;
@@ -29,7 +38,8 @@ export interface ExportWorkerData {
   resource: Record<string, string>;
 }
 
-export type ToExportWorker = { t: 'spans'; spans: ExportSpan[] } | { t: 'shutdown' };
+/** `spans`: records (JSON); `otlp`: a batch of spans written by `writeSpan` (protobuf). */
+export type ToExportWorker = { t: 'spans'; spans: ExportSpan[] } | { t: 'otlp'; bytes: Uint8Array; count: number } | { t: 'shutdown' };
 export type FromExportWorker = { t: 'done' } | { t: 'failed'; error: string };
 
 const hr = (ms: number): [number, number] => {
@@ -37,14 +47,31 @@ const hr = (ms: number): [number, number] => {
   return [sec, Math.round((ms - sec * 1000) * 1e6)];
 };
 
+interface Batch {
+  bytes: Uint8Array;
+  count: number;
+}
+
+/** The official OTLP/HTTP protobuf exporter's delegate with a serializer that passes written requests through. */
+function bytesExporter(d: ExportWorkerData) {
+  const serializer = { serializeRequest: (b: Batch) => traceRequest(d.resource, { name: 'faultline' }, b.bytes), deserializeResponse: ProtobufTraceSerializer.deserializeResponse };
+  const options = convertLegacyHttpOptions({ url: d.url, headers: d.headers }, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
+  return new OTLPExporterBase<Batch>(createOtlpHttpExportDelegate(options, serializer, 'faultline_otlp_http_span_exporter', { name: 'span', countItems: (b: Batch) => b.count }, undefined));
+}
+
+/** Batches waiting to be sent at most; a receiver that is slower than the runtime loses the newest spans, not the runtime's memory. */
+const MAX_PENDING = 8;
+
 async function main() {
   const d = workerData as ExportWorkerData;
-  const { OTLPTraceExporter } = d.json ? await import('@opentelemetry/exporter-trace-otlp-http') : await import('@opentelemetry/exporter-trace-otlp-proto');
-  const exporter = new OTLPTraceExporter({ url: d.url, headers: d.headers });
+  const exporter: { export(items: never, cb: (r: { code: number; error?: Error }) => void): void; shutdown(): Promise<void> } = d.json
+    ? new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter({ url: d.url, headers: d.headers })
+    : (bytesExporter(d) as never);
   const resource = resourceFromAttributes(d.resource);
   const scope = { name: 'faultline' };
   let chain: Promise<void> = Promise.resolve();
   let failures = 0;
+  let pending = 0;
   const readable = (s: ExportSpan) => {
     const ctx = { traceId: s.traceId, spanId: s.spanId, traceFlags: s.flags };
     return {
@@ -68,14 +95,17 @@ async function main() {
     };
   };
   parentPort!.on('message', (m: ToExportWorker) => {
-    if (m.t === 'spans') {
-      const spans = m.spans.map(readable);
+    if (m.t === 'spans' || m.t === 'otlp') {
+      if (pending >= MAX_PENDING) return;
+      pending++;
+      const spans = m.t === 'spans' ? m.spans.map(readable) : { bytes: m.bytes, count: m.count };
       chain = chain.then(
         () =>
           new Promise<void>((resolve) =>
             exporter.export(spans as never, (r) => {
               if (r.code !== 0 && failures++ === 0) parentPort!.postMessage({ t: 'failed', error: r.error?.message ?? 'export failed' } satisfies FromExportWorker);
               if (r.code === 0) failures = 0;
+              pending--;
               resolve();
             }),
           ),

@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { exportWorkerScript } from '../isolation/paths.ts';
+import { ProtoWriter, writeSpan } from './otlpSpans.ts';
 import type { ExportSpan, ExportWorkerData, FromExportWorker, ToExportWorker } from './exportWorker.ts';
 import type { Attributes, Context } from '@opentelemetry/api';
 import type { TelemetryConfig } from '../config/load.ts';
@@ -234,15 +235,19 @@ function plain(s: LightSpan): TraceSpan {
 
 /**
  * Ended spans to the OTLP export worker in batches (every second, or at
- * 512); at most 4096 wait, the rest are dropped.
+ * 512). For protobuf each span is written as it ends and the batch's bytes
+ * are moved to the worker; for JSON the batch goes as records.
  */
 class SpanExport {
   private queue: LightSpan[] = [];
+  private readonly writer: ProtoWriter | undefined;
+  private written = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly worker: Worker;
   private stopped: (() => void) | undefined;
 
   constructor(data: ExportWorkerData, warn: (msg: string) => void) {
+    if (!data.json) this.writer = new ProtoWriter();
     this.worker = new Worker(exportWorkerScript(), { workerData: data });
     this.worker.unref();
     this.worker.on('message', (m: FromExportWorker) => {
@@ -253,15 +258,25 @@ class SpanExport {
   }
 
   add(s: LightSpan) {
-    if (this.queue.length >= 4096) return;
-    this.queue.push(s);
-    if (this.queue.length >= 512) this.send();
+    if (this.writer) {
+      writeSpan(this.writer, s);
+      this.written++;
+    } else this.queue.push(s);
+    if (this.written + this.queue.length >= 512) this.send();
     else this.timer ??= setTimeout(() => this.send(), 1000).unref();
   }
 
   private send() {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.writer) {
+      if (!this.written) return;
+      const bytes = this.writer.take();
+      const count = this.written;
+      this.written = 0;
+      this.worker.postMessage({ t: 'otlp', bytes, count } satisfies ToExportWorker, [bytes.buffer as ArrayBuffer]);
+      return;
+    }
     const batch = this.queue.splice(0);
     if (!batch.length) return;
     const spans: ExportSpan[] = batch.map((s) => ({ traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}), name: s.name, kind: s.kind, flags: s.flags, startMs: s.startMs, endMs: s.endMs, status: s.status, attributes: s.attributes, events: s.events }));

@@ -63,7 +63,7 @@ const SIGNALS = {
 } as const;
 
 let rootPromise: Promise<protobuf.Root> | undefined;
-function protos(): Promise<protobuf.Root> {
+export function protos(): Promise<protobuf.Root> {
   rootPromise ??= (async () => {
     const root = new protobuf.Root();
     root.resolvePath = (_origin, target) => path.join(PROTO_DIR, target);
