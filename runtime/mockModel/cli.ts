@@ -8,13 +8,22 @@ import { startMockModel } from './MockModelServer.ts';
 
 export const MOCK_MODEL_USAGE = `Usage: faultline mock-model [--port N] [--model NAME] [--api-key-env VAR] [--seed N]
 
-A local OpenAI-compatible model server on 127.0.0.1 with deterministic replies
-and fault modes switched at run time.
+A local model server on 127.0.0.1 that speaks the OpenAI and the Anthropic
+dialects, with deterministic replies and tool calls, and fault modes switched
+at run time.
+
+Routes:
+  POST /v1/chat/completions  OpenAI chat (stream: true for SSE; tools get tool_calls)
+  POST /v1/messages          Anthropic Messages (anthropic-version header; stream: true;
+                             tools get tool_use blocks)
+  POST /v1/embeddings        OpenAI embeddings (float or base64; dimensions, default 16)
+  GET  /v1/models · POST /v1/search
 
 Options:
   --port N           Port on 127.0.0.1 (default 8787; 0 picks a free one)
   --model NAME       Model id in replies and /v1/models (default "mock")
-  --api-key-env VAR  Require "Authorization: Bearer <value of VAR>"
+  --api-key-env VAR  Require "Authorization: Bearer <value of VAR>" (on /v1/messages,
+                     "x-api-key: <value>" or that)
   --seed N           Seed of the fault-rate generator (default 1)
   --chunk-delay-ms N Delay between stream chunks (default 0)
   --json             Print the address as JSON
@@ -22,11 +31,12 @@ Options:
 
 Fault control (examples):
   curl -X POST http://127.0.0.1:8787/_faults -d '{"mode":"error","status":503,"retryAfter":1,"count":3}'
+  curl -X POST http://127.0.0.1:8787/_faults -d '{"mode":"error","status":529,"path":"/v1/messages"}'
   curl -X POST http://127.0.0.1:8787/_faults -d '{"mode":"latency","ms":2000,"rate":0.5}'
   curl -X DELETE http://127.0.0.1:8787/_faults
   curl http://127.0.0.1:8787/_stats
 Modes: error (status, retryAfter), latency (ms), hang, content-filter (style),
-stream-cut, slow-first-token (ms), malformed.`;
+stream-cut, slow-first-token (ms), malformed; each in both dialects.`;
 
 export interface CliIo {
   stdout: (line: string) => void;

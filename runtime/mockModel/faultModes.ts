@@ -10,13 +10,16 @@ export const MOCK_FAULT_MODES: readonly MockFaultMode[] = ['error', 'latency', '
 
 export interface MockFault {
   mode: MockFaultMode;
-  /** error: the HTTP status (default 500). */
+  /** error: the HTTP status, 400-599 (default 500; 529 is Anthropic's overloaded). */
   status?: number;
   /** error: Retry-After, seconds (number) or an HTTP date (string). */
   retryAfter?: number | string;
   /** latency and slow-first-token: the delay in ms (default 1000). */
   ms?: number;
-  /** content-filter: `finish_reason` (OpenAI, default) or a 400 `error` body (Azure). */
+  /**
+   * content-filter: `finish_reason` (default: OpenAI `content_filter`, Anthropic
+   * `stop_reason: 'refusal'`) or a 400 `error` body (Azure; Anthropic `invalid_request_error`).
+   */
   style?: 'finish_reason' | 'error';
   /** Apply to the next `count` matching requests only, then clear. */
   count?: number;

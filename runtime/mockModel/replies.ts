@@ -3,7 +3,15 @@
  * echo of the last user message), OpenAI-shaped bodies and stream chunks,
  * and token counts that depend only on the text.
  */
-export interface MockMessage { role: string; content: string }
+/** One message of a conversation flattened to text, whatever the dialect. */
+export interface MockMessage {
+  role: string;
+  content: string;
+  /** role 'tool': the call it answers. */
+  toolCallId?: string;
+  /** role 'assistant': the tool calls it made. */
+  toolCalls?: { id: string; name: string }[];
+}
 
 /** A scripted reply: plain text (used once, in order), or a rule matched against the last user message. */
 export type ScriptEntry = string | { contains: string; reply: string };
@@ -11,6 +19,11 @@ export type ScriptEntry = string | { contains: string; reply: string };
 /** Tokens as a model would roughly count them: one per 4 characters, at least one per non-empty text. */
 export function countTokens(text: string): number {
   return text.length === 0 ? 0 : Math.ceil(text.length / 4);
+}
+
+/** The text of the last user message ('' when there is none). */
+export function lastUserText(messages: MockMessage[]): string {
+  return [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
 }
 
 export class ReplyScript {
@@ -27,13 +40,17 @@ export class ReplyScript {
     this.rules = [];
   }
 
-  /** The reply to a conversation: a matching rule, the next queued reply, or the echo. */
-  reply(messages: MockMessage[]): string {
-    const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  /** The scripted reply to a conversation, if any: a matching rule, else the next queued reply (consumed). */
+  scripted(messages: MockMessage[]): string | undefined {
+    const lastUser = lastUserText(messages);
     const rule = this.rules.find((r) => lastUser.includes(r.contains));
     if (rule) return rule.reply;
-    const next = this.queue.shift();
-    return next ?? `echo: ${lastUser}`;
+    return this.queue.shift();
+  }
+
+  /** The reply to a conversation: a matching rule, the next queued reply, or the echo. */
+  reply(messages: MockMessage[]): string {
+    return this.scripted(messages) ?? `echo: ${lastUserText(messages)}`;
   }
 }
 
@@ -62,6 +79,24 @@ export function chunkBody(id: string, model: string, delta: Record<string, unkno
 export function streamPieces(content: string): string[] {
   const pieces = content.match(/\S+\s*|\s+/g) ?? [];
   return pieces.length ? pieces : [''];
+}
+
+/** Splits tool-call arguments (JSON text) into stream pieces of up to 8 characters. */
+export function jsonPieces(json: string): string[] {
+  return json.match(/[\s\S]{1,8}/g) ?? [''];
+}
+
+/** A streamed reply as SSE frames; a stream cut falls in the deltas. */
+export interface StreamFrames {
+  head: string[];
+  deltas: string[];
+  tail: string[];
+}
+
+/** One SSE frame: `data:` alone (OpenAI) or after an `event:` line (Anthropic). */
+export function sseFrame(data: unknown, event?: string): string {
+  const text = typeof data === 'string' ? data : JSON.stringify(data);
+  return event ? `event: ${event}\ndata: ${text}\n\n` : `data: ${text}\n\n`;
 }
 
 /** Deterministic search results for the mock search tool. */
