@@ -462,6 +462,7 @@ export class Runtime {
     const port = await this.control.listen();
     await this.loadMeta();
     await this.deps.startMocks();
+    await this.deps.startServers();
     this.pool.warm();
     this.obs.onAlert((a) => this.emit('alert', a));
     this.obs.start({ status: () => this.status(), pids: () => this.agentPids() });
@@ -516,6 +517,7 @@ export class Runtime {
       telemetry: this.telemetry,
       dependencies: deps,
       models: this.config.models,
+      baseDir: this.config.baseDir,
       obs: this.obs,
       faults: this.faults,
       hostOps: this.hostOps,
@@ -655,6 +657,8 @@ export class Runtime {
       })
       .set('ask', (p, session) => this.router.ask(p.agent, p.message, { timeoutMs: p.timeoutMs, ...(session.peer ? { from: p.from, here: true } : {}), traceparent: p.traceparent ?? this.telemetry.traceparentOf(undefined) }))
       .set('traces', async (p) => this.telemetry.traces(p))
+      .set('tools', async (p) => ({ dependency: p.dependency, ...(await this.deps.gateway.listTools(p.dependency)) }))
+      .set('call', (p) => this.deps.gateway.call(p.dependency, p.request, { timeoutMs: p.timeoutMs }))
       .set('restart', async (p, session) =>
         this.onOwner(p.agent, session, 'restart', p, async () => {
           await this.restart(p.agent);

@@ -22,12 +22,62 @@ export interface AgentLogger {
   child(bindings: Record<string, unknown>): AgentLogger;
 }
 
-export interface ChatMessage { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }
-export interface ChatRequest { messages: ChatMessage[]; temperature?: number; max_tokens?: number; stream?: boolean; [k: string]: unknown }
-export interface ChatReply { content: string; model: string; dependency: string; stale?: boolean; usage?: { prompt_tokens: number; completion_tokens: number }; [k: string]: unknown }
+/**
+ * Chats take the OpenAI chat format whatever the model: a dependency with
+ * `"api": "anthropic"` translates requests to the Messages API and replies
+ * back, so one request fits every member of a mixed chain.
+ */
+export type ChatMessage = ChatTextMessage | ChatAssistantMessage | ChatToolMessage;
+export interface ChatTextMessage { role: 'system' | 'user'; content: string }
+/** A model's earlier turn; with `tool_calls` its content may be null. */
+export interface ChatAssistantMessage { role: 'assistant'; content?: string | null; tool_calls?: ChatToolCall[] }
+/** The result of one tool call, answering the assistant's call `tool_call_id`. */
+export interface ChatToolMessage { role: 'tool'; tool_call_id: string; content: string }
+/** A tool call the model asked for; `arguments` is a JSON string. */
+export interface ChatToolCall { id: string; type: 'function'; function: { name: string; arguments: string } }
+/** A tool the model may call; `parameters` is a JSON Schema of its arguments. */
+export interface ChatTool { type: 'function'; function: { name: string; description?: string; parameters?: Record<string, unknown> } }
+export type ChatToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+export interface ChatRequest {
+  messages: ChatMessage[];
+  temperature?: number;
+  max_tokens?: number;
+  stream?: boolean;
+  tools?: ChatTool[];
+  tool_choice?: ChatToolChoice;
+  stop?: string | string[];
+  [k: string]: unknown;
+}
+export interface ChatReply {
+  /** The reply's text; '' when the reply is only tool calls. */
+  content: string;
+  model: string;
+  dependency: string;
+  stale?: boolean;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  tool_calls?: ChatToolCall[];
+  finish_reason?: 'stop' | 'length' | 'tool_calls' | 'content_filter';
+  [k: string]: unknown;
+}
 
 import type { DependencyHealth } from './protocol/schema/status.ts';
-export type { DependencyHealth };
+import type { McpTool } from './protocol/schema/mcp.ts';
+export type { DependencyHealth, McpTool };
+
+/** What `ctx.call` takes for a `kind: "mcp"` dependency: the tool to call and its arguments. */
+export interface McpToolCall { tool: string; arguments?: Record<string, unknown> }
+
+/**
+ * What an MCP tool call returns (the protocol's `CallToolResult`). With
+ * `isError: true` the tool ran and failed: the call is not retried, and the
+ * agent decides what to do with `content`.
+ */
+export interface McpCallToolResult {
+  content: { type: string; text?: string; [k: string]: unknown }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  [k: string]: unknown;
+}
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -67,8 +117,14 @@ export interface AgentContext<S = any> {
   ask<R = unknown>(agentId: string, message: unknown, options?: { timeoutMs?: number }): Promise<R>;
   /** Chats through a model fallback chain named in the config's `models`. */
   model(chain: string): { chat(request: ChatRequest, options?: CallOptions): Promise<ChatReply> };
-  /** Calls a dependency through its retry and circuit breaker policy. */
+  /**
+   * Calls a dependency through its retry and circuit breaker policy. For an
+   * `mcp` dependency the request is `{ tool, arguments }` and the reply the
+   * tool's `McpCallToolResult`.
+   */
   call<R = unknown>(dependencyId: string, request: unknown, options?: CallOptions): Promise<R>;
+  /** The tools of an `mcp` dependency's server, listed through its policy. */
+  tools(dependencyId: string, options?: Pick<CallOptions, 'point' | 'timeoutMs'>): Promise<McpTool[]>;
   /** The health of a dependency as the runtime sees it. */
   health(dependencyId: string): Promise<DependencyHealth>;
   readonly log: AgentLogger;

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,6 +38,8 @@ async function exampleCopy(): Promise<string> {
   let text = readFileSync(file, 'utf8');
   for (const port of ['8787', '8788', '9000']) text = text.replaceAll(`127.0.0.1:${port}`, `127.0.0.1:${await freePort()}`);
   writeFileSync(file, text);
+  // The example's MCP server imports @modelcontextprotocol/sdk, as a project that installed faultline has it.
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
 

@@ -11,6 +11,7 @@ import { HealthModel } from './model/HealthModel.ts';
 import { agentItems } from './model/clusterTree.ts';
 import { unhealthyCount } from '../../runtime/protocol/clientModel.ts';
 import { dependencyItems, faultItems } from './model/dependencyList.ts';
+import { McpTools, type ToolsCall } from './model/McpTools.ts';
 import { healthSummary } from './model/healthSummary.ts';
 import { ItemTreeProvider } from './views/ItemTreeProvider.ts';
 import { StatusBar } from './views/StatusBar.ts';
@@ -44,6 +45,10 @@ export class FaultlineExtension implements vscode.Disposable {
   private managerSubs: vscode.Disposable[] = [];
   private readonly subs: vscode.Disposable[] = [];
   private readonly ctx: CommandContext;
+  /** The tools of the MCP dependencies, shown under them in the Dependencies view. */
+  readonly mcpTools = new McpTools();
+  /** Reads an MCP server's tools over the connection of the moment (undefined while disconnected). */
+  private toolsCall?: ToolsCall;
   private connectedOnce?: Promise<void>;
   private resolveConnected?: () => void;
 
@@ -54,7 +59,7 @@ export class FaultlineExtension implements vscode.Disposable {
       const n = unhealthyCount(snap().status?.tree);
       return n ? { value: n, tooltip: `${n} agent${n === 1 ? '' : 's'} not healthy` } : undefined;
     });
-    this.dependencies = new ItemTreeProvider(vs, 'faultline.dependencies', () => dependencyItems(snap().status?.dependencies, snap().faults));
+    this.dependencies = new ItemTreeProvider(vs, 'faultline.dependencies', () => dependencyItems(snap().status?.dependencies, snap().faults, (d) => this.mcpTools.get(d)));
     this.faults = new ItemTreeProvider(vs, 'faultline.faults', () => faultItems(snap().faults));
     this.statusBar = new StatusBar(vs);
     const docs = new VirtualDocs(vs);
@@ -74,6 +79,8 @@ export class FaultlineExtension implements vscode.Disposable {
       this.model,
       this.agents,
       this.dependencies,
+      this.mcpTools,
+      this.mcpTools.onDidChange(() => this.dependencies.invalidate()),
       this.faults,
       this.statusBar,
       docs,
@@ -182,6 +189,7 @@ export class FaultlineExtension implements vscode.Disposable {
     this.managerSubs = [
       m,
       m.onConnect((client) => {
+        this.toolsCall = (dependency) => client.call('tools', { dependency }, 120_000);
         this.model.attach(client).then(
           () => {
             this.resolveConnected?.();
@@ -197,6 +205,7 @@ export class FaultlineExtension implements vscode.Disposable {
       }),
       m.onState((s) => {
         void this.vs.commands.executeCommand('setContext', 'faultline.connected', s === 'connected');
+        if (s !== 'connected') this.toolsCall = undefined;
         if (s === 'stopped') this.model.clear();
         if (s !== 'connected') void this.chaos.sync();
         this.render();
@@ -213,6 +222,7 @@ export class FaultlineExtension implements vscode.Disposable {
   }
 
   private render() {
+    this.mcpTools.sync(this.model.snapshot.status?.dependencies, this.toolsCall);
     this.agents.invalidate();
     this.dependencies.invalidate();
     this.faults.invalidate();

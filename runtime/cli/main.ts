@@ -14,6 +14,7 @@ import { DRILL_USAGE, drillCommand } from '../drills/cli.ts';
 import { LOAD_USAGE, loadCommand } from '../load/cli.ts';
 import { CHAOS_USAGE, chaosCommand } from '../chaos/cli.ts';
 import { MACHINE_USAGE, renderMachine } from './machine.ts';
+import { CALL_USAGE, TOOLS_USAGE, renderTools } from './mcp.ts';
 
 export { configJsonSchema } from '../config/schema.ts';
 export { protocolJsonSchema } from '../protocol/schema/index.ts';
@@ -30,11 +31,13 @@ Commands:
   ask <agent> <json> [--timeout-ms N]   ask an agent and print its reply as JSON
   restart <agent>                       restart an agent or a supervisor subtree
   stop <agent>                          stop an agent or subtree (it stays down)
-  inject <fault> <target> [options]     inject a fault (kill, crash, hang, crash-loop, slow, memory, …)
+  inject <fault> <target> [options]     inject a fault (kill, crash, hang, crash-loop, slow, memory, error, kill-server, …)
   faults [--json]                       the active faults
   clear [faultId]                       clear one fault, or all
   checkpoints <agent> [--json]          an agent's stored checkpoints
   alerts [--json]                       the alerts firing now
+  tools <dependency> [--json]           the tools of an MCP dependency's server
+  call <dependency> <json>              call a dependency through its policy and print the reply as JSON
   traces [--agent A] [--limit N] [--json]   the last traces the runtime kept (telemetry on), as trees of spans
   machine <agent|supervisor> [--json]   a lifecycle machine: state, context, transitions from here
   drill <file> [--json] [--report F]    run a drill: steady state, faults, load, recovery; exit 0 if it held
@@ -70,6 +73,12 @@ handled message throws), hang (stops heartbeating and handling), crash-loop
 (crashes at start --times N), slow (--ms N handling delay), memory (grows until
 its heap limit).
 
+Dependency faults (<target> is a dependency id or glob; --point NAME narrows
+them to one call site): error (--status N), latency (--ms N), timeout,
+blackhole, content-filter, stream-cut, slow-first-token (--ms N), malformed,
+isolate (breaker held open until cleared), and for MCP servers over stdio
+kill-server (SIGKILL the server process; it is started again with backoff).
+
 Node faults (a cluster; <target> is a node id, any node passes them on):
 kill-node (SIGKILL the node's runtime and so its agents), pause-node --ms N
 (SIGSTOP the node's runtime and agent processes, SIGCONT after N ms).
@@ -88,6 +97,8 @@ Options (each becomes a fault parameter):
   clear: 'Usage: faultline clear [faultId]\n\nClears one fault, or every fault when no id is given, and restores normal behaviour.',
   alerts: 'Usage: faultline alerts [--json]\n\nLists the alerts firing now: level, rule, subject, value and since when.',
   traces: 'Usage: faultline traces [--agent A] [--limit N] [--trace ID] [--json]\n\nThe last traces the runtime kept (with telemetry on: a `telemetry` block in the config or OTEL_EXPORTER_OTLP_ENDPOINT), newest first: each span indented under its parent with its start offset, duration, agent, errors and events (retry, fallback, fault, crash, checkpoint).',
+  tools: TOOLS_USAGE,
+  call: CALL_USAGE,
   'mock-model': MOCK_MODEL_USAGE,
   drill: DRILL_USAGE,
   load: LOAD_USAGE,
@@ -211,6 +222,26 @@ async function run(cmd: string, argv: string[]): Promise<number> {
       const r = (await withClient(values, (c) => c.call('traces', { ...(values.agent ? { agent: values.agent as string } : {}), ...(limit ? { limit } : {}), ...(values.trace ? { traceId: values.trace as string } : {}) }))) as TracesResult;
       if (values.json) print(r);
       else console.log(renderTraces(r));
+      return 0;
+    }
+    case 'tools': {
+      const { values, positionals } = parse(argv, {}, [1, 1]);
+      const r = await withClient(values, (c) => c.call('tools', { dependency: positionals[0]! }, 120_000));
+      if (values.json) print(r);
+      else console.log(renderTools(r, process.stdout.columns || 100));
+      return 0;
+    }
+    case 'call': {
+      const { values, positionals } = parse(argv, { 'timeout-ms': { type: 'string' } }, [2, 2]);
+      const request = jsonArg(positionals[1]!, 'the request');
+      const timeoutMs = intOption(values['timeout-ms'], 'timeout-ms', 1, 3_600_000);
+      // The dependency's budget (retries and their delays) ends the call; the client gives up after 15 min at most.
+      const r = await withClient(values, (c) => c.call('call', { dependency: positionals[0]!, request, ...(timeoutMs ? { timeoutMs } : {}) }, 15 * 60_000));
+      print(r);
+      if ((r as { isError?: unknown } | null)?.isError === true) {
+        console.error(`faultline call: the tool reported an error (isError: true)`);
+        return 1;
+      }
       return 0;
     }
     case 'mock-model':

@@ -44,7 +44,9 @@ export function renderStatus(st: RuntimeStatus, o: RenderOptions): string {
     lines.push('');
     for (const d of st.dependencies) {
       const color = d.breaker === 'closed' ? 32 : d.breaker === 'half-open' ? 33 : 31;
-      lines.push(`dependency ${d.id.padEnd(Math.max(10, w0 - 11))}  breaker ${paint(d.breaker.padEnd(9), color, o)}  errors ${(d.errorRate * 100).toFixed(1)}%`);
+      const sv = d.server;
+      const server = sv ? `  mcp ${sv.transport} ${sv.state}${sv.pid ? ` pid ${sv.pid}` : ''}${sv.restarts ? ` restarts ${sv.restarts}` : ''}${sv.state !== 'running' && sv.lastError ? `  ${sv.lastError.message}` : ''}` : '';
+      lines.push(`dependency ${d.id.padEnd(Math.max(10, w0 - 11))}  breaker ${paint(d.breaker.padEnd(9), color, o)}  errors ${(d.errorRate * 100).toFixed(1)}%${server}`);
     }
   }
   if (st.cluster) {

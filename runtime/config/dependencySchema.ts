@@ -44,10 +44,15 @@ export const priceSchema = z
 
 export const dependencySchema = z
   .object({
-    kind: z.enum(['model', 'http', 'tool']).describe('model: OpenAI-compatible chat completions; http: an HTTP service (the request is POSTed as JSON); tool: an in-process tool registered with the runtime'),
-    url: z.string().url().optional().describe('model: the base URL including /v1 (…/chat/completions is appended); http: the URL the request is POSTed to'),
-    model: z.string().optional().describe('The model name sent to an OpenAI-compatible server'),
-    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional().describe('Name of the environment variable holding the API key (never the key itself); sent as "Authorization: Bearer …" and never logged'),
+    kind: z.enum(['model', 'http', 'tool', 'mcp']).describe('model: a chat model (OpenAI-compatible chat completions, or the Anthropic Messages API with "api": "anthropic"); http: an HTTP service (the request is POSTed as JSON); tool: an in-process tool registered with the runtime; mcp: a Model Context Protocol server (a command over stdio, or a url over streamable HTTP)'),
+    url: z.string().url().optional().describe('model: the base URL including /v1 (…/chat/completions is appended, …/messages for api anthropic); http: the URL the request is POSTed to; mcp: the streamable HTTP endpoint (http://127.0.0.1:PORT/mcp)'),
+    command: z.string().min(1).optional().describe('mcp over stdio: the executable that runs the server (e.g. "node"); the runtime starts it, restarts it with backoff when it exits and stops it at shutdown'),
+    args: z.array(z.string()).optional().describe('mcp over stdio: the command\'s arguments; those starting with ./ or ../ resolve against the config\'s directory'),
+    env: z.record(z.string(), z.string()).optional().describe('mcp over stdio: environment variables for the server, added to a minimal safe set (HOME, LOGNAME, PATH, SHELL, TERM, USER)'),
+    cwd: z.string().min(1).optional().describe('mcp over stdio: the server\'s working directory, relative to the config\'s directory (default: the config\'s directory)'),
+    api: z.enum(['openai', 'anthropic']).optional().describe('model: the API it speaks. openai (default): POST {url}/chat/completions; anthropic: the Messages API, POST {url}/messages with x-api-key and anthropic-version. Requests and replies stay in the OpenAI chat format either way (translated for anthropic), so a chain may mix them'),
+    model: z.string().optional().describe('The model name sent to the model server'),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional().describe('Name of the environment variable holding the API key (never the key itself); sent as "Authorization: Bearer …" ("x-api-key" for api anthropic) and never logged'),
     headers: z.record(z.string(), z.string()).optional().describe('Extra request headers (not secret: they may appear in logs; put secrets in apiKeyEnv)'),
     profile: z.enum(['fast', 'slow']).optional().describe('Seed defaults: fast = 3 retries from 1 s, open 30 s; slow = 5 retries from 2 s, open 120 s (default fast)'),
     retry: retrySchema.optional(),
@@ -67,6 +72,15 @@ export const dependencySchema = z
   .superRefine((d, ctx) => {
     if (d.mock && d.url && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(d.url)) ctx.addIssue({ code: 'custom', path: ['mock'], message: 'a mocked dependency needs a loopback url (http://127.0.0.1:PORT/…)' });
     if ((d.kind === 'model' || d.kind === 'http') && !d.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `a "${d.kind}" dependency needs a url` });
+    if (d.kind === 'mcp') {
+      if (!d.command && !d.url) ctx.addIssue({ code: 'custom', path: ['command'], message: 'an "mcp" dependency needs a command (stdio) or a url (streamable HTTP)' });
+      if (d.command && d.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'an "mcp" dependency takes a command (stdio) or a url (streamable HTTP), not both' });
+      if (d.mock) ctx.addIssue({ code: 'custom', path: ['mock'], message: 'an "mcp" dependency cannot be mocked: run the server itself (command) or point url at it' });
+    }
+    for (const k of ['command', 'args', 'env', 'cwd'] as const) {
+      if (d[k] !== undefined && !(d.kind === 'mcp' && d.command)) ctx.addIssue({ code: 'custom', path: [k], message: d.kind === 'mcp' ? `"${k}" is for an "mcp" server over stdio: set "command"` : `"${k}" is only for "mcp" dependencies` });
+    }
+    if (d.api !== undefined && d.kind !== 'model') ctx.addIssue({ code: 'custom', path: ['api'], message: `"api" is only for "model" dependencies; this one is kind "${d.kind}"` });
     if (d.kind === 'model' && !d.model) ctx.addIssue({ code: 'custom', path: ['model'], message: 'a "model" dependency needs a model name' });
   });
 

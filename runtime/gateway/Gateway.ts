@@ -23,6 +23,10 @@ import { resolveDependency, type DependencyConfig } from './policyConfig.ts';
 import { classify, type Classifier } from './classify.ts';
 import { httpTransport, type AttemptContext, type HttpDeps, type Transport } from './httpTransport.ts';
 import { chatTransport } from './chatTransport.ts';
+import { anthropicTransport } from './anthropicTransport.ts';
+import { LIST_TOOLS, mcpCall, mcpTransport } from './mcpTransport.ts';
+import { McpServers, type McpConnections } from './mcpServers.ts';
+import type { McpTool } from '../protocol/schema/mcp.ts';
 import type { FaultHook } from './faults.ts';
 import { blocksReadiness, dependencyHasFallback, type FallbackView } from '../observability/health.ts';
 import { RuntimeStoppingError } from '../errors.ts';
@@ -72,6 +76,12 @@ export interface GatewayOptions {
   cacheLimit?: number;
   /** Held calls per dependency for `degrade: "queue"` (default 1000). */
   queueLimit?: number;
+  /** The servers of `kind: "mcp"` dependencies (default: the gateway's own, started on first use and closed by dispose). */
+  mcp?: McpConnections;
+  /** Where an own `mcp` registry resolves relative paths (default the working directory). */
+  baseDir?: string;
+  /** An MCP call answered with a tool error (`isError: true`). */
+  onToolError?: (dependency: string, tool: string) => void;
 }
 
 /** A call's options as agents give them: `http` unchecked (the gateway checks it against the dependency). */
@@ -92,6 +102,8 @@ export class Gateway {
   private readonly tools = new Map<string, ToolHandler>();
   private readonly disposer = new AbortController();
   private faultHook: FaultHook | undefined;
+  private readonly mcp: McpConnections;
+  private readonly ownMcp: McpServers | undefined;
   /** What the fallback rule sees of this gateway: its chains and live breaker states. */
   private readonly view: FallbackView = { models: undefined, breakerOf: (id) => this.policies.get(id)?.breaker.state };
 
@@ -103,10 +115,12 @@ export class Gateway {
     this.cache = new ResponseCache(opts.cacheLimit);
     this.queue = new CallQueue(opts.queueStore, opts.queueLimit);
     for (const [id, fn] of Object.entries(opts.tools ?? {})) this.tools.set(id, fn);
+    this.ownMcp = opts.mcp || !Object.values(opts.dependencies).some((d) => d.kind === 'mcp') ? undefined : new McpServers({ dependencies: opts.dependencies, baseDir: opts.baseDir ?? process.cwd(), env, log: opts.log, clock: opts.clock });
+    this.mcp = opts.mcp ?? this.ownMcp ?? { get: () => undefined };
     const http: HttpDeps = { fetch: opts.fetch ?? globalThis.fetch, env, scrubber: this.scrubber };
     for (const [id, cfg] of Object.entries(opts.dependencies)) {
       const dep = resolveDependency(id, cfg);
-      const transport = dep.kind === 'model' ? chatTransport(dep, http) : dep.kind === 'http' ? httpTransport(dep, http) : this.toolTransport(id);
+      const transport = dep.kind === 'mcp' ? mcpTransport(dep, () => this.mcp.get(id)) : dep.kind === 'model' ? (dep.api === 'anthropic' ? anthropicTransport(dep, http) : chatTransport(dep, http)) : dep.kind === 'http' ? httpTransport(dep, http) : this.toolTransport(id);
       const policy = new DependencyPolicy(
         dep,
         transport,
@@ -137,6 +151,7 @@ export class Gateway {
   async call(dependency: string, request: unknown, given: GatewayCallOptions = {}): Promise<unknown> {
     const p = this.policy(dependency);
     const o: CallOptions = given.http === undefined ? (given as CallOptions) : { ...given, http: httpCall(p.dep, given.http, request) };
+    if (p.dep.kind === 'mcp') request = mcpCall(p.dep, request);
     try {
       return this.succeeded(p, request, await p.execute(request, o), o);
     } catch (e) {
@@ -175,6 +190,23 @@ export class Gateway {
     throw ids.length === 1 ? last : new FallbackExhaustedError(chain, failures);
   }
 
+  /**
+   * Lists the tools of an `mcp` dependency's server, through its policy.
+   * While the server is unavailable, `degrade: "cache"` answers with the last
+   * list (`stale: true`); other modes fail (a listing is not held or skipped).
+   */
+  async listTools(dependency: string, given: Omit<GatewayCallOptions, 'http'> = {}): Promise<{ tools: McpTool[]; stale?: boolean; cachedAt?: string }> {
+    const p = this.policy(dependency);
+    if (p.dep.kind !== 'mcp') throw new InvalidCallError(dependency, `only "mcp" dependencies list tools; this one is kind "${p.dep.kind}"`);
+    const o = given as CallOptions;
+    try {
+      return this.succeeded(p, LIST_TOOLS, await p.execute(LIST_TOOLS, o), o) as { tools: McpTool[] };
+    } catch (e) {
+      if (p.dep.degrade !== 'cache') throw e;
+      return this.degrade([p], LIST_TOOLS, o, e) as { tools: McpTool[]; stale: true; cachedAt: string };
+    }
+  }
+
   /** `text` with the dependencies' secrets (API keys from the environment) replaced, for what leaves the runtime. */
   scrub(text: string): string {
     return this.scrubber.scrub(text);
@@ -203,6 +235,11 @@ export class Gateway {
     if (p.breaker.state === 'open') h.retryInMs = p.breaker.retryInMs();
     if (p.dep.degrade === 'queue') h.queued = this.queue.size(dependency);
     if (s.lastError) h.lastError = s.lastError;
+    if (p.dep.kind === 'mcp') {
+      h.toolErrors = s.toolErrors;
+      const server = this.mcp.get(dependency)?.status();
+      if (server) h.server = server;
+    }
     if (s.promptTokens || s.completionTokens) {
       h.tokens = { prompt: s.promptTokens, completion: s.completionTokens };
       if (p.dep.price) h.cost = { total: round6(s.cost), currency: p.dep.price.currency };
@@ -286,6 +323,7 @@ export class Gateway {
       p.cancelAll(stopping);
     }
     this.emitter.dispose();
+    void this.ownMcp?.close();
   }
 
   private policy(id: string): DependencyPolicy {
@@ -317,7 +355,15 @@ export class Gateway {
       p.stats.completionTokens += usage.completion_tokens;
       if (typeof (value as ChatReply).cost === 'number') p.stats.cost += (value as ChatReply).cost as number;
     }
-    if (p.dep.degrade === 'cache') this.cache.put(p.dep.id, cached(request, o), value);
+    // A tool that ran and failed: the server answered, but this is no reply to serve from the cache.
+    const toolError = p.dep.kind === 'mcp' && (value as { isError?: unknown } | undefined)?.isError === true;
+    if (toolError) {
+      p.stats.toolErrors += 1;
+      this.opts.onToolError?.(p.dep.id, (request as { tool?: string }).tool ?? '');
+    }
+    if (p.dep.degrade === 'cache') {
+      if (!toolError) this.cache.put(p.dep.id, cached(request, o), value);
+    }
     // Replays wait for a closed breaker: while half-open they would compete with the probes.
     else if (p.dep.degrade === 'queue' && p.breaker.state === 'closed' && this.queue.size(p.dep.id) > 0) this.drain(p);
     return value;

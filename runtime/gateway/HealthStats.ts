@@ -32,6 +32,8 @@ export class HealthStats {
   /** Calls failed at once by an open breaker, never made. */
   rejected = 0;
   degraded = 0;
+  /** MCP calls answered with a tool error (`isError: true`): answers, so not failures. */
+  toolErrors = 0;
   promptTokens = 0;
   completionTokens = 0;
   cost = 0;

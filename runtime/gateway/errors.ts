@@ -51,7 +51,10 @@ export class DependencyTimeoutError extends DependencyError {
   }
 }
 
-/** The dependency answered with an HTTP error status. */
+/**
+ * The dependency answered with an HTTP error status, or (a stream's `error`
+ * event) with an error of the type `code` whose status is `status`.
+ */
 export class DependencyHttpError extends DependencyError {
   constructor(
     dependency: string,
@@ -60,18 +63,21 @@ export class DependencyHttpError extends DependencyError {
     /** Delay the server asked for (Retry-After), in ms. */
     readonly retryAfterMs?: number,
     detail?: string,
+    /** The server's error type when it names one (Anthropic: `overloaded_error`, `rate_limit_error`, …). */
+    readonly code?: string,
   ) {
-    super(dependency, `Dependency "${dependency}" answered HTTP ${status}${detail ? ` (${detail})` : ''}; ${httpAdvice(status, retryable)}`);
+    super(dependency, `Dependency "${dependency}" answered HTTP ${status}${code || detail ? ` (${[code, detail].filter(Boolean).join(': ')})` : ''}; ${httpAdvice(status, retryable, code)}`);
   }
   override data() {
-    return { ...super.data(), status: this.status, retryAfterMs: this.retryAfterMs };
+    return { ...super.data(), status: this.status, retryAfterMs: this.retryAfterMs, ...(this.code ? { code: this.code } : {}) };
   }
 }
 
-function httpAdvice(status: number, retryable: boolean): string {
+function httpAdvice(status: number, retryable: boolean, code?: string): string {
   if (status === 401 || status === 403) return 'check the API key in the environment variable named by its apiKeyEnv';
   if (status === 404) return 'check its url and model name';
   if (status === 429) return 'it is rate limiting: lower the call rate or raise the retry delays';
+  if (retryable && (status === 529 || code === 'overloaded_error')) return 'it is overloaded: it was retried per its retry policy; a fallback model in the chain takes over when retries run out';
   if (retryable) return 'it was retried per its retry policy';
   return 'the request was rejected and not retried: fix the request';
 }

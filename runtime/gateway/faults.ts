@@ -6,7 +6,7 @@
  * error-type actions.
  */
 import { ContentFilterError, DependencyHttpError, DependencyNetworkError, MalformedResponseError } from './errors.ts';
-import { isRetryableStatus } from './classify.ts';
+import { honoursRetryAfter, isRetryableStatus } from './classify.ts';
 import type { Clock } from './clock.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
 
@@ -40,7 +40,7 @@ export function withFault<T>(fault: FaultAction, dep: ResolvedDependency, clock:
   switch (fault.type) {
     case 'error': {
       const status = fault.status;
-      const retryAfterMs = fault.retryAfter !== undefined && (status === 429 || status === 503) ? fault.retryAfter * 1000 : undefined;
+      const retryAfterMs = fault.retryAfter !== undefined && honoursRetryAfter(status) ? fault.retryAfter * 1000 : undefined;
       return Promise.reject(new DependencyHttpError(dep.id, status, isRetryableStatus(status, dep.classifier), retryAfterMs, 'injected fault'));
     }
     case 'timeout':

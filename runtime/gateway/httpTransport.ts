@@ -4,7 +4,7 @@
  * gateway's error classes.
  */
 import { AbortError, ContentFilterError, DependencyHttpError, DependencyNetworkError, MalformedResponseError } from './errors.ts';
-import { isRetryableStatus, looksLikeContentFilter, networkCode, parseRetryAfter } from './classify.ts';
+import { ANTHROPIC_ERROR_TYPES, isRetryableHttp, looksLikeContentFilter, networkCode, parseRetryAfter } from './classify.ts';
 import type { SecretScrubber } from '../protocol/redact.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
 import type { HttpCall } from './httpCall.ts';
@@ -15,6 +15,8 @@ export interface AttemptContext {
   readonly signal: AbortSignal;
   /** The call's checked `http` options (kind "http" only). */
   readonly http?: HttpCall;
+  /** A streamed chat (`stream: true`): each text delta as it arrives, before the reply is assembled (tool-call deltas are not passed). */
+  readonly onDelta?: (text: string) => void;
 }
 
 /** Runs one attempt of a call against a dependency. */
@@ -29,10 +31,16 @@ export interface HttpDeps {
 /** Bytes of an error body kept for the message. */
 const ERROR_BODY_LIMIT = 2048;
 
+/** The Messages API version an `anthropic` dependency asks for, unless its `headers` name another. */
+export const ANTHROPIC_VERSION = '2023-06-01';
+
 export function requestHeaders(dep: ResolvedDependency, env: NodeJS.ProcessEnv, accept: string): Record<string, string> {
   const h: Record<string, string> = { ...dep.headers, 'content-type': 'application/json', accept };
   const key = dep.apiKeyEnv ? env[dep.apiKeyEnv] : undefined;
-  if (key) h.authorization = `Bearer ${key}`;
+  if (dep.api === 'anthropic') {
+    if (!Object.keys(h).some((k) => k.toLowerCase() === 'anthropic-version')) h['anthropic-version'] = ANTHROPIC_VERSION;
+    if (key) h['x-api-key'] = key;
+  } else if (key) h.authorization = `Bearer ${key}`;
   return h;
 }
 
@@ -73,7 +81,18 @@ export async function statusFailure(dep: ResolvedDependency, res: Response, scru
   }
   if (res.status === 400 && looksLikeContentFilter(text, dep)) return new ContentFilterError(dep.id, scrubber.scrub(errorDetail(text)));
   const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), res.status);
-  return new DependencyHttpError(dep.id, res.status, isRetryableStatus(res.status, dep.classifier), retryAfterMs, scrubber.scrub(errorDetail(text)) || undefined);
+  const code = dep.api === 'anthropic' ? anthropicErrorType(text) : undefined;
+  return new DependencyHttpError(dep.id, res.status, isRetryableHttp(res.status, code, dep.classifier), retryAfterMs, scrubber.scrub(errorDetail(text)) || undefined, code);
+}
+
+/** The `error.type` of an Anthropic error body (`{ type: 'error', error: { type, message } }`) when it is one Anthropic documents. */
+export function anthropicErrorType(text: string): string | undefined {
+  try {
+    const type = (JSON.parse(text) as { error?: { type?: unknown } })?.error?.type;
+    return typeof type === 'string' && Object.hasOwn(ANTHROPIC_ERROR_TYPES, type) ? type : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The call's headers, then the dependency's own and its API key, which win (names are case-insensitive). */

@@ -9,7 +9,9 @@ export type DegradeMode = 'fail' | 'skip' | 'cache' | 'queue';
 
 export interface ResolvedDependency {
   id: string;
-  kind: 'model' | 'http' | 'tool';
+  kind: 'model' | 'http' | 'tool' | 'mcp';
+  /** model: the API it speaks (default openai). */
+  api?: 'openai' | 'anthropic';
   url?: string;
   model?: string;
   apiKeyEnv?: string;
@@ -48,7 +50,9 @@ export function resolveDependency(id: string, c: DependencyConfig): ResolvedDepe
   return {
     id,
     kind: c.kind,
-    url: c.url?.replace(/\/+$/, ''),
+    // An MCP endpoint is used as written: a server may tell /mcp from /mcp/.
+    url: c.kind === 'mcp' ? c.url : c.url?.replace(/\/+$/, ''),
+    api: c.kind === 'model' ? (c.api ?? 'openai') : undefined,
     model: c.model,
     apiKeyEnv: c.apiKeyEnv,
     headers: c.headers ?? {},

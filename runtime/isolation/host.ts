@@ -107,6 +107,10 @@ function makeContext(s: AgentLoadSpec, version: number): AgentContext {
       const site = callSite();
       return afterCall(request('call', { dependency: dep, request: req, point: o?.point ?? site, site, timeoutMs: o?.timeoutMs, http: o?.http }));
     },
+    tools: (dep, o) => {
+      const site = callSite();
+      return request('tools', { dependency: dep, point: o?.point ?? site, timeoutMs: o?.timeoutMs });
+    },
     health: (dep) => request('health', { dependency: dep }),
     get log() { return (log ??= makeLogger({})); },
     signal: abort.signal,

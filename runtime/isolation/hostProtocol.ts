@@ -33,7 +33,7 @@ export interface RestoredState {
 }
 
 /** Operations an agent asks of the runtime through `ctx`. */
-export type HostOp = 'send' | 'ask' | 'checkpoint' | 'call' | 'model' | 'health';
+export type HostOp = 'send' | 'ask' | 'checkpoint' | 'call' | 'model' | 'health' | 'tools';
 
 /** The `args` of each `ctx` operation a host requests (`{ t: 'req', op, args }`). */
 export interface HostOpArgs {
@@ -44,12 +44,13 @@ export interface HostOpArgs {
   call: { dependency: string; request: unknown; point?: string; timeoutMs?: number; http?: unknown };
   model: { chain: string; request: ChatRequest; point?: string; timeoutMs?: number; http?: unknown };
   health: { dependency: string };
+  tools: { dependency: string; point?: string; timeoutMs?: number };
 }
 
 /** Answers one `ctx` operation of an agent. */
 export type HostOpHandler<O extends HostOp> = (agent: string, args: HostOpArgs[O]) => Promise<unknown>;
 
-/** The `ctx` operations other parts of the runtime answer (the dependency wiring: call, model, health). */
+/** The `ctx` operations other parts of the runtime answer (the dependency wiring: call, model, tools, health). */
 export interface HostOpHandlers {
   get<O extends HostOp>(op: O): HostOpHandler<O> | undefined;
   set<O extends HostOp>(op: O, handler: HostOpHandler<O>): unknown;

@@ -206,6 +206,11 @@ export class Observability {
     }
   }
 
+  /** An MCP call answered with a tool error (the call itself succeeded). */
+  toolError(dependency: string, tool: string): void {
+    if (this.on) this.metrics.toolError(dependency, tool);
+  }
+
   /** Token counts from a model reply. */
   modelUsage(dependency: string, promptTokens: number, completionTokens: number, agent?: string): void {
     if (!this.on) return;

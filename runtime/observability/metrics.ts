@@ -14,7 +14,7 @@ import { agentsOf, walkTree } from '../protocol/status.ts';
 import { ProcessSampler, type ProcessSample } from './procStats.ts';
 import { FastHistogram, type HistogramSeries } from './FastHistogram.ts';
 
-export type DependencyKind = 'model' | 'tool' | 'http';
+export type DependencyKind = 'model' | 'tool' | 'http' | 'mcp';
 /** A model's price per 1000 tokens: `dependencies.<id>.price` in the config. */
 export interface Pricing { promptPer1k: number; completionPer1k: number; currency?: string }
 const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open', 'isolated'];
@@ -96,6 +96,7 @@ export class Metrics {
   readonly callErrors = this.c('faultline_dependency_errors_total', 'Failed dependency attempts by error category', ['dependency', 'error_category']);
   readonly retries = this.c('faultline_dependency_retries_total', 'Retried dependency attempts', ['dependency']);
   readonly giveUps = this.c('faultline_dependency_give_ups_total', 'Dependency calls that failed after their last retry', ['dependency', 'error_category']);
+  readonly toolErrors = this.c('faultline_dependency_tool_errors_total', 'MCP tool calls the server answered with a tool error (isError: true); not failures of the dependency', ['dependency', 'tool']);
   readonly modelFallbacks = this.c('faultline_model_fallbacks_total', 'Model chain calls that moved on to the next model', ['chain', 'from', 'to']);
 
   readonly breakerState = this.g('faultline_breaker_state', 'Circuit breaker state per dependency: 1 for the current state, 0 for the others', ['dependency', 'state']);
@@ -206,6 +207,11 @@ export class Metrics {
     this.calls.inc({ dependency, kind, agent: labelValue(opts.agent, 'runtime'), outcome: ok ? 'ok' : 'error' });
     this.callDuration.observe({ dependency, kind }, seconds);
     if (!ok) this.callErrors.inc({ dependency, error_category: errorCategory(opts.category) });
+  }
+
+  /** An MCP tool ran and reported a failure (`isError: true`). */
+  toolError(dependency: string, tool: string): void {
+    if (this.on) this.toolErrors.inc({ dependency, tool: labelValue(tool, 'unknown') });
   }
 
   /** One attempt failed and will be retried. */

@@ -13,3 +13,5 @@ export const DEPENDENCY_FAULTS = ['error', 'latency', 'timeout', 'blackhole', 'c
 export const STATE_FAULTS = ['corrupt-checkpoint', 'drop-checkpoint', 'kill-runtime'] as const;
 /** Node faults, for a cluster: kill a node, or pause it (SIGSTOP, then SIGCONT after `ms`). */
 export const NODE_FAULTS = ['kill-node', 'pause-node'] as const;
+/** MCP server faults: `kill-server` SIGKILLs the process of a stdio MCP dependency (target: the dependency id), which is then restarted with backoff. */
+export const MCP_FAULTS = ['kill-server'] as const;

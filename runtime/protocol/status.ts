@@ -33,6 +33,7 @@ export type {
   DependencyHealth,
   DependencyStatus,
   LastError,
+  McpServerStatus,
   ReliabilitySummary,
   RuntimeStatus,
   StoreStatus,

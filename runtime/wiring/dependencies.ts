@@ -1,8 +1,9 @@
 /**
- * Wires the gateway into the runtime: `ctx.call`, `ctx.model(...).chat` and
- * `ctx.health` from agents run here, through one policy per dependency; its
- * events go to subscribers and to observability; dependency faults plug
- * into the catalogue; mocked dependencies get a local mock model server.
+ * Wires the gateway into the runtime: `ctx.call`, `ctx.model(...).chat`,
+ * `ctx.tools` and `ctx.health` from agents run here, through one policy per
+ * dependency; its events go to subscribers and to observability; dependency
+ * faults plug into the catalogue; mocked dependencies get a local mock model
+ * server; MCP servers are started, supervised and stopped here.
  */
 import type { LightSpan as Span, SpanAttributes, Telemetry } from '../observability/telemetry.ts';
 import type { DependencyCallEvent } from '../protocol/events.ts';
@@ -12,20 +13,28 @@ import type { DependencyConfig } from '../config/dependencySchema.ts';
 import type { Observability } from '../observability/Observability.ts';
 import type { FaultCatalogue } from '../faults/FaultCatalogue.ts';
 import { dependencyFaults } from '../faults/dependencyFaults.ts';
+import { mcpFaults } from '../faults/mcpFaults.ts';
+import { McpServers } from '../gateway/mcpServers.ts';
 import type { HostOpHandlers } from '../isolation/hostProtocol.ts';
 import type { EventName } from '../protocol/events.ts';
 import type { ChatReply } from '../sdk.ts';
 
 export interface DependencyWiring {
   gateway: Gateway;
+  /** The servers of `kind: "mcp"` dependencies. */
+  servers: McpServers;
   /** Starts the mock servers of `mock: true` dependencies. */
   startMocks(): Promise<void>;
+  /** Starts the MCP servers (stdio) and connects to them (http); one that fails leaves its dependency down. */
+  startServers(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface DependencyHost {
   dependencies: Record<string, DependencyConfig>;
   models: Record<string, string[]>;
+  /** The config's directory: MCP servers' relative paths resolve against it. */
+  baseDir?: string;
   obs: Observability;
   faults: FaultCatalogue;
   hostOps: HostOpHandlers;
@@ -44,11 +53,15 @@ export interface DependencyHost {
 }
 
 export function wireDependencies(h: DependencyHost): DependencyWiring {
+  const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => h.log(level, msg, fields);
+  const servers = new McpServers({ dependencies: h.dependencies, baseDir: h.baseDir ?? process.cwd(), log });
   const gateway = new Gateway({
     dependencies: h.dependencies,
     models: h.models,
-    log: (level, msg, fields) => h.log(level, msg, fields),
+    log,
     stateStore: h.stateStore,
+    mcp: servers,
+    onToolError: (dependency, tool) => h.obs.toolError(dependency, tool),
   });
   const tel = h.telemetry;
   const sub = gateway.onEvent((name, payload) => {
@@ -57,6 +70,7 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
     h.obs.gatewayEvent(name, payload as never, gateway.hasFallback(p.dependency));
   });
   h.faults.register(dependencyFaults(gateway, () => Object.keys(h.dependencies), (f) => h.faults.recordFired(f)));
+  h.faults.register(mcpFaults(servers));
 
   const opts = (args: any, agent: string) => ({ agent, point: args.point, timeoutMs: args.timeoutMs, http: args.http });
   // Calls are numbered within the message being handled; a replay of the
@@ -94,7 +108,18 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
       return journaled(agent, () => gateway.call(args.dependency, args.request, traced(opts(args, agent), span)));
     };
     if (!tel?.on) return run();
-    return tel.call(agent, 'execute_tool', String(args.dependency), { 'gen_ai.tool.name': String(args.dependency), 'faultline.dependency': String(args.dependency), ...point(args), ...site(args) }, run);
+    // An MCP call is named for the tool it calls; any other call for its dependency.
+    const mcpTool = h.dependencies[args.dependency]?.kind === 'mcp' && typeof (args.request as { tool?: unknown } | null)?.tool === 'string' ? (args.request as { tool: string }).tool : undefined;
+    const tool = mcpTool ?? String(args.dependency);
+    return tel.call(agent, 'execute_tool', tool, { 'gen_ai.tool.name': tool, 'faultline.dependency': String(args.dependency), ...point(args), ...site(args) }, run, (span, result) => {
+      if (mcpTool === undefined || (result as { isError?: unknown } | null)?.isError !== true) return;
+      span.setStatus({ code: 2, message: 'the tool reported an error (isError)' });
+      span.setAttribute('error.type', 'tool_error');
+    });
+  });
+  h.hostOps.set('tools', async (agent, args) => {
+    crashHere(agent, args.point);
+    return journaled(agent, async () => (await gateway.listTools(args.dependency, { agent, point: args.point, timeoutMs: args.timeoutMs })).tools);
   });
   h.hostOps.set('model', async (agent, args) => {
     const run = (span?: Span) => {
@@ -132,6 +157,7 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
   const mocks: MockModelHandle[] = [];
   return {
     gateway,
+    servers,
     async startMocks() {
       for (const [id, d] of Object.entries(h.dependencies)) {
         if (!d.mock || !d.url) continue;
@@ -145,18 +171,18 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
         h.log('info', `mock model server for "${id}" on http://127.0.0.1:${url.port}`, { dependency: id });
       }
     },
+    startServers: () => servers.start(),
     async close() {
       sub.dispose();
       gateway.dispose();
-      await Promise.all(mocks.splice(0).map((m) => m.close()));
+      await Promise.all([servers.close(), ...mocks.splice(0).map((m) => m.close())]);
     },
   };
 }
 
-/** The GenAI provider name of a model dependency (`openai` unless it says otherwise). */
+/** The GenAI provider name of a model dependency: `anthropic` for `"api": "anthropic"`, else `openai` (the default API). */
 function providerOf(d: DependencyConfig | undefined): string {
-  const api = (d as { api?: unknown } | undefined)?.api;
-  return typeof api === 'string' ? api : 'openai';
+  return d?.api === 'anthropic' ? 'anthropic' : 'openai';
 }
 
 /** A call's options with its span, which gets the policy's events (retry, fallback, give-up, fault, …). */

@@ -19,6 +19,8 @@ export interface ItemView {
   /** Markdown. */
   tooltip: string;
   children?: ItemView[];
+  /** With children: shown folded (default unfolded). */
+  collapsed?: boolean;
   node?: TreeNodeStatus;
 }
 

@@ -69,7 +69,7 @@ export class ItemTreeProvider implements vscode.TreeDataProvider<ItemView>, vsco
   /** The row as a TreeItem, without recording it as shown (for tests and other readers). */
   toTreeItem(v: ItemView): vscode.TreeItem {
     const vs = this.vs;
-    const item = new vs.TreeItem(v.label, v.children?.length ? vs.TreeItemCollapsibleState.Expanded : vs.TreeItemCollapsibleState.None);
+    const item = new vs.TreeItem(v.label, v.children?.length ? (v.collapsed ? vs.TreeItemCollapsibleState.Collapsed : vs.TreeItemCollapsibleState.Expanded) : vs.TreeItemCollapsibleState.None);
     item.id = v.id;
     item.description = v.description;
     item.iconPath = new vs.ThemeIcon(v.icon, v.color ? new vs.ThemeColor(v.color) : undefined);

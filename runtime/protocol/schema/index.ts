@@ -15,6 +15,7 @@ export * from './faults.ts';
 export * from './events.ts';
 export * from './drill.ts';
 export * from './methods.ts';
+export * from './mcp.ts';
 export { MachineParams, MachineResult, MachineTransitionEvent, StateValue } from '../machine.ts';
 export * from './webview.ts';
 

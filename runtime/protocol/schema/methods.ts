@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { TracesParams, TracesResult } from './traces.ts';
+import { CallParams, CallResult, ToolsParams, ToolsResult } from './mcp.ts';
 import { EVENT_NAMES } from '../events.ts';
 import { MachineParams, MachineResult } from '../machine.ts';
 import { RpcError, RpcErrorCode } from '../rpc.ts';
@@ -82,6 +83,10 @@ export const METHOD_SCHEMAS = {
   shutdown: { params: NoParams, result: Empty },
   /** The last traces the runtime recorded (spans of handled messages, model and tool calls), newest first. */
   traces: { params: TracesParams, result: TracesResult },
+  /** The tools of an "mcp" dependency's server, listed through the dependency's policy. */
+  tools: { params: ToolsParams, result: ToolsResult },
+  /** Calls a dependency through its policy, as `ctx.call(dependency, request)` does from an agent. */
+  call: { params: CallParams, result: CallResult },
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
 
 type Table = typeof METHOD_SCHEMAS;

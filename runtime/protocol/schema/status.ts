@@ -80,6 +80,17 @@ export const SupervisorStatus: z.ZodType<SupervisorStatus> = z.strictObject({
 }).meta({ id: 'SupervisorStatus' });
 export const TreeNodeStatus: z.ZodType<TreeNodeStatus> = z.union([AgentStatus, SupervisorStatus]);
 
+/** The process (stdio) or connection (streamable HTTP) behind an `mcp` dependency. */
+export const McpServerStatus = z.strictObject({
+  transport: z.enum(['stdio', 'http']),
+  state: z.enum(['starting', 'running', 'backoff', 'down', 'stopped']).describe('stdio: starting, running, backoff (exited, restarting after a delay), stopped; http: starting (connecting), running (connected), down (reconnects on the next call), stopped'),
+  pid: z.number().int().optional().describe('OS process id of a stdio server while it runs'),
+  restarts: count.describe('Times a stdio server was started again after it exited or failed to start; reconnections of an http one'),
+  since: IsoTime.describe('When it entered its state'),
+  retryInMs: z.number().min(0).optional().describe('In backoff: when it is started again'),
+  lastError: LastError.optional().describe('Why it last exited, failed to start or lost its connection'),
+});
+
 /**
  * A dependency as the status JSON lists it. `id`, `breaker` and `errorRate`
  * are the contract; the runtime's gateway always fills in the rest, a client
@@ -89,7 +100,7 @@ export const DependencyStatus = z.strictObject({
   id: z.string(),
   breaker: BreakerState,
   errorRate: z.number().min(0).max(1).describe('Share of failed attempts over the recent window'),
-  kind: z.enum(['model', 'http', 'tool']).optional(),
+  kind: z.enum(['model', 'http', 'tool', 'mcp']).optional(),
   profile: z.enum(['fast', 'slow']).optional(),
   degrade: z.enum(['fail', 'skip', 'cache', 'queue']).optional(),
   critical: z.boolean().optional(),
@@ -107,6 +118,8 @@ export const DependencyStatus = z.strictObject({
   retryInMs: z.number().min(0).optional().describe('While open: when the breaker lets a probe through'),
   queued: count.optional().describe('Calls held for replay (degrade "queue")'),
   lastError: LastError.optional(),
+  toolErrors: count.optional().describe('MCP: calls answered with a tool error (`isError: true`); not failures of the dependency'),
+  server: McpServerStatus.optional().describe('MCP: the server process or connection'),
   tokens: z.strictObject({ prompt: count, completion: count }).optional(),
   cost: z.strictObject({ total: z.number().min(0), currency: z.string() }).optional(),
 });
@@ -213,6 +226,7 @@ export type ClusterStatus = z.infer<typeof ClusterStatus>;
 export type ClusterNodeStatus = z.infer<typeof ClusterNodeStatus>;
 export type DependencyHealth = z.infer<typeof DependencyHealth>;
 export type DependencyStatus = z.infer<typeof DependencyStatus>;
+export type McpServerStatus = z.infer<typeof McpServerStatus>;
 export type ReliabilitySummary = z.infer<typeof ReliabilitySummary>;
 export type Rate = z.infer<typeof Rate>;
 export type AlertLevel = z.infer<typeof AlertLevel>;
