@@ -7,7 +7,7 @@
  */
 import { MessagesStream, fromMessagesReply, toMessagesRequest } from './anthropic.ts';
 import { ContentFilterError, DependencyHttpError, MalformedResponseError } from './errors.ts';
-import { fetchFailure, post, type AttemptContext, type HttpDeps, type Transport } from './httpTransport.ts';
+import { fetchFailure, post, readJson, type AttemptContext, type HttpDeps, type Transport } from './httpTransport.ts';
 import { sseEvents } from './sse.ts';
 import type { ChatReply, ChatRequest } from '../sdk.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
@@ -24,19 +24,7 @@ export function anthropicTransport(dep: ResolvedDependency, d: HttpDeps): Transp
 }
 
 async function readWhole(dep: ResolvedDependency, res: Response, d: HttpDeps): Promise<ChatReply> {
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (e) {
-    throw fetchFailure(dep, e, d.scrubber);
-  }
-  let j: unknown;
-  try {
-    j = JSON.parse(text);
-  } catch {
-    throw new MalformedResponseError(dep.id, 'the body is not valid JSON');
-  }
-  return fromMessagesReply(dep, j, (s) => d.scrubber.scrub(s));
+  return fromMessagesReply(dep, await readJson(dep, res, d.scrubber), (s) => d.scrubber.scrub(s));
 }
 
 /** Reads the Messages event stream until `message_stop`; text deltas go to `ctx.onDelta` as they come. */

@@ -6,7 +6,7 @@
  * (retryable) from a complete one.
  */
 import { ContentFilterError, DependencyHttpError, MalformedResponseError } from './errors.ts';
-import { fetchFailure, post, type AttemptContext, type HttpDeps, type Transport } from './httpTransport.ts';
+import { fetchFailure, post, readJson, type AttemptContext, type HttpDeps, type Transport } from './httpTransport.ts';
 import { sseEvents } from './sse.ts';
 import type { ChatReply, ChatRequest, ChatToolCall } from '../sdk.ts';
 import type { ResolvedDependency } from './policyConfig.ts';
@@ -37,18 +37,7 @@ export function chatTransport(dep: ResolvedDependency, d: HttpDeps): Transport {
 }
 
 async function readWhole(dep: ResolvedDependency, res: Response, d: HttpDeps): Promise<ChatReply> {
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (e) {
-    throw fetchFailure(dep, e, d.scrubber);
-  }
-  let j: { model?: unknown; choices?: { message?: { content?: unknown; refusal?: unknown; tool_calls?: unknown }; finish_reason?: unknown }[]; usage?: Usage };
-  try {
-    j = JSON.parse(text);
-  } catch {
-    throw new MalformedResponseError(dep.id, 'the body is not valid JSON');
-  }
+  const j = (await readJson(dep, res, d.scrubber)) as { model?: unknown; choices?: { message?: { content?: unknown; refusal?: unknown; tool_calls?: unknown }; finish_reason?: unknown }[]; usage?: Usage } | null;
   const choice = j?.choices?.[0];
   if (choice?.finish_reason === 'content_filter') throw new ContentFilterError(dep.id, 'finish_reason content_filter');
   const message = choice?.message;
@@ -57,7 +46,7 @@ async function readWhole(dep: ResolvedDependency, res: Response, d: HttpDeps): P
   if ((content === null || content === undefined) && typeof message?.refusal === 'string') throw new ContentFilterError(dep.id, 'the model refused');
   if ((content === null || content === undefined) && toolCalls?.length) content = '';
   if (typeof content !== 'string') throw new MalformedResponseError(dep.id, 'no choices[0].message.content');
-  return chatReply(dep, { content, model: typeof j.model === 'string' ? j.model : undefined, usage: j.usage, toolCalls, finishReason: FINISH_REASONS[String(choice?.finish_reason)] });
+  return chatReply(dep, { content, model: typeof j?.model === 'string' ? j?.model : undefined, usage: j?.usage, toolCalls, finishReason: FINISH_REASONS[String(choice?.finish_reason)] });
 }
 
 function wholeToolCalls(dep: ResolvedDependency, raw: unknown): ChatToolCall[] {

@@ -71,6 +71,21 @@ export function fetchFailure(dep: ResolvedDependency, e: unknown, scrubber: Secr
   return new DependencyNetworkError(dep.id, String(code), scrubber.scrub(detail));
 }
 
+/** Reads a whole reply body as JSON: a failed read is a fetch failure, a body that is not JSON a malformed response. */
+export async function readJson(dep: ResolvedDependency, res: Response, scrubber: SecretScrubber): Promise<unknown> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (e) {
+    throw fetchFailure(dep, e, scrubber);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MalformedResponseError(dep.id, 'the body is not valid JSON');
+  }
+}
+
 /** An error status: content-filter refusal or DependencyHttpError, with Retry-After and a short, redacted detail. */
 export async function statusFailure(dep: ResolvedDependency, res: Response, scrubber: SecretScrubber): Promise<Error> {
   let text = '';
