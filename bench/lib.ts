@@ -76,9 +76,11 @@ export function print(result: unknown) {
  * Starts `faultline up` from the built CLI in `dir` (as a user runs it), with
  * `config` written to faultline.config.json; resolves once every agent runs.
  */
-export async function benchUp(dir: string, config: Record<string, unknown>, bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'faultline.js')) {
+export async function benchUp(dir: string, config: Record<string, unknown>, bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'faultline.js'), o: { cpu?: number } = {}) {
   writeFileSync(path.join(dir, 'faultline.config.json'), JSON.stringify({ name: 'bench', ...config }));
-  const proc = spawn(process.execPath, [bin, 'up', '--no-live'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  // `cpu`: the runtime and every process it starts on that one core (taskset execs, so the pid is the runtime's).
+  const [cmd, args] = o.cpu === undefined ? [process.execPath, [bin, 'up', '--no-live']] : ['taskset', ['-c', String(o.cpu), process.execPath, bin, 'up', '--no-live']];
+  const proc = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));

@@ -1,10 +1,9 @@
 /**
- * OTLP protobuf for the runtime's spans, written as each span ends: the
- * `spans` field of a ScopeSpans message, one span after another, so that a
- * batch is bytes ready to send (moved to the export worker, not copied)
- * and no span object outlives the message it describes. The SDK's own
- * path (a ReadableSpan per span, cloned to the worker and serialized there)
- * costs about 15 µs of CPU a span on this machine; this costs about 1.
+ * OTLP protobuf for the runtime's spans: the `spans` field of a ScopeSpans
+ * message, one span after another, so that a batch is bytes ready to send
+ * (moved to the export worker, not copied). The SDK's own path (a
+ * ReadableSpan per span, cloned to the worker and serialized there) costs
+ * about 15 µs of CPU a span on this machine; this costs about 2.
  *
  * Field numbers are those of opentelemetry/proto/trace/v1/trace.proto and
  * common/v1/common.proto; the tests decode what this writes with those
