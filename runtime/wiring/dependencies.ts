@@ -76,15 +76,17 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
   // Calls are numbered within the message being handled; a replay of the
   // message gets the journaled results of the calls that had completed
   // (at-most-once per completed call), and makes the rest.
-  const counters = new Map<string, { delivery: number; next: number }>();
+  // The journal is read once per delivery (its first call), not per call:
+  // a delivery's own results are never replayed to it.
+  const counters = new Map<string, { delivery: number; next: number; done: Promise<unknown[]> }>();
   const journaled = async (agent: string, make: () => Promise<unknown>): Promise<unknown> => {
     const cur = h.inflight?.(agent);
     if (!cur || !h.journal) return make();
     const { msgId, delivery } = cur;
     let c = counters.get(agent);
-    if (!c || c.delivery !== delivery) counters.set(agent, (c = { delivery, next: 0 }));
+    if (!c || c.delivery !== delivery) counters.set(agent, (c = { delivery, next: 0, done: h.journal.journaled(agent, msgId) }));
     const index = c.next++;
-    const done = await h.journal.journaled(agent, msgId);
+    const done = await c.done;
     if (index < done.length) {
       h.log('info', `${agent}: call ${index} of message ${msgId} replayed from the journal`, { agent, msgId });
       return done[index];
