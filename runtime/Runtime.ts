@@ -30,6 +30,7 @@ import { RpcError, RpcErrorCode } from './protocol/rpc.ts';
 import type { MethodName, MethodParams } from './protocol/schema/methods.ts';
 import { MethodTable } from './control/MethodTable.ts';
 import type { EventName, EventPayloads } from './protocol/events.ts';
+import type { AskChunk } from './protocol/schema/events.ts';
 import type { RuntimeStatus } from './protocol/status.ts';
 import type { MachineResult } from './protocol/machine.ts';
 import type { Logger } from 'pino';
@@ -229,8 +230,10 @@ export class Runtime {
       summarize: ck.summarize,
       maxDeliveries: o.config.runtime.maxDeliveries,
       resolveModule,
-      handleRequest: (agent, op, args) => this.hostRequest(agent, op, args),
+      handleRequest: (agent, op, args, chunk) => this.hostRequest(agent, op, args, chunk),
       ask: (agent, args, settle) => this.router.askThen(args.agent, args.message, { timeoutMs: args.timeoutMs, from: agent, traceparent: this.telemetry.traceparentOf(agent) }, settle),
+      streamsReply: (id) => this.router.streams(id),
+      replyChunk: (id, delta) => this.router.chunk(id, delta),
       complete: (id, result) => {
         this.telemetry.endMessage(id, result.ok, result.ok ? undefined : result.error);
         this.router.complete(id, result);
@@ -620,7 +623,7 @@ export class Runtime {
   }
 
   /** ctx operations of an agent other than ask (which goes straight to `router.askThen`). */
-  private async hostRequest(agent: string, op: HostOp, args: any): Promise<unknown> {
+  private async hostRequest(agent: string, op: HostOp, args: any, chunk?: (delta: string, model: string) => void): Promise<unknown> {
     switch (op) {
       case 'send':
         await this.router.send(args.agent, args.message, { from: agent, traceparent: this.telemetry.traceparentOf(agent) });
@@ -633,7 +636,7 @@ export class Runtime {
       default: {
         const h = this.hostOps.get(op);
         if (!h) throw new Error(`ctx.${op}() is not available: no dependencies are configured in ${path.basename(this.config.file || 'the config')}`);
-        return h(agent, args);
+        return h(agent, args, chunk);
       }
     }
   }
@@ -655,7 +658,12 @@ export class Runtime {
         await this.router.send(p.agent, p.message, { ...(session.peer ? { from: p.from, here: true } : {}), traceparent: p.traceparent ?? this.telemetry.traceparentOf(undefined) });
         return { accepted: true as const };
       })
-      .set('ask', (p, session) => this.router.ask(p.agent, p.message, { timeoutMs: p.timeoutMs, ...(session.peer ? { from: p.from, here: true } : {}), traceparent: p.traceparent ?? this.telemetry.traceparentOf(undefined) }))
+      .set('ask', (p, session) => {
+        // A streamed ask: each piece of the reply is an `ask.chunk` notification to this session, before the result.
+        const requestId = p.stream && session.notify ? (p.requestId ?? '') : undefined;
+        const onChunk = requestId !== undefined ? (delta: string) => session.notify!('ask.chunk', { requestId, delta } satisfies AskChunk) : undefined;
+        return this.router.ask(p.agent, p.message, { timeoutMs: p.timeoutMs, ...(session.peer ? { from: p.from, here: true } : {}), traceparent: p.traceparent ?? this.telemetry.traceparentOf(undefined), ...(onChunk ? { onChunk } : {}) });
+      })
       .set('traces', async (p) => this.telemetry.traces(p))
       .set('tools', async (p) => ({ dependency: p.dependency, ...(await this.deps.gateway.listTools(p.dependency)) }))
       .set('call', (p) => this.deps.gateway.call(p.dependency, p.request, { timeoutMs: p.timeoutMs }))

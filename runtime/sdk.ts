@@ -60,6 +60,30 @@ export interface ChatReply {
   [k: string]: unknown;
 }
 
+/** A text delta of a streamed chat; `model` names the model answering. */
+export interface ChatDelta { delta: string; model: string; done?: undefined }
+/** The last chunk of a streamed chat: who answered, usage and how it finished. */
+export interface ChatDone {
+  done: true;
+  model: string;
+  dependency: string;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  finish_reason?: ChatReply['finish_reason'];
+  tool_calls?: ChatToolCall[];
+}
+export type ChatChunk = ChatDelta | ChatDone;
+
+/** A model chain as `ctx.model(chain)` gives it. */
+export interface ModelChain {
+  chat(request: ChatRequest, options?: CallOptions): Promise<ChatReply>;
+  /**
+   * Streams the reply: text deltas as they arrive, then one `done` chunk. A
+   * failure before the first delta is retried or falls back like `chat`; one
+   * after it throws `StreamInterruptedError`, whose `partial` is the text so far.
+   */
+  stream(request: ChatRequest, options?: Pick<CallOptions, 'point' | 'timeoutMs'>): AsyncIterable<ChatChunk>;
+}
+
 import type { DependencyHealth } from './protocol/schema/status.ts';
 import type { McpTool } from './protocol/schema/mcp.ts';
 export type { DependencyHealth, McpTool };
@@ -116,7 +140,7 @@ export interface AgentContext<S = any> {
   /** Asks another agent and waits for its reply, or rejects with `AgentTimeoutError`. */
   ask<R = unknown>(agentId: string, message: unknown, options?: { timeoutMs?: number }): Promise<R>;
   /** Chats through a model fallback chain named in the config's `models`. */
-  model(chain: string): { chat(request: ChatRequest, options?: CallOptions): Promise<ChatReply> };
+  model(chain: string): ModelChain;
   /**
    * Calls a dependency through its retry and circuit breaker policy. For an
    * `mcp` dependency the request is `{ tool, arguments }` and the reply the
@@ -127,6 +151,12 @@ export interface AgentContext<S = any> {
   tools(dependencyId: string, options?: Pick<CallOptions, 'point' | 'timeoutMs'>): Promise<McpTool[]>;
   /** The health of a dependency as the runtime sees it. */
   health(dependencyId: string): Promise<DependencyHealth>;
+  /**
+   * Sends a piece of the reply ahead of the return value, to an asker that
+   * streams it (`faultline ask --stream`, control `ask` with `stream: true`);
+   * a no-op for any other message.
+   */
+  streamReply(delta: string): void;
   readonly log: AgentLogger;
   /** Aborted when the agent is being stopped. */
   readonly signal: AbortSignal;

@@ -30,6 +30,7 @@ await build({
     'otlp-export': path.join(root, 'runtime/observability/exportWorker.ts'),
     sdk: path.join(root, 'runtime/sdk.ts'),
     machine: path.join(root, 'runtime/machineAgent.ts'),
+    'ai-sdk': path.join(root, 'runtime/aiSdk.ts'),
     protocol: path.join(root, 'runtime/protocol/index.ts'),
   },
   outdir: out,

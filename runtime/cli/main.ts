@@ -28,7 +28,7 @@ Commands:
   status [--json]                       the supervision tree: states, pids, restarts, breakers
   nodes [--json]                        a cluster's nodes: up or down, what each runs, last heartbeat
   send <agent> <json>                   queue a message for an agent
-  ask <agent> <json> [--timeout-ms N]   ask an agent and print its reply as JSON
+  ask <agent> <json> [--timeout-ms N] [--stream]   ask an agent and print its reply as JSON
   restart <agent>                       restart an agent or a supervisor subtree
   stop <agent>                          stop an agent or subtree (it stays down)
   inject <fault> <target> [options]     inject a fault (kill, crash, hang, crash-loop, slow, memory, error, kill-server, …)
@@ -58,7 +58,7 @@ const helps: Record<string, string> = {
   status: 'Usage: faultline status [--json]\n\nPrints the supervision tree with each node\'s state, pid, restarts and isolation, and each dependency\'s breaker. --json prints the status JSON.',
   nodes: 'Usage: faultline nodes [--json]\n\nLists the nodes of the cluster this runtime belongs to: each one\'s state (up while its heartbeat is younger than the lease), the children of the root it runs, its URL and its last heartbeat. The node that answered is marked *. --json prints status.cluster.nodes. Exits 1 when the config is not a cluster.',
   send: 'Usage: faultline send <agent> <json>\n\nQueues <json> in the agent\'s mailbox and returns once it is stored. Prints {"accepted":true} with --json.',
-  ask: 'Usage: faultline ask <agent> <json> [--timeout-ms N] [--traceparent T]\n\nAsks the agent and prints its reply as JSON. Exits 1 when the agent does not reply within the timeout (default 5000 ms) or fails.\n--traceparent T continues the caller\'s trace (W3C trace context): with telemetry on, the agent\'s span is a child of T.',
+  ask: 'Usage: faultline ask <agent> <json> [--timeout-ms N] [--traceparent T] [--stream]\n\nAsks the agent and prints its reply as JSON. Exits 1 when the agent does not reply within the timeout (default 5000 ms) or fails.\n--stream prints what the agent sends with ctx.streamReply as it comes, then the reply on its own line.\n--traceparent T continues the caller\'s trace (W3C trace context): with telemetry on, the agent\'s span is a child of T.',
   restart: 'Usage: faultline restart <agent>\n\nStops the agent (or supervisor subtree) gracefully and starts it again. Not counted toward restart intensity.',
   stop: 'Usage: faultline stop <agent>\n\nStops the agent (or supervisor subtree); it stays down until `faultline restart`.',
   checkpoints: 'Usage: faultline checkpoints <agent> [--json]\n\nLists the agent\'s checkpoints: sequence, module version, kind, size, time and validity.',
@@ -145,12 +145,18 @@ async function run(cmd: string, argv: string[]): Promise<number> {
       return 0;
     }
     case 'ask': {
-      const { values, positionals } = parse(argv, { 'timeout-ms': { type: 'string' }, traceparent: { type: 'string' } }, [2, 2]);
+      const { values, positionals } = parse(argv, { 'timeout-ms': { type: 'string' }, traceparent: { type: 'string' }, stream: { type: 'boolean' } }, [2, 2]);
       const message = jsonArg(positionals[1], 'the message');
       const timeoutMs = intOption(values['timeout-ms'], 'timeout-ms', 1, 3_600_000);
       const traceparent = values.traceparent as string | undefined;
       if (traceparent !== undefined && !/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(traceparent)) throw new UsageError(`--traceparent must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>), got "${traceparent}"`);
-      const reply = await withClient(values, (c) => c.call('ask', { agent: positionals[0], message, timeoutMs, ...(traceparent ? { traceparent } : {}) }, (timeoutMs ?? 5000) + 10_000));
+      const stream = values.stream === true;
+      let streamed = false;
+      const reply = await withClient(values, (c) => {
+        const sub = stream ? c.onEvent((method, p) => { if (method === 'ask.chunk' && typeof p?.delta === 'string') { streamed = true; process.stdout.write(p.delta); } }) : undefined;
+        return c.call('ask', { agent: positionals[0], message, timeoutMs, ...(traceparent ? { traceparent } : {}), ...(stream ? { stream: true } : {}) }, (timeoutMs ?? 5000) + 10_000).finally(() => sub?.dispose());
+      });
+      if (streamed) process.stdout.write('\n');
       console.log(JSON.stringify(reply));
       return 0;
     }

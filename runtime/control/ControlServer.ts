@@ -17,6 +17,8 @@ export interface Session {
   events: Set<EventName | '*'>;
   /** Another node of the cluster (authenticated with the cluster's secret): its requests are for this node's agents only. */
   readonly peer?: boolean;
+  /** Sends a notification to this session only (`ask.chunk`). */
+  notify?(method: string, params: unknown): void;
 }
 
 export interface HttpRoute {
@@ -110,7 +112,7 @@ export class ControlServer {
   }
 
   private connected(ws: WebSocket, authed: boolean, peer = false) {
-    const session: Session = { id: this.nextSession++, events: new Set(), ...(peer ? { peer: true } : {}) };
+    const session: Session = { id: this.nextSession++, events: new Set(), ...(peer ? { peer: true } : {}), notify: (method, params) => this.reply(ws, notification(method, params)) };
     let authenticated = authed;
     const authTimer = authenticated ? undefined : setTimeout(() => ws.close(4401, 'authentication required'), AUTH_TIMEOUT_MS);
     ws.on('message', async (data, isBinary) => {
@@ -156,6 +158,8 @@ export class ControlServer {
         else for (const e of ev) session.events.delete(e);
         return this.reply(ws, success(id, {}));
       }
+      // A streamed ask's notifications name it by its request id unless it names itself.
+      if (method === 'ask' && (p as MethodParams<'ask'>).stream && (p as MethodParams<'ask'>).requestId === undefined && id !== null) (p as MethodParams<'ask'>).requestId = id;
       const result = await this.o.handle(method as MethodName, p as MethodParams<MethodName>, session);
       this.reply(ws, success(id, result === undefined ? {} : result));
     } catch (e) {

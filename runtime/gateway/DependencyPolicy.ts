@@ -16,7 +16,7 @@ import { DependencyBreaker } from './DependencyBreaker.ts';
 import { HealthStats } from './HealthStats.ts';
 import { classify, type Classifier } from './classify.ts';
 import { withFault, type FaultHook } from './faults.ts';
-import { AbortError, BreakerOpenError, BudgetExceededError, DependencyTimeoutError, RetriesExhaustedError } from './errors.ts';
+import { AbortError, BreakerOpenError, BudgetExceededError, DependencyTimeoutError, RetriesExhaustedError, StreamInterruptedError } from './errors.ts';
 import type { Clock } from './clock.ts';
 import type { AttemptContext, Transport } from './httpTransport.ts';
 import type { HttpCall } from './httpCall.ts';
@@ -41,6 +41,8 @@ export interface CallOptions {
   http?: HttpCall;
   /** The call's span (tracing on): its events (retry, fallback, give-up, fault, …) as they happen. */
   trace?: (phase: string, e: DependencyCallEvent) => void;
+  /** A streamed chat: each text delta as it arrives. A failure after the first one is a `StreamInterruptedError`. */
+  onDelta?: (text: string) => void;
 }
 
 export interface PolicyEnv {
@@ -161,9 +163,12 @@ export class DependencyPolicy {
     return new Promise((resolve, reject) => {
       let settled = false;
       let controller: AbortController | undefined;
+      let partial: string | undefined;
       const finish = (e: Error | undefined, v?: unknown) => {
         if (settled) return;
         settled = true;
+        // Part of the reply went out: a retry or a fallback would repeat it.
+        if (e && partial !== undefined && !(o.signal?.aborted || this.env.disposed.aborted)) e = new StreamInterruptedError(dep.id, partial, e);
         clock.clearTimeout(timer);
         this.inFlight.delete(cancel);
         if (onCallerAbort) o.signal!.removeEventListener('abort', onCallerAbort);
@@ -186,6 +191,11 @@ export class DependencyPolicy {
           return (controller ??= new AbortController()).signal;
         },
         http: o.http,
+        onDelta: o.onDelta && ((text: string) => {
+          if (settled) return;
+          partial = (partial ?? '') + text;
+          o.onDelta!(text);
+        }),
       };
       let p: Promise<unknown>;
       try {

@@ -38,6 +38,7 @@ import {
   InvalidCallError,
   QueueFullError,
   RetriesExhaustedError,
+  StreamInterruptedError,
   UnknownDependencyError,
   type DependencyQueued,
   type DependencyUnavailable,
@@ -165,7 +166,11 @@ export class Gateway {
    * a non-retryable or exhausted failure moves on to the next. The reply's
    * `dependency` and `model` say who answered.
    */
-  async chat(chain: string, request: ChatRequest, given: GatewayCallOptions = {}): Promise<ChatReply> {
+  chat(chain: string, request: ChatRequest, given: GatewayCallOptions = {}): Promise<ChatReply> {
+    return this.walk(chain, request, given);
+  }
+
+  private async walk(chain: string, request: ChatRequest, given: GatewayCallOptions, onDelta?: (text: string, dependency: string) => void): Promise<ChatReply> {
     const ids = this.chainOf(chain);
     const { http, ...o } = given;
     if (http !== undefined) throw new InvalidCallError(ids[0], '"http" options are for kind "http" dependencies, not model chats');
@@ -174,9 +179,10 @@ export class Gateway {
     for (let i = 0; i < ids.length; i++) {
       const p = this.policy(ids[i]);
       try {
-        return this.succeeded(p, request, await p.execute(request, { ...o, chain }), o) as ChatReply;
+        const co: CallOptions = onDelta ? { ...o, chain, onDelta: (t) => onDelta(t, p.dep.id) } : { ...o, chain };
+        return this.succeeded(p, request, await p.execute(request, co), o) as ChatReply;
       } catch (e) {
-        if (o.signal?.aborted || this.disposer.signal.aborted) throw e;
+        if (o.signal?.aborted || this.disposer.signal.aborted || e instanceof StreamInterruptedError) throw e;
         last = e;
         failures.push({ dependency: ids[i], ...errInfo(e) });
         if (i + 1 < ids.length) {
@@ -188,6 +194,23 @@ export class Gateway {
     const degraded = this.degrade(ids.map((id) => this.policy(id)), request, { ...o, chain }, last, true);
     if (degraded !== undefined) return degraded as ChatReply;
     throw ids.length === 1 ? last : new FallbackExhaustedError(chain, failures);
+  }
+
+  /**
+   * Chats through a chain with `stream: true`: `onDelta` gets each text delta
+   * as it arrives, and the promise the assembled reply. A failure before the
+   * first delta is retried or falls back as for `chat`; one after it rejects
+   * with `StreamInterruptedError` (its `partial` text), on that dependency.
+   * `onDelta` is told which dependency is answering.
+   */
+  chatStream(chain: string, request: ChatRequest, given: GatewayCallOptions, onDelta: (text: string, dependency: string) => void): Promise<ChatReply> {
+    return this.walk(chain, { ...request, stream: true }, given, onDelta);
+  }
+
+  /** The model name a dependency is configured with (its id when it names none). */
+  modelOf(dependency: string): string {
+    const d = this.policy(dependency).dep;
+    return d.model ?? d.id;
   }
 
   /**

@@ -93,6 +93,22 @@ export class DependencyNetworkError extends DependencyError {
   }
 }
 
+/**
+ * A streamed reply failed after its first delta: the caller has seen part of
+ * the text, so the call is neither retried nor handed to a fallback model
+ * (the reply would start over). `partial` is the text received.
+ */
+export class StreamInterruptedError extends DependencyError {
+  readonly retryable = false;
+  constructor(dependency: string, readonly partial: string, readonly reason: Error) {
+    super(dependency, `Dependency "${dependency}" stream broke after ${partial.length} characters (${reason.name}: ${reason.message}); it was not retried because part of the reply was already delivered. Ask again to get a whole reply`);
+    this.cause = reason;
+  }
+  override data() {
+    return { ...super.data(), partial: this.partial, reason: { type: this.reason.name, message: this.reason.message } };
+  }
+}
+
 /** The reply was not the JSON (or SSE) the protocol promises. */
 export class MalformedResponseError extends DependencyError {
   readonly retryable = true;

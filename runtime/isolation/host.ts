@@ -7,7 +7,7 @@
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import type { AgentDefinition, AgentContext, AgentLogger } from '../sdk.ts';
+import type { AgentDefinition, AgentContext, AgentLogger, ChatChunk, ChatReply, ChatRequest } from '../sdk.ts';
 import type { AgentLoadSpec, FromHost, HostOp, RestoredState, ToHost } from './hostProtocol.ts';
 import { ModuleLoadError, serializeError, type SerializedError } from '../errors.ts';
 import { CheckpointVersionError, StateNotSerializableError } from '../state/errors.ts';
@@ -29,6 +29,8 @@ const abort = new AbortController();
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 let nextReq = 1;
 const queue: Extract<ToHost, { t: 'msg' }>[] = [];
+/** Whether the message being handled is an ask whose asker takes the reply streamed. */
+let replyStreams = false;
 let busy = false;
 /** JSON of the state as last stored: an unchanged state is not written again. */
 let storedJson: string | undefined;
@@ -39,7 +41,66 @@ const hog: unknown[] = [];
 function rebuild(e: SerializedError): Error {
   const err = new Error(e.message);
   err.name = e.type;
+  if (typeof e.data?.partial === 'string') Object.assign(err, { partial: e.data.partial, dependency: e.data.dependency });
   return err;
+}
+
+/** Model streams in flight: their chunks as they arrive, until the agent takes them. */
+interface OpenStream { chunks: ChatChunk[]; error?: Error; ended: boolean; wake?: () => void; abandoned: boolean }
+const streams = new Map<number, OpenStream>();
+
+/** `ctx.model(chain).stream()`: the request goes at once; each chunk is acknowledged as the agent takes it. */
+function modelStream(chain: string, req: ChatRequest, o: { point?: string; timeoutMs?: number } | undefined): AsyncIterable<ChatChunk> {
+  const site = callSite();
+  const id = nextReq++;
+  const s: OpenStream = { chunks: [], ended: false, abandoned: false };
+  streams.set(id, s);
+  const settled = new Promise<unknown>((resolve, reject) => pending.set(id, { resolve, reject }));
+  settled.then(
+    (v) => {
+      const r = v as ChatReply;
+      const done: ChatChunk = { done: true, model: r.model, dependency: r.dependency };
+      if (r.usage) done.usage = r.usage;
+      if (r.finish_reason) done.finish_reason = r.finish_reason;
+      if (r.tool_calls) done.tool_calls = r.tool_calls;
+      s.chunks.push(done);
+    },
+    (e: Error) => { s.error = e; },
+  ).finally(() => {
+    s.ended = true;
+    streams.delete(id);
+    s.wake?.();
+  });
+  send({ t: 'req', id, op: 'stream', args: { chain, request: req, point: o?.point ?? site, site, timeoutMs: o?.timeoutMs } });
+  let taken = false;
+  return {
+    [Symbol.asyncIterator]() {
+      if (taken) throw new TypeError('a model stream can be iterated once');
+      taken = true;
+      return {
+        async next(): Promise<IteratorResult<ChatChunk>> {
+          for (;;) {
+            const c = s.chunks.shift();
+            if (c) {
+              if (!c.done) send({ t: 'ack', id });
+              else if (spec?.checkpoint === 'call' && ctx) await ctx.checkpoint();
+              return { value: c, done: false };
+            }
+            if (s.error) throw s.error;
+            if (s.ended) return { value: undefined, done: true };
+            await new Promise<void>((r) => (s.wake = r));
+            s.wake = undefined;
+          }
+        },
+        async return(): Promise<IteratorResult<ChatChunk>> {
+          // The agent stopped reading: chunks still coming are acknowledged and dropped.
+          s.abandoned = true;
+          for (const c of s.chunks.splice(0)) if (!c.done) send({ t: 'ack', id });
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
 }
 
 function request(op: HostOp, args: unknown): Promise<any> {
@@ -51,6 +112,14 @@ function request(op: HostOp, args: unknown): Promise<any> {
 }
 
 const hostFile = fileURLToPath(import.meta.url);
+/**
+ * Faultline's own modules (the bundle's directory, or the sources' runtime/):
+ * a call made through one of them, the AI SDK provider say, is located at
+ * the agent's line that called it, also when the package is linked rather
+ * than installed under node_modules.
+ */
+const ownDir = path.dirname(hostFile) + path.sep;
+const ownSources = hostFile.endsWith(`${path.sep}isolation${path.sep}host.ts`) ? path.dirname(path.dirname(hostFile)) + path.sep : ownDir;
 
 /**
  * Where in the agent's code a ctx.call / ctx.model was made, as
@@ -64,7 +133,7 @@ function callSite(): string | undefined {
     const m = /\(?((?:file:\/\/)?\/[^()]*?):(\d+):\d+\)?$/.exec(lines[i].trim());
     if (!m) continue;
     const file = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
-    if (file === hostFile || file.includes('/node_modules/')) continue;
+    if (file.startsWith(ownSources) || file.includes('/node_modules/')) continue;
     return `${path.relative(spec.baseDir, file).split(path.sep).join('/')}:${m[2]}`;
   }
   return undefined;
@@ -102,6 +171,7 @@ function makeContext(s: AgentLoadSpec, version: number): AgentContext {
         const site = callSite();
         return afterCall(request('model', { chain, request: req, point: o?.point ?? site, site, timeoutMs: o?.timeoutMs, http: o?.http }));
       },
+      stream: (req, o) => modelStream(chain, req, o),
     }),
     call: (dep, req, o) => {
       const site = callSite();
@@ -112,6 +182,9 @@ function makeContext(s: AgentLoadSpec, version: number): AgentContext {
       return request('tools', { dependency: dep, point: o?.point ?? site, timeoutMs: o?.timeoutMs });
     },
     health: (dep) => request('health', { dependency: dep }),
+    streamReply: (delta) => {
+      if (replyStreams && typeof delta === 'string' && delta) send({ t: 'reply', delta });
+    },
     get log() { return (log ??= makeLogger({})); },
     signal: abort.signal,
   };
@@ -240,6 +313,7 @@ async function pump() {
     if (hung) await new Promise<void>((r) => (resumeHung = r));
     const m = queue.shift()!;
     try {
+      replyStreams = m.stream === true;
       if (m.fault === 'crash') throw Object.assign(new Error('injected crash (crash fault)'), { name: 'InjectedFault' });
       // A handler that answers at once is not awaited: no extra turn per message.
       let value: unknown = agent.onMessage(m.message, ctx, { kind: m.kind, from: m.from });
@@ -303,6 +377,17 @@ onMessage((m: ToHost) => {
         if (m.error.type === 'InjectedCrash') exitSoon(1);
         p.reject(rebuild(m.error));
       }
+      break;
+    }
+    case 'chunk': {
+      const s = streams.get(m.id);
+      if (!s) break;
+      if (s.abandoned) {
+        send({ t: 'ack', id: m.id });
+        break;
+      }
+      s.chunks.push({ delta: m.delta, model: m.model });
+      s.wake?.();
       break;
     }
     case 'stop':

@@ -33,7 +33,7 @@ export interface RestoredState {
 }
 
 /** Operations an agent asks of the runtime through `ctx`. */
-export type HostOp = 'send' | 'ask' | 'checkpoint' | 'call' | 'model' | 'health' | 'tools';
+export type HostOp = 'send' | 'ask' | 'checkpoint' | 'call' | 'model' | 'stream' | 'health' | 'tools';
 
 /** The `args` of each `ctx` operation a host requests (`{ t: 'req', op, args }`). */
 export interface HostOpArgs {
@@ -43,12 +43,14 @@ export interface HostOpArgs {
   checkpoint: { json: string; version: number };
   call: { dependency: string; request: unknown; point?: string; timeoutMs?: number; http?: unknown };
   model: { chain: string; request: ChatRequest; point?: string; timeoutMs?: number; http?: unknown };
+  /** A streamed chat: `chunk` messages carry the deltas, the `res` the assembled reply. */
+  stream: { chain: string; request: ChatRequest; point?: string; timeoutMs?: number };
   health: { dependency: string };
   tools: { dependency: string; point?: string; timeoutMs?: number };
 }
 
-/** Answers one `ctx` operation of an agent. */
-export type HostOpHandler<O extends HostOp> = (agent: string, args: HostOpArgs[O]) => Promise<unknown>;
+/** Answers one `ctx` operation of an agent; a `stream` op also passes each text delta to `chunk` before it resolves. */
+export type HostOpHandler<O extends HostOp> = (agent: string, args: HostOpArgs[O], chunk?: (delta: string, model: string) => void) => Promise<unknown>;
 
 /** The `ctx` operations other parts of the runtime answer (the dependency wiring: call, model, tools, health). */
 export interface HostOpHandlers {
@@ -59,9 +61,11 @@ export interface HostOpHandlers {
 export type ToHost =
   | { t: 'load'; agent: AgentLoadSpec; restored: RestoredState | null; crashOnStart?: boolean }
   /** `fault: 'crash'` makes the handler throw an injected error instead of running. */
-  | { t: 'msg'; id: number; kind: 'send' | 'ask'; message: unknown; from?: string; fault?: 'crash' }
+  | { t: 'msg'; id: number; kind: 'send' | 'ask'; message: unknown; from?: string; fault?: 'crash'; /** The asker takes the reply streamed (`ctx.streamReply`). */ stream?: true }
   | { t: 'res'; id: number; ok: true; value: unknown }
   | { t: 'res'; id: number; ok: false; error: SerializedError }
+  /** A text delta of the `stream` request `id`; the host acknowledges each one (`ack`). */
+  | { t: 'chunk'; id: number; delta: string; model: string }
   | { t: 'stop' }
   /** Faults that act inside the host: `hang` (no heartbeats, no handling), `unhang`, `memory` (grow until the heap limit). */
   | { t: 'fault'; fault: 'hang' | 'unhang' | 'memory'; params?: Record<string, unknown> };
@@ -75,4 +79,8 @@ export type FromHost =
   | { t: 'done'; id: number; ok: true; value: unknown; json?: string; kind?: 'full' | 'summary' }
   | { t: 'done'; id: number; ok: false; error: SerializedError; crash: boolean }
   | { t: 'req'; id: number; op: HostOp; args: unknown }
+  /** A piece of the reply to the message being handled (`ctx.streamReply`), sent only when its asker streams. */
+  | { t: 'reply'; delta: string }
+  /** The agent took a `chunk` of the stream `id`. */
+  | { t: 'ack'; id: number }
   | { t: 'log'; level: string; msg: string; fields?: Record<string, unknown> };

@@ -55,6 +55,8 @@ interface Waiter {
 
 export class Router {
   private waiters = new Map<string, Waiter>();
+  /** Askers that take the reply as it is written (`ctx.streamReply`), by message id; known before the message is delivered. */
+  private chunkSinks = new Map<string, (delta: string) => void>();
   private seq = 0;
   private readonly prefix = Date.now().toString(36);
   private closed = false;
@@ -112,7 +114,7 @@ export class Router {
    * the turn its answer arrives, and a message the mailbox stores at once
    * (asks are kept in memory) is delivered in the turn it was asked.
    */
-  askThen(to: string, message: unknown, opts: { timeoutMs?: number } & RouteOptions, settle: (r: AskResult) => void): void {
+  askThen(to: string, message: unknown, opts: { timeoutMs?: number; onChunk?: (delta: string) => void } & RouteOptions, settle: (r: AskResult) => void): void {
     let a: Routable | undefined;
     try {
       a = this.target(to, true, opts.here);
@@ -129,12 +131,14 @@ export class Router {
     } catch (e) {
       stored = Promise.reject(e);
     }
+    if (opts.onChunk) this.chunkSinks.set(id, opts.onChunk);
     const agent = a;
     // Stored at once: the message is on its way before the bookkeeping (its
     // reply cannot arrive before this turn ends).
     if (!stored) agent.deliver();
     const timer = setTimeout(() => {
       this.waiters.delete(id);
+      this.chunkSinks.delete(id);
       this.o.agent(to)?.cancel(id);
       settle({ ok: false, error: new AgentTimeoutError(to, timeoutMs) });
     }, timeoutMs);
@@ -151,11 +155,22 @@ export class Router {
     );
   }
 
+  /** Whether the asker of message `id` takes its reply streamed. */
+  streams(id: string): boolean {
+    return this.chunkSinks.has(id);
+  }
+
+  /** A piece of the reply to message `id`, for an asker that streams it. */
+  chunk(id: string, delta: string): void {
+    this.chunkSinks.get(id)?.(delta);
+  }
+
   /** The agent finished a message: settle its asker, if any is still waiting. */
   complete(id: string, result: AskResult) {
     const w = this.waiters.get(id);
     if (!w) return;
     this.waiters.delete(id);
+    if (this.chunkSinks.size) this.chunkSinks.delete(id);
     w.settle(result);
     clearTimeout(w.timer);
   }

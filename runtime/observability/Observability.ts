@@ -211,6 +211,11 @@ export class Observability {
     if (this.on) this.metrics.toolError(dependency, tool);
   }
 
+  /** A streamed model call's time to its first text delta. */
+  modelFirstToken(dependency: string, seconds: number): void {
+    if (this.on) this.metrics.modelFirstToken(dependency, seconds);
+  }
+
   /** Token counts from a model reply. */
   modelUsage(dependency: string, promptTokens: number, completionTokens: number, agent?: string): void {
     if (!this.on) return;

@@ -97,6 +97,7 @@ export class Metrics {
   readonly retries = this.c('faultline_dependency_retries_total', 'Retried dependency attempts', ['dependency']);
   readonly giveUps = this.c('faultline_dependency_give_ups_total', 'Dependency calls that failed after their last retry', ['dependency', 'error_category']);
   readonly toolErrors = this.c('faultline_dependency_tool_errors_total', 'MCP tool calls the server answered with a tool error (isError: true); not failures of the dependency', ['dependency', 'tool']);
+  readonly timeToFirstToken = new Histogram({ name: 'faultline_model_time_to_first_token_seconds', help: 'Time from a streamed model call to its first text delta, retries and fallbacks included', labelNames: ['dependency'], buckets: DURATION_BUCKETS, registers: [this.registry] });
   readonly modelFallbacks = this.c('faultline_model_fallbacks_total', 'Model chain calls that moved on to the next model', ['chain', 'from', 'to']);
 
   readonly breakerState = this.g('faultline_breaker_state', 'Circuit breaker state per dependency: 1 for the current state, 0 for the others', ['dependency', 'state']);
@@ -227,6 +228,11 @@ export class Metrics {
 
   modelFallback(chain: string, from: string, to: string): void {
     if (this.on) this.modelFallbacks.inc({ chain, from, to });
+  }
+
+  /** Seconds from a streamed model call to its first text delta, by the dependency that answered. */
+  modelFirstToken(dependency: string, seconds: number): void {
+    if (this.on) this.timeToFirstToken.observe({ dependency }, seconds);
   }
 
   /** Token counts of a model reply; returns the cost added (0 without a price). */

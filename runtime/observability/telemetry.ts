@@ -326,7 +326,7 @@ export class Telemetry {
   /** The runtime's own span in progress (a drill's step), for what it sends. */
   private current: LightSpan | undefined;
   private emitLog: ((line: Record<string, unknown>) => void) | undefined;
-  private meters: { tokens: { record(v: number, a: SpanAttributes): void }; duration: { record(v: number, a: SpanAttributes): void } } | undefined;
+  private meters: { tokens: { record(v: number, a: SpanAttributes): void }; duration: { record(v: number, a: SpanAttributes): void }; firstChunk: { record(v: number, a: SpanAttributes): void } } | undefined;
   private readonly sink = (sp: LightSpan) => {
     this.buffer?.add(sp);
     this.exporter?.add(sp);
@@ -391,6 +391,7 @@ export class Telemetry {
       t.meters = {
         tokens: meter.createHistogram('gen_ai.client.token.usage', { unit: '{token}', description: 'Tokens used per model call', advice: { explicitBucketBoundaries: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576] } }),
         duration: meter.createHistogram('gen_ai.client.operation.duration', { unit: 's', description: 'Duration of model calls', advice: { explicitBucketBoundaries: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92] } }),
+        firstChunk: meter.createHistogram('gen_ai.client.operation.time_to_first_chunk', { unit: 's', description: 'Time from a streamed model call to its first chunk', advice: { explicitBucketBoundaries: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92] } }),
       };
       t.shutdowns.push(() => mp.shutdown());
     }
@@ -486,8 +487,17 @@ export class Telemetry {
       throw e;
     } finally {
       span.end();
-      if (op === 'chat' && this.meters) this.meters.duration.record((span.endMs - span.startMs) / 1000, this.metricAttrs(span));
+      if (op === 'chat' && this.meters) {
+        this.meters.duration.record((span.endMs - span.startMs) / 1000, this.metricAttrs(span));
+        const ttfc = span.attributes['gen_ai.response.time_to_first_chunk'];
+        if (typeof ttfc === 'number') this.meters.firstChunk.record(ttfc, this.metricAttrs(span));
+      }
     }
+  }
+
+  /** A streamed model call's first chunk, `seconds` after the call began: an attribute of its span (and the GenAI metric when it ends). */
+  firstChunk(span: LightSpan | undefined, seconds: number): void {
+    span?.setAttribute('gen_ai.response.time_to_first_chunk', seconds);
   }
 
   /** The token counts of a model call, as the GenAI client metric. */

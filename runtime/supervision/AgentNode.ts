@@ -15,6 +15,7 @@ import type { AgentStateEvent } from '../protocol/events.ts';
 import type { FromHost, HostOp, ToHost } from '../isolation/hostProtocol.ts';
 import type { HostExit, HostHandle } from '../isolation/HostHandle.ts';
 import type { HostPool } from '../isolation/HostPool.ts';
+import { ChunkWindow } from '../isolation/ChunkWindow.ts';
 import type { Envelope, Mailbox } from '../messaging/Mailbox.ts';
 import type { AskResult } from '../messaging/Router.ts';
 import type { CheckpointInput, CheckpointStore } from '../state/CheckpointStore.ts';
@@ -50,9 +51,12 @@ export interface AgentEnv {
   /** Resolves the module to import (compiling TypeScript). */
   resolveModule(spec: AgentSpec): Promise<string>;
   /** ctx operations other than ask: send, call, model, health, checkpoint. */
-  handleRequest(agent: string, op: HostOp, args: unknown): Promise<unknown>;
+  handleRequest(agent: string, op: HostOp, args: unknown, chunk?: (delta: string, model: string) => void): Promise<unknown>;
   /** ctx.ask, with a callback: called once with the reply or the error. */
   ask(agent: string, args: AskArgs, settle: (r: AskResult) => void): void;
+  /** Whether the asker of a message takes its reply streamed, and a piece of that reply. */
+  streamsReply?(envelopeId: string): boolean;
+  replyChunk?(envelopeId: string, delta: string): void;
   /** A message finished: reply or error for its asker. */
   complete(envelopeId: string, result: AskResult): void;
   /** Tracing: a message handed to the agent (its span starts), and a handling cut short by the agent going down. */
@@ -429,13 +433,47 @@ export class AgentNode implements Child {
         const reply = (r: AskResult) => host.send(r.ok ? { t: 'res', id: m.id, ok: true, value: r.value === undefined ? null : r.value } : { t: 'res', id: m.id, ok: false, error: serializeError(r.error) });
         // An ask is the hot path between agents: its reply is sent in the turn it arrives.
         if (m.op === 'ask') this.env.ask(this.id, m.args as AskArgs, reply);
+        else if (m.op === 'stream') this.stream(host, m.id, m.args);
         else this.env.handleRequest(this.id, m.op, m.args).then((value) => reply({ ok: true, value }), (error: Error) => reply({ ok: false, error }));
         break;
       }
+      case 'ack':
+        this.streams.get(host)?.get(m.id)?.ack();
+        break;
+      case 'reply':
+        if (this.inflight !== undefined) this.env.replyChunk?.(this.inflight, m.delta);
+        break;
       case 'log':
         this.env.log((['debug', 'info', 'warn', 'error'].includes(m.level) ? m.level : 'info') as 'info', m.msg, { ...m.fields, agent: this.id, supervisor: this.supervisorId });
         break;
     }
+  }
+
+  /** Model streams of each host in flight, by request id. */
+  private readonly streams = new WeakMap<HostHandle, Map<number, ChunkWindow>>();
+
+  /** A `stream` request: deltas go to the host through a window, then the reply (or the error, with its partial text). */
+  private stream(host: HostHandle, id: number, args: unknown) {
+    let open = this.streams.get(host);
+    if (!open) this.streams.set(host, (open = new Map()));
+    const win = new ChunkWindow((delta, model) => host.send({ t: 'chunk', id, delta, model }));
+    open.set(id, win);
+    const end = () => {
+      win.drain();
+      open.delete(id);
+    };
+    this.env.handleRequest(this.id, 'stream', args, (d, model) => win.push(d, model)).then(
+      (value) => {
+        end();
+        host.send({ t: 'res', id, ok: true, value: value === undefined ? null : value });
+      },
+      (error: Error & { partial?: unknown; dependency?: unknown }) => {
+        end();
+        const e = serializeError(error);
+        if (typeof error?.partial === 'string') e.data = { partial: error.partial, dependency: error.dependency };
+        host.send({ t: 'res', id, ok: false, error: e });
+      },
+    );
   }
 
   private scheduleCommitRetry(host: HostHandle) {
@@ -488,6 +526,7 @@ export class AgentNode implements Child {
     if (this.host !== host || this.inflight !== e.id) return;
     const m: Extract<ToHost, { t: 'msg' }> = { t: 'msg', id: 0, kind: e.kind, message: e.message, from: e.from };
     if (crash) m.fault = 'crash';
+    if (e.kind === 'ask' && this.env.streamsReply?.(e.id)) m.stream = true;
     if (!host.send(m)) this.inflight = undefined;
     this.mailbox.delivering(e.id);
   }

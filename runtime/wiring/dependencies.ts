@@ -123,14 +123,34 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
     crashHere(agent, args.point);
     return journaled(agent, async () => (await gateway.listTools(args.dependency, { agent, point: args.point, timeoutMs: args.timeoutMs })).tools);
   });
-  h.hostOps.set('model', async (agent, args) => {
+  // `model` and `stream` share the journal, the crash points and the span; a
+  // stream passes its deltas to `chunk`, and a reply that had none (replayed
+  // from the journal, or from the degrade cache) goes as one chunk.
+  const chat = async (agent: string, args: any, chunk?: (delta: string, model: string) => void) => {
+    const t0 = performance.now();
     const run = (span?: Span) => {
       crashHere(agent, args.point);
+      let streamed = false;
       return journaled(agent, async () => {
-        const reply = (await gateway.chat(args.chain, args.request, traced(opts(args, agent), span))) as ChatReply;
+        const o = traced(opts(args, agent), span);
+        const reply = chunk
+          ? await gateway.chatStream(args.chain, args.request, o, (d, dependency) => {
+              if (!streamed) {
+                streamed = true;
+                const s = (performance.now() - t0) / 1000;
+                h.obs.modelFirstToken(dependency, s);
+                tel?.firstChunk(span, s);
+              }
+              chunk(d, gateway.modelOf(dependency));
+            })
+          : ((await gateway.chat(args.chain, args.request, o)) as ChatReply);
         if (reply.usage) h.obs.modelUsage(reply.dependency, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0, agent);
         if (span && reply.usage) tel!.tokens(span, reply.usage.prompt_tokens ?? 0, reply.usage.completion_tokens ?? 0);
         return reply;
+      }).then((reply) => {
+        const r = reply as ChatReply;
+        if (chunk && !streamed && r?.content) chunk(r.content, r.model);
+        return r;
       });
     };
     if (!tel?.on) return run();
@@ -153,7 +173,9 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
         ...(tel.settings?.captureContent ? { 'gen_ai.output.messages': gateway.scrub(JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: r.content }] }])) } : {}),
       });
     });
-  });
+  };
+  h.hostOps.set('model', (agent, args) => chat(agent, args));
+  h.hostOps.set('stream', (agent, args, chunk) => chat(agent, args, chunk ?? (() => {})));
   h.hostOps.set('health', async (_agent, args) => gateway.health(args.dependency));
 
   const mocks: MockModelHandle[] = [];

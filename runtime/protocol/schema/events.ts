@@ -109,6 +109,16 @@ export const EVENT_SCHEMAS = {
   'machine.transition': MachineTransitionEvent,
 } as const satisfies Record<EventName, z.ZodType>;
 
+/** `ask.chunk`: a piece of the reply to a streamed ask (`stream: true`), sent to the asking session only, before the result. */
+export const AskChunk = z.strictObject({
+  requestId: z.union([z.string(), z.number()]).describe('The ask it belongs to: its `requestId` param, else its JSON-RPC id'),
+  delta: z.string().describe("The text the agent passed to ctx.streamReply"),
+});
+
+/** Notifications a session gets for its own requests (not subscribed to; carry no `time`). */
+export const SESSION_NOTIFICATION_SCHEMAS = { 'ask.chunk': AskChunk } as const;
+export type AskChunk = z.infer<typeof AskChunk>;
+
 export type AgentStateEvent = z.infer<typeof AgentStateEvent>;
 export type SupervisorStateEvent = z.infer<typeof SupervisorStateEvent>;
 export type BreakerStateEvent = z.infer<typeof BreakerStateEvent>;

@@ -5,7 +5,7 @@
  * document (`faultline schema --protocol`, `dist/faultline.protocol.schema.json`).
  */
 import { z } from 'zod';
-import { EVENT_SCHEMAS } from './events.ts';
+import { EVENT_SCHEMAS, SESSION_NOTIFICATION_SCHEMAS } from './events.ts';
 import { METHOD_SCHEMAS } from './methods.ts';
 import { RuntimeStatus } from './status.ts';
 import { ExtensionToWebviewMessage, WebviewToExtensionMessage } from './webview.ts';
@@ -42,6 +42,8 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
 export function protocolJsonSchema(): JsonSchema {
   const events: Record<string, JsonSchema> = {};
   for (const [name, s] of Object.entries(EVENT_SCHEMAS)) events[name] = jsonSchema(s, 'output');
+  const notifications: Record<string, JsonSchema> = {};
+  for (const [name, s] of Object.entries(SESSION_NOTIFICATION_SCHEMAS)) notifications[name] = jsonSchema(s, 'output');
   const methods: Record<string, { params: JsonSchema; result: JsonSchema }> = {};
   for (const [name, m] of Object.entries(METHOD_SCHEMAS)) methods[name] = { params: jsonSchema(m.params, 'input'), result: jsonSchema(m.result, 'output') };
   return {
@@ -51,6 +53,7 @@ export function protocolJsonSchema(): JsonSchema {
     type: 'object',
     status: jsonSchema(RuntimeStatus, 'output'),
     events,
+    notifications,
     methods,
     webview: {
       description: 'The messages between the VS Code extension and the dashboard webview (postMessage).',
