@@ -163,6 +163,7 @@ export class DependencyPolicy {
     return new Promise((resolve, reject) => {
       let settled = false;
       let controller: AbortController | undefined;
+      let onCancel: ((reason: Error) => void)[] | undefined;
       let partial: string | undefined;
       const finish = (e: Error | undefined, v?: unknown) => {
         if (settled) return;
@@ -174,6 +175,7 @@ export class DependencyPolicy {
         if (onCallerAbort) o.signal!.removeEventListener('abort', onCallerAbort);
         if (e) {
           controller?.abort(e);
+          if (onCancel) for (const f of onCancel) f(e);
           reject(e);
         } else resolve(v);
       };
@@ -189,6 +191,9 @@ export class DependencyPolicy {
       const ctx: AttemptContext = {
         get signal() {
           return (controller ??= new AbortController()).signal;
+        },
+        onCancel(fn) {
+          (onCancel ??= []).push(fn);
         },
         http: o.http,
         onDelta: o.onDelta && ((text: string) => {

@@ -13,6 +13,8 @@ import type { HttpCall } from './httpCall.ts';
 export interface AttemptContext {
   /** Aborted when the attempt times out or the caller gives up; created on first use. */
   readonly signal: AbortSignal;
+  /** Calls `fn` with the reason when the attempt times out or the caller gives up (no AbortSignal made). */
+  onCancel?(fn: (reason: Error) => void): void;
   /** The call's checked `http` options (kind "http" only). */
   readonly http?: HttpCall;
   /** A streamed chat (`stream: true`): each text delta as it arrives, before the reply is assembled (tool-call deltas are not passed). */

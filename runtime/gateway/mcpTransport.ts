@@ -54,11 +54,43 @@ function toolOf(t: Record<string, unknown>): McpTool {
   return out;
 }
 
+/**
+ * The attempt's cancellation as the SDK's request options use it (`aborted`,
+ * `reason`, `throwIfAborted`, `addEventListener('abort')`): a plain object
+ * rather than an AbortSignal, which on Node 20 costs several µs a call to
+ * make and to collect — more than the rest of the policy.
+ */
+function sdkSignal(ctx: AttemptContext): AbortSignal {
+  if (!ctx.onCancel) return ctx.signal;
+  const listeners: (() => void)[] = [];
+  const s = {
+    aborted: false,
+    reason: undefined as unknown,
+    throwIfAborted() {
+      if (s.aborted) throw s.reason;
+    },
+    addEventListener(_type: 'abort', fn: () => void) {
+      listeners.push(fn);
+    },
+    removeEventListener(_type: 'abort', fn: () => void) {
+      const i = listeners.indexOf(fn);
+      if (i >= 0) listeners.splice(i, 1);
+    },
+  };
+  ctx.onCancel((reason) => {
+    if (s.aborted) return;
+    s.aborted = true;
+    s.reason = reason;
+    for (const fn of listeners.splice(0)) fn();
+  });
+  return s as unknown as AbortSignal;
+}
+
 export function mcpTransport(dep: ResolvedDependency, connection: () => McpConnection | undefined): Transport {
   return async (request: unknown, ctx: AttemptContext) => {
     const conn = connection();
     if (!conn) throw new InvalidCallError(dep.id, 'no MCP server is configured for it (it needs "command" or "url")');
-    const signal = ctx.signal;
+    const signal = sdkSignal(ctx);
     let client;
     try {
       client = await conn.client(signal);
