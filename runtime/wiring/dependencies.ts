@@ -92,7 +92,13 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
       return done[index];
     }
     const result = await make();
-    await h.journal.journalCall(agent, msgId, index, result ?? null);
+    // Not waited for: each store orders an agent's writes, so what the message
+    // does next durably (a checkpoint, its ack) commits after this row, and
+    // waiting would add a commit to every call. A row lost with the runtime
+    // (or refused by the store) means a redelivery makes that call again.
+    h.journal.journalCall(agent, msgId, index, result ?? null).catch((e: Error) =>
+      h.log('warn', `${agent}: call ${index} of message ${msgId} was not journaled (${e.message}); a redelivery makes it again`, { agent, msgId }),
+    );
     return result;
   };
   const crashHere = (agent: string, point: string | undefined) => {
