@@ -1,11 +1,24 @@
-// The writer turns notes into a short draft through the "chat" model chain.
+// The writer turns notes into a short draft through the "chat" model chain,
+// streamed: each piece goes on to an asker that streams the reply
+// (`faultline ask writer '{"topic":"otters"}' --stream`) as it arrives. A
+// cut before the first token retries or falls back to the backup model; a
+// cut after it fails the draft with the partial text (StreamInterruptedError).
 export default {
   version: 1,
   init: () => ({ drafts: 0 }),
   async onMessage(msg, ctx) {
-    const reply = await ctx.model('chat').chat({ messages: [{ role: 'user', content: `Draft about ${msg.topic}: ${msg.notes?.summary ?? ''}` }] }, { point: 'draft' });
+    let text = '';
+    let model;
+    const request = { messages: [{ role: 'user', content: `Draft about ${msg.topic}: ${msg.notes?.summary ?? ''}` }] };
+    for await (const chunk of ctx.model('chat').stream(request, { point: 'draft' })) {
+      if (chunk.done) model = chunk.dependency;
+      else {
+        text += chunk.delta;
+        ctx.streamReply(chunk.delta);
+      }
+    }
     ctx.state.drafts += 1;
     await ctx.checkpoint();
-    return { text: reply.content, words: reply.content.split(/\s+/).length, model: reply.dependency, draft: ctx.state.drafts };
+    return { text, words: text.split(/\s+/).length, model, draft: ctx.state.drafts };
   },
 };
