@@ -59,7 +59,7 @@ describe('streaming', () => {
         backup: { kind: 'model', url: backup.url, model: 'small', retry },
         claude: { kind: 'model', api: 'anthropic', url: claude.url, model: 'claude-mock', retry },
       },
-      models: { chat: ['primary', 'backup'], claude: ['claude'] },
+      models: { chat: ['primary', 'backup'], claude: ['claude'], mixed: ['claude', 'backup'] },
       supervisor: {
         id: 'root',
         children: [
@@ -142,6 +142,46 @@ describe('streaming', () => {
     assert.equal(deltas.map((c: any) => c.delta).join(''), 'echo: hello from the thread');
     assert.deepEqual([chunks.at(-1).done, chunks.at(-1).dependency, chunks.at(-1).model], [true, 'claude', 'claude-mock']);
     assert.ok(claude.stats().messages >= 1 && claude.stats().stream >= 1);
+  });
+
+  test('a mixed chain Claude → OpenAI-compatible: a cut before the first token falls back, one after it fails with the partial text', async () => {
+    claude.resetStats();
+    backup.resetStats();
+    // Cut before any text, on every attempt: Claude's retries run out and the OpenAI-compatible backup streams the reply.
+    claude.setFault({ mode: 'stream-cut', afterDeltas: 0 });
+    try {
+      const { chunks, error } = await ask('proc', 'mixed', 'across dialects');
+      assert.equal(error, undefined, JSON.stringify(error));
+      assert.equal(chunks.at(-1).dependency, 'backup');
+      assert.ok(chunks.filter((c: any) => !c.done).every((c: any) => c.model === 'small'));
+      assert.equal(chunks.filter((c: any) => !c.done).map((c: any) => c.delta).join(''), 'echo: across dialects');
+      assert.equal(claude.stats().messages, 2, 'both of Claude\'s attempts were made');
+      assert.equal(backup.stats().chat, 1);
+    } finally {
+      claude.setFault(undefined);
+    }
+    // A 529 before the first token: the same fallback.
+    claude.setFault({ mode: 'error', status: 529 });
+    try {
+      const { chunks, error } = await ask('thr', 'mixed', 'overloaded');
+      assert.equal(error, undefined, JSON.stringify(error));
+      assert.equal(chunks.at(-1).dependency, 'backup');
+    } finally {
+      claude.setFault(undefined);
+    }
+    // Back on Claude once it answers; then a cut after its first token is the caller's, with what Claude had sent.
+    const back = await ask('proc', 'mixed', 'back on claude');
+    assert.equal(back.chunks.at(-1).dependency, 'claude');
+    assert.equal(back.chunks.filter((c: any) => !c.done).map((c: any) => c.delta).join(''), 'echo: back on claude');
+    backup.resetStats();
+    claude.setFault({ mode: 'stream-cut', afterDeltas: 2, count: 1 });
+    const { chunks, error } = await ask('proc', 'mixed', 'cut in the middle of it');
+    assert.equal(error?.name, 'StreamInterruptedError', JSON.stringify(error));
+    const got = chunks.map((c: any) => c.delta).join('');
+    assert.ok(got.length > 0 && 'echo: cut in the middle of it'.startsWith(got) && got.length < 'echo: cut in the middle of it'.length, got);
+    assert.equal(error.partial, got);
+    assert.ok(chunks.every((c: any) => c.model === 'claude-mock'));
+    assert.equal(backup.stats().chat, 0, 'no fallback after the first token');
   });
 
   test('/metrics has the time to first token per dependency', async () => {

@@ -17,7 +17,7 @@
  * the first one named in the last user message, or the first one, with arguments from its
  * schema; else `echo: <last user message>`.
  * Control (not counted in the stats):
- *   POST /_faults {mode, status?, retryAfter?, ms?, count?, rate?, path?, style?}
+ *   POST /_faults {mode, status?, retryAfter?, ms?, count?, rate?, path?, style?, afterDeltas?}
  *   GET /_faults · DELETE /_faults
  *   GET /_stats · DELETE /_stats (reset)
  *   POST /_script {replies: [text | {contains, reply}]} · DELETE /_script
@@ -232,7 +232,7 @@ export async function startMockModel(opts: MockModelOptions = {}): Promise<MockM
       return void res.end();
     }
     const { head, deltas, tail } = frames;
-    const cutAt = fault?.mode === 'stream-cut' ? Math.max(1, Math.floor(deltas.length / 2)) : Infinity;
+    const cutAt = fault?.mode === 'stream-cut' ? Math.min(fault.afterDeltas ?? Math.max(1, Math.floor(deltas.length / 2)), deltas.length) : Infinity;
     for (const f of head) res.write(f);
     for (let i = 0; i < deltas.length; i++) {
       // Cut once what was sent so far has reached the socket, as a dropped connection would.

@@ -36,7 +36,8 @@ Fault control (examples):
   curl -X DELETE http://127.0.0.1:8787/_faults
   curl http://127.0.0.1:8787/_stats
 Modes: error (status, retryAfter), latency (ms), hang, content-filter (style),
-stream-cut, slow-first-token (ms), malformed; each in both dialects.`;
+stream-cut (afterDeltas: text deltas before the cut, 0 = before the first token),
+slow-first-token (ms), malformed; each in both dialects.`;
 
 export interface CliIo {
   stdout: (line: string) => void;

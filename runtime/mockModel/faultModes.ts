@@ -27,6 +27,8 @@ export interface MockFault {
   rate?: number;
   /** Only requests whose path contains this (default: all API paths). */
   path?: string;
+  /** stream-cut: the text deltas sent before the cut (default half of them; 0 cuts before the first token). */
+  afterDeltas?: number;
 }
 
 /** Validates a fault from the control API; returns a problem or the fault. */
@@ -41,6 +43,7 @@ export function parseFault(x: unknown): MockFault | string {
   if (f.retryAfter !== undefined && typeof f.retryAfter !== 'number' && typeof f.retryAfter !== 'string') return 'retryAfter must be seconds or an HTTP date';
   if (f.path !== undefined && typeof f.path !== 'string') return 'path must be a string';
   if (f.style !== undefined && f.style !== 'finish_reason' && f.style !== 'error') return 'style must be finish_reason or error';
+  if (f.afterDeltas !== undefined && !(Number.isInteger(f.afterDeltas) && (f.afterDeltas as number) >= 0)) return 'afterDeltas must be an integer >= 0';
   return f as unknown as MockFault;
 }
 
