@@ -157,9 +157,28 @@ export interface AgentContext<S = any> {
    * a no-op for any other message.
    */
   streamReply(delta: string): void;
+  /**
+   * Suspends the handling of the current message until a signal named `name`
+   * arrives for this agent (`faultline signal <agent> <name> <json>`, control
+   * method `signal`), and resolves with its payload. The wait is durable: it
+   * is journaled like a completed call, so after a crash of the agent or of
+   * the runtime the redelivered message waits again (keeping the first
+   * delivery's deadline), or gets at once the signal that came meanwhile.
+   * Each signal is taken by one wait; one that comes while no wait of its
+   * name is pending is kept until one is. With `timeoutMs`, rejects with a
+   * `WaitTimeoutError` when no signal came in time. Only while handling a
+   * message (not in `init` or `onStart`).
+   */
+  waitFor<T = unknown>(name: string, options?: WaitOptions): Promise<T>;
   readonly log: AgentLogger;
   /** Aborted when the agent is being stopped. */
   readonly signal: AbortSignal;
+}
+
+/** Options of `ctx.waitFor`. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds (counted from the first delivery's wait): rejects with `WaitTimeoutError`. */
+  timeoutMs?: number;
 }
 
 export interface MessageMeta { kind: 'send' | 'ask'; from?: string }
@@ -188,3 +207,4 @@ export function defineAgent<S = any, M = any, R = unknown>(agent: AgentDefinitio
 }
 
 export type { RuntimeStatus, AgentStatus, SupervisorStatus, NodeState } from './protocol/status.ts';
+export { WaitTimeoutError } from './waits/WaitTimeoutError.ts';

@@ -12,6 +12,7 @@ import type { AgentLoadSpec, FromHost, HostOp, RestoredState, ToHost } from './h
 import { ModuleLoadError, serializeError, type SerializedError } from '../errors.ts';
 import { CheckpointVersionError, StateNotSerializableError } from '../state/errors.ts';
 import { planRestore } from '../state/restorePlan.ts';
+import { WaitTimeoutError } from '../waits/WaitTimeoutError.ts';
 import { needsSummary, summarizeHistory, truncateHistory } from '../state/summarize.ts';
 
 type Send = (m: FromHost) => void;
@@ -184,6 +185,15 @@ function makeContext(s: AgentLoadSpec, version: number): AgentContext {
     health: (dep) => request('health', { dependency: dep }),
     streamReply: (delta) => {
       if (replyStreams && typeof delta === 'string' && delta) send({ t: 'reply', delta });
+    },
+    waitFor: (name, o) => {
+      if (typeof name !== 'string' || !name) return Promise.reject(new TypeError('ctx.waitFor(name): name must be a non-empty string'));
+      const timeoutMs = o?.timeoutMs;
+      if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))) return Promise.reject(new TypeError('ctx.waitFor(): timeoutMs must be a positive number of milliseconds'));
+      return request('wait', { name, timeoutMs }).catch((e: Error) => {
+        // The agent's own class, so that `instanceof WaitTimeoutError` holds in its code.
+        throw e.name === 'WaitTimeoutError' ? Object.assign(new WaitTimeoutError(s.id, name, timeoutMs ?? 0), { message: e.message }) : e;
+      });
     },
     get log() { return (log ??= makeLogger({})); },
     signal: abort.signal,

@@ -33,7 +33,7 @@ export interface RestoredState {
 }
 
 /** Operations an agent asks of the runtime through `ctx`. */
-export type HostOp = 'send' | 'ask' | 'checkpoint' | 'call' | 'model' | 'stream' | 'health' | 'tools';
+export type HostOp = 'send' | 'ask' | 'checkpoint' | 'call' | 'model' | 'stream' | 'health' | 'tools' | 'wait';
 
 /** The `args` of each `ctx` operation a host requests (`{ t: 'req', op, args }`). */
 export interface HostOpArgs {
@@ -47,6 +47,8 @@ export interface HostOpArgs {
   stream: { chain: string; request: ChatRequest; point?: string; timeoutMs?: number };
   health: { dependency: string };
   tools: { dependency: string; point?: string; timeoutMs?: number };
+  /** `ctx.waitFor`: answered with the signal's payload, or a `WaitTimeoutError`. */
+  wait: { name: string; timeoutMs?: number };
 }
 
 /** Answers one `ctx` operation of an agent; a `stream` op also passes each text delta to `chunk` before it resolves. */
