@@ -36,6 +36,8 @@ import type { MachineResult } from './protocol/machine.ts';
 import type { Logger } from 'pino';
 import { Observability } from './observability/Observability.ts';
 import { wireDependencies, type DependencyWiring } from './wiring/dependencies.ts';
+import { Waits } from './waits/Waits.ts';
+import { waitStateEvent } from './waits/events.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailableError } from './state/errors.ts';
 import { AgentMovedError, AgentUnavailableError, ClusterSecretError, NativeModuleError, UnknownAgentError } from './errors.ts';
@@ -98,6 +100,8 @@ export class Runtime {
   log!: Logger;
   readonly obs: Observability;
   deps!: DependencyWiring;
+  /** Durable waits (`ctx.waitFor`) and signals; built with the dependency wiring. */
+  waits: Waits | undefined;
   /** Checkpoints and inboxes; opened by `start()`. */
   store!: CheckpointStore;
   readonly faults: FaultCatalogue;
@@ -250,6 +254,7 @@ export class Runtime {
       },
       unresponsive: (agent) => this.obs.agentUnresponsive(agent, true),
       emitState: (e) => this.emit('agent.state', e),
+      waiting: (agent) => this.waits?.waiting(agent) ?? [],
       transition: (agent, t) => this.machineTransition(agent, 'agent', t),
       down: (agent, error) => this.router.failAgent(agent, error),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
@@ -536,6 +541,17 @@ export class Runtime {
       emit: (name, payload) => this.emit(name, payload as never),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
     });
+    this.waits = new Waits({
+      store: this.store,
+      inflight: (agent) => this.agents.get(agent)?.inflightDelivery,
+      journaled: this.deps.journaled,
+      changed: (agent, change, waiting) => {
+        const node = this.agents.get(agent);
+        if (node) this.emit('agent.state', waitStateEvent(node, change, waiting));
+      },
+      log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+    });
+    this.hostOps.set('wait', (agent, args) => this.waits!.wait(agent, args.name, args.timeoutMs));
     this.faults.register(stateFaults(this.store, () => this.agentIds));
     this.faults.register(nodeFaults({ cluster: this.cluster, agentPids: () => [...this.agentPids().values()] }));
   }
@@ -667,6 +683,12 @@ export class Runtime {
       .set('traces', async (p) => this.telemetry.traces(p))
       .set('tools', async (p) => ({ dependency: p.dependency, ...(await this.deps.gateway.listTools(p.dependency)) }))
       .set('call', (p) => this.deps.gateway.call(p.dependency, p.request, { timeoutMs: p.timeoutMs }))
+      .set('signal', async (p, session) =>
+        this.onOwner(p.agent, session, 'signal', p, async () => {
+          if (!this.agentIds.includes(p.agent) || !this.waits) throw new UnknownAgentError(p.agent, this.agentIds);
+          return this.waits.signal(p.agent, p.name, p.payload);
+        }),
+      )
       .set('restart', async (p, session) =>
         this.onOwner(p.agent, session, 'restart', p, async () => {
           await this.restart(p.agent);
@@ -754,6 +776,7 @@ export class Runtime {
     this.stopping ??= (async () => {
       this.log?.info({}, `runtime stopping: ${result.reason}`);
       this.router.close();
+      this.waits?.close();
       this.faults.close();
       clearInterval(this.metricsTimer);
       // A cluster node hands its subtrees over first: the others take them at once, not after the lease.

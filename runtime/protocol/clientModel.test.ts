@@ -30,6 +30,13 @@ test('applyEvent makes a new status for an agent.state event and leaves the one 
   assert.equal(next.dependencies, s.dependencies);
 });
 
+test('an agent.state event of a wait carries the waits pending into the node', () => {
+  const waiting = [{ name: 'approval', since: time }];
+  const e = { name: 'agent.state', payload: { time, agent: 'planner', supervisor: 'root', state: 'running', previous: 'running', pid: 100, restarts: 0, isolation: 'process', wait: { name: 'approval', phase: 'start', since: time }, waiting } } as ClientEvent;
+  const next = applyEvent(status(), e);
+  assert.deepEqual((next.tree.children[0] as { waiting?: unknown }).waiting, waiting);
+});
+
 test('supervisor and breaker events; events naming nothing known, or carrying no status, return the same status', () => {
   const s = status();
   const sup = applyEvent(s, { name: 'supervisor.state', payload: { time, supervisor: 'crew', parent: 'root', state: 'restarting', previous: 'running', restarts: 2 } } as ClientEvent);

@@ -78,7 +78,7 @@ export function applyTreeEvent<T extends TreeNodeStatus>(tree: T, e: Extract<Cli
   if (e.name === 'agent.state') {
     const p = e.payload;
     return patchNode(tree, p.agent, (n) =>
-      n.kind === 'agent' ? { ...n, state: p.state, pid: p.pid, restarts: p.restarts, ...(p.error ? { lastError: p.error } : {}), ...(p.inspect !== undefined ? { inspect: p.inspect } : {}) } : n,
+      n.kind === 'agent' ? { ...n, state: p.state, pid: p.pid, restarts: p.restarts, ...(p.error ? { lastError: p.error } : {}), ...(p.inspect !== undefined ? { inspect: p.inspect } : {}), ...(p.waiting !== undefined ? { waiting: p.waiting } : {}) } : n,
     ) as T;
   }
   const p = e.payload;

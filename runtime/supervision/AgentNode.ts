@@ -11,6 +11,7 @@ import type { MessageSpanInfo } from '../observability/telemetry.ts';
 import { fromPromise, type AnyActorRef, type StateValue } from 'xstate';
 import type { AgentSpec } from '../config/load.ts';
 import type { AgentStatus, LastError, NodeState } from '../protocol/status.ts';
+import type { WaitingEntry } from '../protocol/schema/status.ts';
 import type { AgentStateEvent } from '../protocol/events.ts';
 import type { FromHost, HostOp, ToHost } from '../isolation/hostProtocol.ts';
 import type { HostExit, HostHandle } from '../isolation/HostHandle.ts';
@@ -66,6 +67,8 @@ export interface AgentEnv {
   /** Heartbeats stopped: the agent is about to be killed. */
   unresponsive?(agent: string): void;
   emitState(e: AgentStateEvent): void;
+  /** The waits (`ctx.waitFor`) the agent's message in flight is suspended on, for its status. */
+  waiting?(agent: string): WaitingEntry[];
   /** A transition of its lifecycle machine. */
   transition?(agent: string, t: Transition): void;
   /** The agent is down and will stay down until someone restarts it: fail its pending asks. */
@@ -617,6 +620,7 @@ export class AgentNode implements Child {
       startedAt: running && ctx.startedAt !== null ? new Date(ctx.startedAt).toISOString() : null,
       ...(this.inspectUrl && this.host ? { inspect: this.inspectUrl } : {}),
       ...(ctx.lastError ? { lastError: ctx.lastError } : {}),
+      waiting: this.env.waiting?.(this.id) ?? [],
     };
   }
 

@@ -27,6 +27,13 @@ export interface DependencyWiring {
   startMocks(): Promise<void>;
   /** Starts the MCP servers (stdio) and connects to them (http); one that fails leaves its dependency down. */
   startServers(): Promise<void>;
+  /**
+   * Runs `make` as the next journaled call of the message `agent` is
+   * handling: a redelivery gets the result journaled by an earlier delivery
+   * instead. `make` learns the message and the call's index (none when no
+   * message is in flight or there is no journal). `ctx.waitFor` shares it.
+   */
+  journaled(agent: string, make: (slot?: { msgId: string; index: number }) => Promise<unknown>): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -79,7 +86,7 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
   // The journal is read once per delivery (its first call), not per call:
   // a delivery's own results are never replayed to it.
   const counters = new Map<string, { delivery: number; next: number; done: Promise<unknown[]> }>();
-  const journaled = async (agent: string, make: () => Promise<unknown>): Promise<unknown> => {
+  const journaled = async (agent: string, make: (slot?: { msgId: string; index: number }) => Promise<unknown>): Promise<unknown> => {
     const cur = h.inflight?.(agent);
     if (!cur || !h.journal) return make();
     const { msgId, delivery } = cur;
@@ -91,7 +98,7 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
       h.log('info', `${agent}: call ${index} of message ${msgId} replayed from the journal`, { agent, msgId });
       return done[index];
     }
-    const result = await make();
+    const result = await make({ msgId, index });
     // Not waited for: each store orders an agent's writes, so what the message
     // does next durably (a checkpoint, its ack) commits after this row, and
     // waiting would add a commit to every call. A row lost with the runtime
@@ -188,6 +195,7 @@ export function wireDependencies(h: DependencyHost): DependencyWiring {
   return {
     gateway,
     servers,
+    journaled,
     async startMocks() {
       for (const [id, d] of Object.entries(h.dependencies)) {
         if (!d.mock || !d.url) continue;

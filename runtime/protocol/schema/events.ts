@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { MachineTransitionEvent } from '../machine.ts';
 import type { EventName } from '../events.ts';
-import { ActiveAlert, AlertLevel, BreakerState, IsoTime, Isolation, LastError, NodeState, ReliabilitySummary } from './status.ts';
+import { ActiveAlert, AlertLevel, BreakerState, IsoTime, Isolation, LastError, NodeState, ReliabilitySummary, WaitChange, WaitingEntry } from './status.ts';
 import { FaultEvent } from './faults.ts';
 
 export const AgentStateEvent = z.strictObject({
@@ -21,6 +21,8 @@ export const AgentStateEvent = z.strictObject({
   reason: z.string().optional().describe('Why the state changed: `crashed`, `unresponsive`, `sibling`, `stopped`, …'),
   error: LastError.optional(),
   inspect: z.string().optional().describe('Inspector URL of the agent host when agents run under the debugger'),
+  wait: WaitChange.optional().describe('Set when the event says a wait (`ctx.waitFor`) started or ended; `state` is then unchanged'),
+  waiting: z.array(WaitingEntry).optional().describe('With `wait`: the waits pending after the change'),
 });
 
 export const SupervisorStateEvent = z.strictObject({

@@ -55,6 +55,11 @@ export const METHOD_SCHEMAS = {
   status: { params: NoParams, result: RuntimeStatus },
   send: { params: z.strictObject({ agent: text(), message: UserData, from: text().optional().describe('The sending agent, when another node of the cluster forwards the message (ignored from other clients)'), traceparent: traceparent.optional() }), result: z.strictObject({ accepted: z.literal(true) }) },
   ask: { params: z.strictObject({ agent: text(), message: UserData, timeoutMs: timeout.optional(), stream: z.boolean({ error: 'must be true or false' }).optional().describe('Stream the reply: each `ctx.streamReply(delta)` of the agent arrives as an `ask.chunk` notification before the result'), requestId: z.union([z.string(), z.number()], { error: 'must be a string or a number' }).optional().describe('Names this ask in its `ask.chunk` notifications (default: the JSON-RPC id of the request)'), from: text().optional().describe('The sending agent, when another node of the cluster forwards the message (ignored from other clients)'), traceparent: traceparent.optional() }), result: UserData },
+  /** A signal for an agent's `ctx.waitFor(name)`: taken by a pending wait now (`delivered: true`) or kept durably until a wait of that name takes it. */
+  signal: {
+    params: z.strictObject({ agent: text(), name: text(), payload: UserData }),
+    result: z.strictObject({ delivered: z.boolean().describe('True when a pending wait took it now; false when it was stored for a later wait') }),
+  },
   restart: { params: z.strictObject({ agent: text() }), result: Empty },
   stop: { params: z.strictObject({ agent: text() }), result: Empty },
   inject: {

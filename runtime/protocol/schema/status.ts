@@ -26,6 +26,22 @@ export const LastError = z.strictObject({
   time: IsoTime,
 });
 
+/** A wait (`ctx.waitFor`) the agent's message in flight is suspended on. */
+export const WaitingEntry = z.strictObject({
+  name: z.string().describe('The signal it waits for (`faultline signal <agent> <name> <json>`)'),
+  since: IsoTime.describe("When the wait started (a redelivered message's wait keeps the first delivery's time)"),
+});
+export type WaitingEntry = z.infer<typeof WaitingEntry>;
+
+/** A wait starting or ending, as an `agent.state` event carries it. */
+export const WaitChange = z.strictObject({
+  name: z.string(),
+  phase: z.enum(['start', 'end']),
+  outcome: z.enum(['signal', 'timeout']).optional().describe('How an ended wait ended: a signal took it, or its timeout passed'),
+  since: IsoTime,
+});
+export type WaitChange = z.infer<typeof WaitChange>;
+
 export const AgentStatus = z.strictObject({
   id: z.string(),
   kind: z.literal('agent'),
@@ -43,6 +59,7 @@ export const AgentStatus = z.strictObject({
   lastError: LastError.optional(),
   inspect: z.string().optional().describe("The agent host's inspector WebSocket URL, when agents run under the debugger (`up --inspect-agents`)"),
   node: z.string().optional().describe('In a cluster, on a child of the root: the node that runs it'),
+  waiting: z.array(WaitingEntry).optional().describe('The waits (`ctx.waitFor`) its message in flight is suspended on, oldest first'),
 });
 
 export type AgentStatus = z.infer<typeof AgentStatus>;
