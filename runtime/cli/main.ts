@@ -29,6 +29,7 @@ Commands:
   nodes [--json]                        a cluster's nodes: up or down, what each runs, last heartbeat
   send <agent> <json>                   queue a message for an agent
   ask <agent> <json> [--timeout-ms N] [--stream]   ask an agent and print its reply as JSON
+  signal <agent> <name> <json>          signal an agent's ctx.waitFor(name) (kept until a wait takes it)
   restart <agent>                       restart an agent or a supervisor subtree
   stop <agent>                          stop an agent or subtree (it stays down)
   inject <fault> <target> [options]     inject a fault (kill, crash, hang, crash-loop, slow, memory, error, kill-server, …)
@@ -59,6 +60,7 @@ const helps: Record<string, string> = {
   nodes: 'Usage: faultline nodes [--json]\n\nLists the nodes of the cluster this runtime belongs to: each one\'s state (up while its heartbeat is younger than the lease), the children of the root it runs, its URL and its last heartbeat. The node that answered is marked *. --json prints status.cluster.nodes. Exits 1 when the config is not a cluster.',
   send: 'Usage: faultline send <agent> <json>\n\nQueues <json> in the agent\'s mailbox and returns once it is stored. Prints {"accepted":true} with --json.',
   ask: 'Usage: faultline ask <agent> <json> [--timeout-ms N] [--traceparent T] [--stream]\n\nAsks the agent and prints its reply as JSON. Exits 1 when the agent does not reply within the timeout (default 5000 ms) or fails.\n--stream prints what the agent sends with ctx.streamReply as it comes, then the reply on its own line.\n--traceparent T continues the caller\'s trace (W3C trace context): with telemetry on, the agent\'s span is a child of T.',
+  signal: 'Usage: faultline signal <agent> <name> <json>\n\nSends the signal <name> with the payload <json> to the agent. A wait of the message it handles (`await ctx.waitFor(name)`) takes it at once; otherwise it is stored durably until a wait of that name takes it. Each signal is taken by one wait. Prints {"delivered":true|false} with --json.',
   restart: 'Usage: faultline restart <agent>\n\nStops the agent (or supervisor subtree) gracefully and starts it again. Not counted toward restart intensity.',
   stop: 'Usage: faultline stop <agent>\n\nStops the agent (or supervisor subtree); it stays down until `faultline restart`.',
   checkpoints: 'Usage: faultline checkpoints <agent> [--json]\n\nLists the agent\'s checkpoints: sequence, module version, kind, size, time and validity.',
@@ -158,6 +160,14 @@ async function run(cmd: string, argv: string[]): Promise<number> {
       });
       if (streamed) process.stdout.write('\n');
       console.log(JSON.stringify(reply));
+      return 0;
+    }
+    case 'signal': {
+      const { values, positionals } = parse(argv, {}, [3, 3]);
+      const payload = jsonArg(positionals[2], 'the payload');
+      const [agent, name] = positionals;
+      const r = await withClient(values, (c) => c.call('signal', { agent, name, payload }));
+      console.log(values.json ? JSON.stringify(r) : r.delivered ? `${agent}: a wait for "${name}" took the signal` : `${agent}: no wait for "${name}" now; the signal is kept until one takes it`);
       return 0;
     }
     case 'restart':

@@ -32,7 +32,8 @@ export function renderStatus(st: RuntimeStatus, o: RenderOptions): string {
       n.children.forEach((c, i) => walk(c, childPrefix, i === n.children.length - 1, false));
     } else {
       const pid = n.pid ? `pid ${n.pid}${n.threadId !== undefined ? `/t${n.threadId}` : ''}` : 'pid -';
-      const extra = n.state === 'failed' && n.lastError ? `  ${n.lastError.type}: ${n.lastError.message}` : n.mailbox ? `  mailbox ${n.mailbox}` : '';
+      const waits = n.waiting?.length ? `  waiting for ${n.waiting.map((w) => `"${w.name}" since ${w.since.slice(11, 19)}`).join(', ')}` : '';
+      const extra = (n.state === 'failed' && n.lastError ? `  ${n.lastError.type}: ${n.lastError.message}` : n.mailbox ? `  mailbox ${n.mailbox}` : '') + waits;
       rows.push([`${branch}${n.id}`, `agent ${n.isolation}`, state, `${pid.padEnd(14)} restarts ${n.restarts}${extra}${n.node ? `  on ${n.node}` : ''}`]);
     }
   };
@@ -81,6 +82,7 @@ function truncate(line: string, width: number, color: boolean): string {
 /** One line for a state event, for plain (non-TTY) output. */
 export function renderEvent(name: string, p: any): string | undefined {
   const t = typeof p?.time === 'string' ? p.time.slice(11, 23) : '';
+  if (name === 'agent.state' && p.wait) return `${t} agent ${p.agent} ${p.wait.phase === 'start' ? 'waits for' : 'stopped waiting for'} "${p.wait.name}"${p.wait.outcome ? ` (${p.wait.outcome})` : ''}`;
   if (name === 'agent.state') return `${t} agent ${p.agent} ${p.previous} -> ${p.state}${p.pid ? ` pid ${p.pid}` : ''} restarts ${p.restarts}${p.reason ? ` (${p.reason})` : ''}${p.error ? `: ${p.error.type}: ${p.error.message}` : ''}`;
   if (name === 'supervisor.state') return `${t} supervisor ${p.supervisor} ${p.previous} -> ${p.state}${p.reason ? ` (${p.reason})` : ''}`;
   if (name === 'breaker.state') return `${t} breaker ${p.dependency} ${p.previous} -> ${p.state}`;
