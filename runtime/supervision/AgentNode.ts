@@ -279,6 +279,8 @@ export class AgentNode implements Child {
       ...(ctx.reason ? { reason: ctx.reason } : {}),
       ...(state === 'failed' && ctx.lastError ? { error: ctx.lastError } : {}),
       ...(this.inspectUrl && this.host ? { inspect: this.inspectUrl } : {}),
+      // A crash or a stop ends the waits of the message in flight (its redelivery waits again): clients see them go.
+      ...(this.env.waiting ? { waiting: this.env.waiting(this.id) } : {}),
     });
     if (top === 'running') this.deliver();
   }

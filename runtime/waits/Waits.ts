@@ -18,7 +18,8 @@
  * messages than the one in flight are pruned: an agent handles its messages
  * one at a time, in order, so those were acknowledged or dead-lettered.
  *
- * All changes of one agent's record run one after another (`serial`).
+ * All changes of one agent's record run one after another (`serial`), each
+ * reading the record from the store and writing it back before the next.
  */
 import { randomUUID } from 'node:crypto';
 import type { WaitingEntry, WaitChange } from '../protocol/schema/status.ts';
@@ -59,8 +60,9 @@ function timeoutError(agent: string, name: string, timeoutMs: number | undefined
 
 export const waitsKey = (agent: string) => `waits.${agent}`;
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class Waits {
-  private readonly records = new Map<string, WaitRecord>();
   private readonly live = new Map<string, LiveWait[]>();
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
@@ -154,7 +156,7 @@ export class Waits {
         let list = this.live.get(agent);
         if (!list) this.live.set(agent, (list = []));
         list.push(w);
-        if (w.deadline !== undefined && !this.closed) w.timer = setTimeout(() => void this.expire(agent, w), Math.max(0, w.deadline - this.now()));
+        this.arm(agent, w);
         this.h.changed(agent, { name, phase: 'start', since: w.since }, this.waiting(agent));
       });
       return { pending };
@@ -162,10 +164,17 @@ export class Waits {
     return 'outcome' in r ? r.outcome : r.pending;
   }
 
+  /** Node's timers hold at most 2^31-1 ms (~24.8 days): a later deadline is re-armed when that passes. */
+  private arm(agent: string, w: LiveWait) {
+    if (w.deadline === undefined || this.closed) return;
+    w.timer = setTimeout(() => void this.expire(agent, w), Math.min(MAX_TIMER_MS, Math.max(0, w.deadline - this.now())));
+  }
+
   /** A live wait's deadline passed: it ends with a timeout, unless a signal or a crash came first. */
   private expire(agent: string, w: LiveWait) {
     return this.serial(agent, async () => {
       if (!this.isCurrent(agent, w)) return;
+      if (w.deadline !== undefined && w.deadline > this.now()) return this.arm(agent, w);
       const rec = await this.record(agent);
       const outcome: WaitOutcome = { wait: w.name, timeout: true };
       this.settleStored(rec, w, outcome);
@@ -208,27 +217,22 @@ export class Waits {
     this.current(agent);
   }
 
+  /**
+   * The agent's record, read from the store each time rather than cached: in
+   * a cluster the agent may have run on another node since (and changes are
+   * serialized per agent, so a read follows the last write).
+   */
   private async record(agent: string): Promise<WaitRecord> {
-    let rec = this.records.get(agent);
-    if (rec) return rec;
     const stored = await this.h.store.getMeta<Partial<WaitRecord>>(waitsKey(agent));
-    rec = {
+    return {
       signals: Array.isArray(stored?.signals) ? stored.signals : [],
       waits: Array.isArray(stored?.waits) ? stored.waits : [],
       settled: Array.isArray(stored?.settled) ? stored.settled : [],
     };
-    this.records.set(agent, rec);
-    return rec;
   }
 
-  private async save(agent: string, rec: WaitRecord) {
-    try {
-      await this.h.store.putMeta(waitsKey(agent), rec);
-    } catch (e) {
-      // What is in memory was not stored: read the record again next time.
-      this.records.delete(agent);
-      throw e;
-    }
+  private save(agent: string, rec: WaitRecord): Promise<void> {
+    return this.h.store.putMeta(waitsKey(agent), rec);
   }
 
   /** Runs the agent's record changes one after another. */

@@ -22,7 +22,7 @@ export const AgentStateEvent = z.strictObject({
   error: LastError.optional(),
   inspect: z.string().optional().describe('Inspector URL of the agent host when agents run under the debugger'),
   wait: WaitChange.optional().describe('Set when the event says a wait (`ctx.waitFor`) started or ended; `state` is then unchanged'),
-  waiting: z.array(WaitingEntry).optional().describe('With `wait`: the waits pending after the change'),
+  waiting: z.array(WaitingEntry).optional().describe('The waits (`ctx.waitFor`) pending after the change (with `wait`: after that wait started or ended)'),
 });
 
 export const SupervisorStateEvent = z.strictObject({
