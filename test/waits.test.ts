@@ -121,6 +121,9 @@ for (const isolation of ['process', 'thread'] as const) {
       const log = path.join(rt.dir, 'effects.log');
       try {
         await rt.until(running, 'running');
+        const downs: any[] = [];
+        rt.client.onEvent((method, p) => { if (method === 'agent.state' && !p.wait && p.state !== 'running') downs.push(p); });
+        await rt.client.call('subscribe', { events: ['agent.state'] });
         await rt.client.call('send', { agent: 'w', message: { op: 'two-seq', names: ['a', 'b'], log } });
         await rt.until(waitingFor('w', 'a'), 'waiting for a');
         assert.deepEqual(await rt.client.call('signal', { agent: 'w', name: 'a', payload: 1 }), { delivered: true });
@@ -130,6 +133,7 @@ for (const isolation of ['process', 'thread'] as const) {
         assert.ok(await rt.client.call('inject', { fault: 'kill', target: 'w' }));
         const again = await rt.until((st) => node(st, 'w').restarts > before && waitingFor('w', 'b')(st), 'the redelivered message waiting for b again');
         assert.equal(node(again, 'w').waiting![0].since, since, 'the wait kept its first start');
+        assert.ok(downs.length > 0 && downs.every((e) => Array.isArray(e.waiting) && e.waiting.length === 0), 'the crash event says the waits ended');
         // The first wait's signal came from the journal: the redelivery went straight on to b.
         assert.deepEqual(lines(log), ['got:1', 'got:1']);
         assert.deepEqual(await rt.client.call('signal', { agent: 'w', name: 'b', payload: 2 }), { delivered: true });
@@ -197,6 +201,23 @@ describe('waits across downtime', () => {
     } finally {
       if (first.proc.exitCode === null && first.proc.signalCode === null) first.proc.kill('SIGKILL');
       await second?.stop();
+    }
+  });
+});
+
+describe('waits on the memory store', () => {
+  test('waits and kept signals work within a run (nothing survives the process)', async () => {
+    const rt = await up(workspace({ name: 'waits-memory', checkpoints: { store: 'memory' }, supervisor: { id: 'root', children: [waiter('w')] } }));
+    try {
+      await rt.until(running, 'running');
+      assert.deepEqual(await rt.client.call('signal', { agent: 'w', name: 'go', payload: 1 }), { delivered: false });
+      assert.deepEqual(await rt.client.call('ask', { agent: 'w', message: { op: 'wait', name: 'go' }, timeoutMs: 10_000 }), { got: 1 });
+      const reply = rt.client.call('ask', { agent: 'w', message: { op: 'wait', name: 'go' }, timeoutMs: 20_000 });
+      await rt.until(waitingFor('w', 'go'), 'waiting for go');
+      assert.deepEqual(await rt.client.call('signal', { agent: 'w', name: 'go', payload: 2 }), { delivered: true });
+      assert.deepEqual(await reply, { got: 2 });
+    } finally {
+      await rt.stop();
     }
   });
 });
