@@ -2,11 +2,12 @@
  * Durable waits: `ctx.waitFor(name)` in an agent, `signal` from outside,
  * across agent crashes and a kill -9 of the runtime, against a real runtime.
  */
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cli, up, workspace, type Running } from './helpers/runtime.ts';
+import { PostgresServer, RedisServer } from './helpers/servers.ts';
 import { agentsOf, findNode } from '../runtime/protocol/status.ts';
 import type { AgentStatus, RuntimeStatus } from '../runtime/protocol/status.ts';
 
@@ -203,6 +204,47 @@ describe('waits across downtime', () => {
       await second?.stop();
     }
   });
+});
+
+describe('waits on server stores', () => {
+  const pg = new PostgresServer();
+  const redis = new RedisServer({ appendfsync: 'always' });
+  before(async () => {
+    await Promise.all([pg.start(), redis.start()]);
+  });
+  after(async () => {
+    await Promise.all([pg.dispose(), redis.dispose()]);
+  });
+  const kinds = [
+    { name: 'postgres', url: () => pg.url, checkpoints: { store: 'postgres', urlEnv: 'FAULTLINE_TEST_STORE_URL', schema: 'waits' } },
+    { name: 'redis', url: () => redis.url, checkpoints: { store: 'redis', urlEnv: 'FAULTLINE_TEST_STORE_URL', prefix: 'waits:' } },
+  ];
+  for (const k of kinds) {
+    test(`${k.name}: a pending wait and a kept signal survive a kill -9 of the runtime`, async () => {
+      const env = { FAULTLINE_TEST_STORE_URL: k.url() };
+      const dir = workspace({ name: `waits-${k.name}`, checkpoints: k.checkpoints, supervisor: { id: 'root', children: [waiter('w')] } });
+      const log = path.join(dir, 'effects.log');
+      const first = await up(dir, [], env);
+      let second: Running | undefined;
+      try {
+        await first.until(running, 'running');
+        assert.deepEqual(await first.client.call('signal', { agent: 'w', name: 'second', payload: 'kept' }), { delivered: false });
+        await first.client.call('send', { agent: 'w', message: { op: 'two-seq', names: ['first', 'second'], log } });
+        await first.until(waitingFor('w', 'first'), 'waiting for first');
+        first.proc.kill('SIGKILL');
+        await first.exited;
+        first.client.close();
+        second = await up(dir, [], env);
+        await second.until(waitingFor('w', 'first'), 'the redelivered message waiting again', 20_000);
+        assert.deepEqual(await second.client.call('signal', { agent: 'w', name: 'first', payload: 'now' }), { delivered: true });
+        await eventually(() => lines(log).length === 2, 'the handler finishing');
+        assert.deepEqual(lines(log), ['got:"now"', 'got:"kept"']);
+      } finally {
+        if (first.proc.exitCode === null && first.proc.signalCode === null) first.proc.kill('SIGKILL');
+        await second?.stop();
+      }
+    });
+  }
 });
 
 describe('waits on the memory store', () => {
