@@ -42,7 +42,7 @@ const common = {
 
 const extension = {
   ...common,
-  entryPoints: { extension: path.join(here, 'src/extension.ts'), callSites: path.join(here, 'src/codelens/callSites.ts'), webviewMessages: path.join(here, 'src/dashboard/webviewMessages.ts') },
+  entryPoints: { extension: path.join(here, 'src/extension.ts'), callSites: path.join(here, 'src/codelens/callSites.ts'), webviewMessages: path.join(here, 'src/dashboard/webviewMessages.ts'), drillValidator: path.join(here, 'src/testing/drillValidator.ts') },
   outdir: path.join(here, 'dist'),
   metafile: true,
 };

@@ -17,6 +17,7 @@ export const SHIPPED = [
   'dist/extension.js', // main
   'dist/callSites.js', // CodeLens parser, loaded lazily
   'dist/webviewMessages.js', // the dashboard's message validator, loaded lazily
+  'dist/drillValidator.js', // the Test Explorer's drill schema check, loaded lazily
   'schema/faultline.schema.json', // jsonValidation
   'runtime/package.json', // bundled runtime (src/runtime/bundledInstall.ts)
   'runtime/bin/faultline.js',

@@ -28,6 +28,7 @@ import { scaffoldCommand } from './commands/scaffold.ts';
 import { openDashboard } from './dashboard/index.ts';
 import { DebugRuntime } from './debug/DebugRuntime.ts';
 import { FaultLens } from './codelens/FaultLens.ts';
+import { DrillTestController } from './testing/DrillTestController.ts';
 import type { LogEvent } from '../../runtime/protocol/events.ts';
 import { redact } from './util/log.ts';
 
@@ -41,6 +42,8 @@ export class FaultlineExtension implements vscode.Disposable {
   readonly statusBar: StatusBar;
   readonly debug: DebugRuntime;
   readonly chaos: ChaosControl;
+  /** Drills as tests in the Test Explorer. */
+  readonly drillTests: DrillTestController;
   private _manager?: RuntimeManager;
   private managerSubs: vscode.Disposable[] = [];
   private readonly subs: vscode.Disposable[] = [];
@@ -75,6 +78,7 @@ export class FaultlineExtension implements vscode.Disposable {
     this.debug = new DebugRuntime(vs, this.ctx);
     const chaos = chaosCommands(this.ctx);
     this.chaos = chaos.control;
+    this.drillTests = new DrillTestController(vs, this.ctx);
     this.subs.push(
       this.model,
       this.agents,
@@ -95,6 +99,7 @@ export class FaultlineExtension implements vscode.Disposable {
       scaffoldCommand(this.ctx),
       register(this.ctx, 'faultline.openDashboard', 'Cannot open the dashboard', () => openDashboard({ vs, extensionPath: context.extensionPath, model: this.model, manager: () => this._manager, log })),
       new FaultLens(vs, this.ctx, this.debug),
+      this.drillTests,
       this.model.onDidChange(() => this.render()),
       this.model.onEvent((e) => {
         if (e.name !== 'log') return;
