@@ -214,7 +214,9 @@ export class DrillTestController implements vscode.Disposable {
     const report = reportPath(stateDirFor(manager.configFile), o.name);
     const cancelled = new AbortController();
     let inRuntime = false;
+    let cancelledAt: number | undefined;
     const onCancel = token.onCancellationRequested(() => {
+      cancelledAt = Date.now();
       cancelled.abort();
       say('cancelled: stopping the method, then rolling back…');
       if (inRuntime && client) client.call('drill.cancel', {}).catch((e) => say(`the runtime could not cancel the drill: ${(e as Error).message}`));
@@ -257,7 +259,7 @@ export class DrillTestController implements vscode.Disposable {
     }
     say(`report: ${report}`);
 
-    const outcome = drillOutcome(journal, o, { cancelled: cancelled.signal.aborted });
+    const outcome = drillOutcome(journal, o, cancelledAt === undefined ? {} : { cancelledAt });
     const byIndex = new Map(steps.map((s) => [Number(s.id.slice(s.id.lastIndexOf('/') + 1)), s]));
     for (const s of outcome.steps) {
       const child = byIndex.get(s.index);

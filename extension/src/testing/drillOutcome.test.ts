@@ -68,3 +68,12 @@ test('an aborted method: the failed step, the steps after it skipped, and the ve
   assert.match(o.messages.at(-1)!.text, /ABORTED: method step 1 \(s0\) — NotFound/);
   assert.equal(o.messages.at(-1)!.span, undefined);
 });
+
+test('a cancelled run: the step running at the cancel was cut short (skipped), the ones before it passed', () => {
+  const startedAt = '2026-01-01T00:00:00.000Z';
+  const t0 = Date.parse(startedAt);
+  const o = drillOutcome({ held: false, status: 'aborted', startedAt, hypothesis: { before: { held: true, probes: [] } }, method: [{ ...step(0, true), startedAtMs: 10, durationMs: 100 }, { ...step(1, true), startedAtMs: 110, durationMs: 900 }] }, outline(), { cancelledAt: t0 + 500 });
+  assert.deepEqual(o.steps.map((s) => s.state), ['passed', 'skipped', 'skipped']);
+  assert.match((o.steps[1] as { why: string }).why, /cancelled during this step/);
+  assert.match((o.steps[2] as { why: string }).why, /stopped before this step/);
+});

@@ -19,6 +19,7 @@ interface ProbeView {
 interface StepView {
   index?: number;
   name?: string;
+  startedAtMs?: number;
   ok?: boolean;
   error?: string;
   durationMs?: number;
@@ -32,6 +33,7 @@ export interface JournalView {
   failedProbe?: string;
   failure?: string;
   durationMs?: number;
+  startedAt?: string;
   hypothesis?: { before?: { held?: boolean; probes?: ProbeView[] }; after?: { held?: boolean; probes?: ProbeView[] } };
   method?: StepView[];
 }
@@ -83,14 +85,22 @@ function hypothesisMessages(probes: ProbeView[] | undefined, outline: DrillOutli
   return out;
 }
 
-export function drillOutcome(journal: unknown, outline: DrillOutline, o: { cancelled?: boolean } = {}): DrillOutcome {
+/**
+ * `cancelledAt` (epoch ms): the run was cancelled then; a step still running
+ * at that moment was cut short (a wait ends early), so it is skipped rather
+ * than passed.
+ */
+export function drillOutcome(journal: unknown, outline: DrillOutline, o: { cancelledAt?: number } = {}): DrillOutcome {
   const j = (journal ?? {}) as JournalView;
+  const t0 = j.startedAt ? Date.parse(j.startedAt) : NaN;
+  const cutShort = (r: StepView) => o.cancelledAt !== undefined && (Number.isNaN(t0) || (r.startedAtMs ?? 0) + (r.durationMs ?? 0) >= o.cancelledAt - t0);
   const ran = new Map<number, StepView>();
   (j.method ?? []).forEach((s, i) => ran.set(typeof s.index === 'number' ? s.index : i, s));
   const gate = j.status === 'gate-failed';
   const steps: StepOutcome[] = outline.steps.map((s) => {
     const r = ran.get(s.index);
-    if (!r) return { index: s.index, state: 'skipped', why: gate ? 'the steady state did not hold before the method: nothing was injected' : o.cancelled || j.status === 'aborted' ? 'the method stopped before this step' : 'not run' };
+    if (!r) return { index: s.index, state: 'skipped', why: gate ? 'the steady state did not hold before the method: nothing was injected' : o.cancelledAt !== undefined || j.status === 'aborted' ? 'the method stopped before this step' : 'not run' };
+    if (r.ok && cutShort(r)) return { index: s.index, state: 'skipped', why: 'the run was cancelled during this step' };
     if (r.ok) return { index: s.index, state: 'passed', durationMs: r.durationMs };
     const text = r.probe ? probeText(r.probe, `step ${s.index + 1}`) : `step ${s.index + 1} (${r.name ?? s.label}) failed: ${r.error ?? 'no error given'}`;
     return { index: s.index, state: 'failed', durationMs: r.durationMs, message: { text, span: s.span } };

@@ -57,6 +57,18 @@ export const FAILING = `{
 `;
 const FAILING_PROBE_LINE = 9;
 
+/** A method that waits a minute: the run is cancelled during the wait. */
+export const SLOW = `{
+  "name": "slow-wait",
+  "steadyState": { "probes": [ { "type": "readyz", "status": 200, "withinMs": 30000 } ] },
+  "method": [
+    { "type": "wait", "name": "a long wait", "ms": 60000 },
+    { "type": "inject", "name": "kill the planner", "fault": "kill", "target": "planner" }
+  ],
+  "rollbacks": [ { "type": "clear" } ]
+}
+`;
+
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
@@ -116,6 +128,7 @@ before(async () => {
   const ws = exampleWorkspace('e2e-testing');
   writeFileSync(path.join(ws, 'drills', 'quick-check.json'), PASSING);
   writeFileSync(path.join(ws, 'drills', 'failing-probe.json'), FAILING);
+  writeFileSync(path.join(ws, 'drills', 'slow-wait.json'), SLOW);
   cs = await startCodeServer({ name: 'e2e-testing', workspace: ws, vsix, settings: { 'testing.automaticallyOpenPeekView': 'never' } });
   browser = await launchChromium('e2e-testing');
   page = browser.page;
@@ -194,4 +207,26 @@ test('a drill whose steady-state probe fails is marked failed at that probe\'s l
   assert.equal(at.line, FAILING_PROBE_LINE, `the message sits at the probe's line (${at.text})`);
   assert.match(at.text, /probe "the primary's breaker is open" failed/);
   await shot('te-03-failed-at-probe');
+});
+
+test('cancelling the test run cancels the drill in the runtime: the method stops, the rollbacks run', async () => {
+  await palette('View: Show Testing');
+  const row = testRow('slow-wait');
+  await visible(row, 'the slow-wait drill');
+  if ((await row.getAttribute('aria-expanded')) !== 'true') await row.locator('.monaco-tl-twistie').click();
+  const t0 = Date.now();
+  await runFromExplorer('slow-wait');
+  const text = async () => (await page.locator('.xterm-rows').allTextContents()).join('\n').replace(/\u00a0/g, ' ');
+  await until('the wait to begin', async () => /\[1\] a long wait/.test(await text()), 60_000);
+  await palette('Test: Cancel Test Run');
+  const out = await until('the drill to stop and roll back', async () => {
+    const t = await text();
+    return /interrupted: stopping the method, then rolling back/.test(t) && /report: /.test(t) && t;
+  }, 30_000);
+  assert.ok(Date.now() - t0 < 55_000, 'the minute-long wait was cut short');
+  assert.match(out, /rollbacks:/);
+  await until('slow-wait marked skipped', async () => (await stateOf(testRow('slow-wait'))) === 'skipped', 15_000);
+  assert.equal(await stateOf(testRow('1. a long wait')), 'skipped', 'the wait was cut short by the cancel');
+  assert.equal(await stateOf(testRow('2. kill the planner')), 'skipped', 'no step ran after the cancel');
+  await shot('te-04-cancelled');
 });
