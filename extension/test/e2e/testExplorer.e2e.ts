@@ -8,7 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { exampleWorkspace, extensionDir, launchChromium, outDir, startCodeServer, type CodeServer } from '../run/codeServer.ts';
@@ -18,6 +18,7 @@ const vsix = path.join(extensionDir, 'faultline-vscode.vsix');
 let cs: CodeServer | undefined;
 let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let page: Page;
+let ws: string;
 
 export const PASSING = `{
   "name": "quick-check",
@@ -125,7 +126,7 @@ async function runFromExplorer(label: string) {
 before(async () => {
   assert.ok(existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
   mkdirSync(shots, { recursive: true });
-  const ws = exampleWorkspace('e2e-testing');
+  ws = exampleWorkspace('e2e-testing');
   writeFileSync(path.join(ws, 'drills', 'quick-check.json'), PASSING);
   writeFileSync(path.join(ws, 'drills', 'failing-probe.json'), FAILING);
   writeFileSync(path.join(ws, 'drills', 'slow-wait.json'), SLOW);
@@ -229,4 +230,31 @@ test('cancelling the test run cancels the drill in the runtime: the method stops
   assert.equal(await stateOf(testRow('1. a long wait')), 'skipped', 'the wait was cut short by the cancel');
   assert.equal(await stateOf(testRow('2. kill the planner')), 'skipped', 'no step ran after the cancel');
   await shot('te-04-cancelled');
+});
+
+test('a kill-runtime drill runs from the Test Explorer through the CLI (`faultline drill`), which outlives the runtime it kills, and passes', async () => {
+  await palette('View: Show Testing');
+  const row = testRow('runtime-kill');
+  await visible(row, 'the runtime-kill drill');
+  assert.match((await row.textContent()) ?? '', /CLI \(kills the runtime\)/);
+  if ((await row.getAttribute('aria-expanded')) !== 'true') await row.locator('.monaco-tl-twistie').click();
+  await runFromExplorer('runtime-kill');
+  const state = await until('runtime-kill to finish', async () => {
+    const s = await stateOf(testRow('runtime-kill'));
+    return s && s !== 'skipped' ? s : undefined;
+  }, 180_000);
+  const rows = (await page.locator('.xterm-rows').allTextContents()).join('\n').replace(/\u00a0/g, ' ');
+  assert.equal(state, 'passed', rows);
+  // The CLI's own closing lines, and its journal (runner "cli") where the report goes.
+  assert.match(rows, /runtime: pid \d+ killed, pid \d+ answering/);
+  assert.match(rows, /drill "runtime-kill": the hypothesis held/);
+  const dir = path.join(ws, '.faultline', 'drills');
+  const report = readdirSync(dir).filter((f) => f.startsWith('runtime-kill-')).sort().at(-1);
+  assert.ok(report, `a runtime-kill report in ${dir}`);
+  const journal = JSON.parse(readFileSync(path.join(dir, report), 'utf8'));
+  assert.equal(journal.runner, 'cli');
+  assert.equal(journal.held, true);
+  assert.equal(journal.runtimeRestarts.length, 1);
+  assert.equal(await stateOf(testRow('3. kill the runtime')), 'passed');
+  await shot('te-05-runtime-kill-cli');
 });
