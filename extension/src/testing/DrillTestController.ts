@@ -250,7 +250,11 @@ export class DrillTestController implements vscode.Disposable {
         }
       }
     } catch (e) {
-      run.errored(item, this.message(`The drill did not run: ${(e as Error).message}`, undefined, undefined));
+      // Cancelled before the CLI took over Ctrl-C: nothing ran, nothing failed.
+      if (cancelled.signal.aborted) {
+        say(`cancelled before the drill began: ${(e as Error).message}`);
+        run.skipped(item);
+      } else run.errored(item, this.message(`The drill did not run: ${(e as Error).message}`, undefined, undefined));
       for (const s of steps) run.skipped(s);
       return;
     } finally {
