@@ -57,6 +57,42 @@ describe('Faultline extension in a real VS Code', () => {
     notes.runtimePackage = m.package?.kind;
   });
 
+  it('the Test Explorer controller finds the drills, checks them with the runtime\'s parser, and follows file changes', async () => {
+    const tests = api.extension.drillTests;
+    await tests.discover();
+    const c = tests.controller;
+    const all = () => { const out: vscode.TestItem[] = []; c.items.forEach((i) => out.push(i)); return out; };
+    const ids = () => all().map((i) => i.label).sort();
+    for (const d of ['corrupt-checkpoint', 'kill-random', 'model-outage', 'restart-storm-100', 'runtime-kill']) assert.ok(ids().includes(d), `${d} in ${ids().join(', ')}`);
+    const model = all().find((i) => i.label === 'model-outage')!;
+    assert.equal(model.children.size, 9, 'one child per method step');
+    const first = model.children.get(`${model.id}#method/0`)!;
+    assert.equal(first.label, '1. outage');
+    const lines = readFileSync(model.uri!.fsPath, 'utf8').split('\n');
+    assert.match(lines[first.range!.start.line], /"name": "outage"/);
+
+    // A new drill file elsewhere (not under drills/) is found by its content; an edit changes its steps; a schema problem shows.
+    const file = path.join(wsDir(), 'agents', 'extra.json');
+    const uri = vscode.Uri.file(file).toString();
+    writeFileSync(file, JSON.stringify({ name: 'extra', steadyState: { probes: [{ type: 'readyz' }] }, method: [{ type: 'wait', ms: 10 }] }, null, 2));
+    const item = await until('the new drill', () => c.items.get(uri), 20_000);
+    assert.equal(item.children.size, 1);
+    assert.equal(item.error, undefined);
+    writeFileSync(file, JSON.stringify({ name: 'extra', steadyState: { probes: [{ type: 'readyz' }] }, method: [{ type: 'wait', ms: 10 }, { type: 'inject', fault: 'kill' }] }, null, 2));
+    await until('the edited drill', () => c.items.get(uri)?.children.size === 2 && c.items.get(uri)!.error, 20_000);
+    assert.match(String(c.items.get(uri)!.error), /\$\.method\[1\]\.target: missing/);
+    rmSync(file);
+    await until('the deleted drill gone', () => !c.items.get(uri), 20_000);
+    // Any other JSON file is no test, except under drills/, where it says why it is none.
+    assert.ok(!ids().includes('faultline.config'));
+    const notDrill = path.join(wsDir(), 'drills', 'notes.json');
+    writeFileSync(notDrill, '{ "todo": [ ,');
+    const bad = await until('the broken drill file', () => c.items.get(vscode.Uri.file(notDrill).toString())?.error, 20_000);
+    assert.match(String(bad), /^not valid JSON: unexpected character "," at line 1/);
+    rmSync(notDrill);
+    await until('the broken drill file gone', () => !c.items.get(vscode.Uri.file(notDrill).toString()), 20_000);
+  });
+
   it('the Agents tree provider yields the example agents', async () => {
     const labels = await until('every agent running', () => {
       const rows = tree();
