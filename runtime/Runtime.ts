@@ -43,6 +43,7 @@ import { StoreUnavailableError } from './state/errors.ts';
 import { AgentMovedError, AgentUnavailableError, ClusterSecretError, NativeModuleError, UnknownAgentError } from './errors.ts';
 import { FaultCatalogue } from './faults/FaultCatalogue.ts';
 import { registerDrillMethods } from './drills/controlMethods.ts';
+import { registerHistoryMethods } from './history/timeTravel.ts';
 import { ClusterNode } from './cluster/ClusterNode.ts';
 import { nodeFaults } from './faults/nodeFaults.ts';
 import { Telemetry, telemetrySettings } from './observability/telemetry.ts';
@@ -296,6 +297,7 @@ export class Runtime {
     };
     this.registerMethods();
     registerDrillMethods(this);
+    registerHistoryMethods(this);
   }
 
   /**
@@ -582,6 +584,14 @@ export class Runtime {
 
   agent(id: string): AgentNode | undefined {
     return this.agents.get(id);
+  }
+
+  /** Forgets an agent added while running (a fork) that its supervisor no longer has: it started afresh from the config. */
+  forgetAgent(id: string): void {
+    this.agents.get(id)?.dispose();
+    this.agents.delete(id);
+    const i = this.agentIds.indexOf(id);
+    if (i >= 0) this.agentIds.splice(i, 1);
   }
 
   private supervisorOf(id: string): Supervisor | undefined {
