@@ -74,6 +74,20 @@ test('snapshots reconcile in place: history survives, structure changes are coun
   assert.equal(tm.counts().agents, 5);
 });
 
+test('a wait starting or ending (state equal to previous, with wait) adds no history row; a real change after it does', () => {
+  const tm = new TreeModel();
+  tm.applySnapshot(exampleStatus().tree, 't0');
+  const since = '2025-01-01T00:00:01.000Z';
+  const base = { agent: 'planner', supervisor: 'root', state: 'running', previous: 'running', pid: 1, restarts: 0, isolation: 'process' } as const;
+  const before = tm.get('planner')!.history.length;
+  assert.equal(tm.applyAgentState({ ...base, time: 't1', wait: { name: 'approval', phase: 'start', since }, waiting: [{ name: 'approval', since }] }), true);
+  assert.equal(tm.applyAgentState({ ...base, time: 't2', wait: { name: 'approval', phase: 'end', outcome: 'signal', since }, waiting: [] }), true);
+  assert.equal(tm.get('planner')!.history.length, before, 'no row for the wait start and end');
+  tm.applyAgentState({ ...base, time: 't3', state: 'failed', previous: 'running', pid: null });
+  assert.equal(tm.get('planner')!.history.length, before + 1);
+  assert.equal(tm.get('planner')!.history.at(-1)!.state, 'failed');
+});
+
 test('layout: config order, one row each, unhealthy filter keeps ancestors, collapse counts what it hides', () => {
   const tm = new TreeModel();
   tm.applySnapshot(exampleStatus().tree, 't');

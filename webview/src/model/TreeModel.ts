@@ -165,7 +165,9 @@ export class TreeModel {
         this.dirty.add(sup.id);
       }
     }
-    pushHistory(n, { time: e.time, state: e.state, previous: e.previous ?? n.state, reason: e.reason });
+    // A wait starting or ending (`ctx.waitFor`) is not a state change: no "running → running" row.
+    const waitOnly = !!e.wait && e.state === (e.previous ?? n.state);
+    if (!waitOnly) pushHistory(n, { time: e.time, state: e.state, previous: e.previous ?? n.state, reason: e.reason });
     this.copyStatus(n, s);
     // Heartbeats come back with a restart; the next snapshot has the exact value.
     if (e.state === 'running') n.liveness = true;
