@@ -16,6 +16,9 @@ import { healthSummary } from './model/healthSummary.ts';
 import { ItemTreeProvider } from './views/ItemTreeProvider.ts';
 import { StatusBar } from './views/StatusBar.ts';
 import { VirtualDocs } from './commands/VirtualDocs.ts';
+import { CheckpointDocs } from './commands/CheckpointDocs.ts';
+import { checkpointCommands } from './commands/checkpointCommands.ts';
+import { CheckpointsView } from './views/CheckpointsView.ts';
 import { register, type CommandContext } from './commands/CommandContext.ts';
 import { runtimeCommands } from './commands/runtimeCommands.ts';
 import { agentCommands } from './commands/agentCommands.ts';
@@ -39,6 +42,8 @@ export class FaultlineExtension implements vscode.Disposable {
   readonly agents: ItemTreeProvider;
   readonly dependencies: ItemTreeProvider;
   readonly faults: ItemTreeProvider;
+  /** The checkpoints of the agent selected in the Agents view. */
+  readonly checkpoints: CheckpointsView;
   readonly statusBar: StatusBar;
   readonly debug: DebugRuntime;
   readonly chaos: ChaosControl;
@@ -75,6 +80,8 @@ export class FaultlineExtension implements vscode.Disposable {
       manager: () => this._manager,
       ensureManager: () => this.ensureManager(),
     };
+    this.checkpoints = new CheckpointsView(vs, this.ctx, this.agents.view);
+    const checkpointDocs = new CheckpointDocs(vs, this.ctx);
     this.debug = new DebugRuntime(vs, this.ctx);
     const chaos = chaosCommands(this.ctx);
     this.chaos = chaos.control;
@@ -88,6 +95,10 @@ export class FaultlineExtension implements vscode.Disposable {
       this.faults,
       this.statusBar,
       docs,
+      this.checkpoints,
+      checkpointDocs,
+      this.model.onDidAttach(() => checkpointDocs.clear()),
+      ...checkpointCommands(this.ctx, this.checkpoints, checkpointDocs),
       this.debug,
       ...runtimeCommands(this.ctx),
       ...agentCommands(this.ctx),
