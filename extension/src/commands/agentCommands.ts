@@ -5,6 +5,7 @@ import type { ItemView } from '../model/agentTree.ts';
 import { clientOf, register, type CommandContext } from './CommandContext.ts';
 import { inject, FaultsUnsupportedError } from './inject.ts';
 import { agentModulePath, showCode } from './openCode.ts';
+import { parsePayload, signalNameProblem, signalOutcome, suggestedSignal } from './signalInput.ts';
 
 /** The agent a command is about: a tree item, an id (tests, other commands) or a pick. */
 export async function agentArg(ctx: CommandContext, arg: unknown, placeHolder = 'Which agent?'): Promise<AgentStatus | undefined> {
@@ -63,6 +64,8 @@ export function agentCommands(ctx: CommandContext): vscode.Disposable[] {
       const lines = ctx.model.logsOf(a.id).map((l) => `${l.time} ${l.level.toUpperCase().padEnd(5)} ${l.msg}`);
       await ctx.docs.show(`logs/${a.id}.log`, lines.length ? lines.join('\n') + '\n' : `No log lines from ${a.id} since the extension connected.\n`);
     }),
+    register(ctx, 'faultline.agent.signal', 'Cannot send the signal', (arg) => sendSignal(ctx, arg)),
+    register(ctx, 'faultline.sendSignal', 'Cannot send the signal', (arg) => sendSignal(ctx, arg)),
     register(ctx, 'faultline.agent.openModule', 'Cannot open the module', async (arg) => {
       const a = await agentArg(ctx, arg);
       const config = ctx.manager()?.configFile;
@@ -77,4 +80,43 @@ async function showCheckpoints(ctx: CommandContext, arg: unknown) {
   if (!a) return;
   const list = await clientOf(ctx).call('checkpoints', { agent: a.id });
   await ctx.docs.show(`checkpoints/${a.id}.json`, JSON.stringify(list, null, 2) + '\n');
+}
+
+/** Send Signal…: the agent (waiting ones first in a pick), the signal's name, its JSON payload; says whether a wait took it. */
+async function sendSignal(ctx: CommandContext, arg: unknown) {
+  const { vs } = ctx;
+  let a: AgentStatus | undefined;
+  if (arg) a = await agentArg(ctx, arg);
+  else {
+    const status = ctx.model.snapshot.status;
+    if (!status) throw new Error('The Faultline runtime is not connected.');
+    const agents = agentsOf(status.tree).sort((x, y) => Number(!!y.waiting?.length) - Number(!!x.waiting?.length));
+    const pick = await vs.window.showQuickPick(
+      agents.map((x) => ({ label: x.id, description: x.waiting?.length ? `waiting for ${x.waiting.map((w) => `"${w.name}"`).join(', ')}` : x.state, agent: x })),
+      { placeHolder: 'Send a signal to which agent?' },
+    );
+    a = pick?.agent;
+  }
+  if (!a) return;
+  const name = await vs.window.showInputBox({
+    title: `Send a signal to ${a.id}`,
+    prompt: a.waiting?.length ? `${a.id} waits for ${a.waiting.map((w) => `"${w.name}"`).join(', ')}` : `${a.id} is not waiting now: the signal is kept for its next ctx.waitFor of that name`,
+    value: suggestedSignal(a),
+    validateInput: signalNameProblem,
+  });
+  if (name === undefined) return;
+  const text = await vs.window.showInputBox({
+    title: `Payload of signal "${name.trim()}" (JSON)`,
+    prompt: 'What ctx.waitFor resolves with',
+    value: '{}',
+    validateInput: (t) => {
+      const p = parsePayload(t);
+      return p.ok ? undefined : p.problem;
+    },
+  });
+  if (text === undefined) return;
+  const payload = parsePayload(text);
+  if (!payload.ok) throw new Error(payload.problem);
+  const r = await clientOf(ctx).call('signal', { agent: a.id, name: name.trim(), payload: payload.value });
+  void vs.window.showInformationMessage(signalOutcome(a.id, name.trim(), r.delivered));
 }

@@ -70,3 +70,19 @@ test('the status bar summary counts agents up, open breakers, faults and the wor
   assert.equal(h.severity, 'error');
   assert.equal(healthSummary('reconnecting', { faults: [], alerts: [] }).severity, 'off');
 });
+
+test('an agent that waits shows the wait\'s name and since when, a bell, and the "waiting" menu token', () => {
+  const s = exampleStatus();
+  const planner = s.tree.children[0] as AgentStatus;
+  planner.pid = 4321;
+  planner.waiting = [{ name: 'approval', since: '2026-12-07T23:04:05.000Z' }];
+  const item = flat(agentTree(s.tree)).find((i) => i.label === 'planner')!;
+  assert.match(item.description, /^running · waiting for "approval" since \d\d:\d\d:\d\d · pid 4321$/);
+  assert.equal(item.icon, 'bell');
+  assert.match(item.contextValue, /\bwaiting\b/);
+  assert.match(item.tooltip, /\*\*Waiting\*\*.*approval.*2026-12-07T23:04:05\.000Z/);
+  planner.waiting = [];
+  const idle = flat(agentTree(s.tree)).find((i) => i.label === 'planner')!;
+  assert.equal(idle.icon, 'pass-filled');
+  assert.doesNotMatch(idle.contextValue, /\bwaiting\b/);
+});

@@ -22,6 +22,8 @@ export interface ItemView {
   /** With children: shown folded (default unfolded). */
   collapsed?: boolean;
   node?: TreeNodeStatus;
+  /** A row of the Checkpoints view: whose checkpoint, which seq. */
+  checkpoint?: { agent: string; seq: number };
 }
 
 export const STATE_ICON: Record<NodeState, { icon: string; color?: string }> = {
@@ -34,13 +36,26 @@ export const STATE_ICON: Record<NodeState, { icon: string; color?: string }> = {
   failed: { icon: 'error', color: 'testing.iconFailed' },
 };
 
+/** An agent whose message in flight waits for a signal (`ctx.waitFor`): running, but not working. */
+export const WAITING_ICON = { icon: 'bell', color: 'charts.purple' };
+
+/** The local time of day of an ISO time ("23:04:05"). */
+export function clockText(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
 /** Escapes text for the Markdown of a tooltip. */
 export const esc = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 
 function agentItem(a: AgentStatus, faults: FaultView[]): ItemView {
   const mine = faults.filter((f) => f.target === a.id);
-  const { icon, color } = mine.length && a.state === 'running' ? { icon: 'zap', color: 'charts.orange' } : STATE_ICON[a.state] ?? STATE_ICON.failed;
+  const waits = a.state === 'running' ? a.waiting ?? [] : [];
+  const { icon, color } = mine.length && a.state === 'running' ? { icon: 'zap', color: 'charts.orange' } : waits.length ? WAITING_ICON : STATE_ICON[a.state] ?? STATE_ICON.failed;
   const parts: string[] = [a.state];
+  // Right after the state: the sidebar is narrow, and a wait is what the user came to see.
+  if (waits.length) parts.push(`waiting for ${waits.map((w) => `"${w.name}"`).join(', ')} since ${clockText(waits[0].since)}`);
   if (a.restarts) parts.push(`↻${a.restarts}`);
   if (a.pid !== null && a.pid !== undefined) parts.push(a.isolation === 'thread' ? `thread ${a.threadId ?? '?'}` : `pid ${a.pid}`);
   if (a.mailbox) parts.push(`✉${a.mailbox}`);
@@ -49,6 +64,7 @@ function agentItem(a: AgentStatus, faults: FaultView[]): ItemView {
   if (a.state !== 'stopped' && a.state !== 'failed' && a.state !== 'stopping') tokens.push('alive');
   tokens.push('canRestart');
   if (mine.length) tokens.push('hasFaults');
+  if (waits.length) tokens.push('waiting');
   if (a.inspect) tokens.push('debuggable');
   const lines = [
     `**${esc(a.id)}** — agent, ${a.state}`,
@@ -66,6 +82,7 @@ function agentItem(a: AgentStatus, faults: FaultView[]): ItemView {
   if (a.startedAt) lines.push(`| started | ${a.startedAt} |`);
   if (a.inspect) lines.push(`| inspector | \`${a.inspect}\` |`);
   if (a.lastError) lines.push('', `**Last error** (${esc(a.lastError.type)}, ${a.lastError.time}): ${esc(a.lastError.message)}`);
+  if (waits.length) lines.push('', `**Waiting** (\`ctx.waitFor\`): ${waits.map((w) => `signal "${esc(w.name)}" since ${w.since}`).join('; ')} — *Send Signal…* from the context menu`);
   if (mine.length) lines.push('', `**Active faults:** ${mine.map((f) => `${f.fault} (${f.id})`).join(', ')}`);
   return { id: `agent:${a.id}`, label: a.id, description: parts.join(' · '), icon, color, contextValue: tokens.join(' '), tooltip: lines.join('\n'), node: a };
 }
