@@ -58,7 +58,7 @@ export class CheckpointsView implements vscode.Disposable {
       this._agent = agent;
       this._list = [];
       this.tree.view.description = agent;
-      this.tree.view.message = 'Loading…';
+      this.showMessage('Loading…');
       this.tree.invalidate();
     }
     this.schedule();
@@ -104,8 +104,14 @@ export class CheckpointsView implements vscode.Disposable {
     this.tree.invalidate();
   }
 
+  private shownMessage?: string | null = null;
+
   private showMessage(text?: string) {
-    this.tree.view.message = this._agent ? text : 'Select an agent in the Agents view to see its checkpoints.';
+    const next = this._agent ? text : 'Select an agent in the Agents view to see its checkpoints.';
+    // Setting it, even to the same text, redraws the view in the workbench (and closes a context menu open on it).
+    if (next === this.shownMessage) return;
+    this.shownMessage = next;
+    this.tree.view.message = next;
   }
 
   /** Polls only while someone can see the list. */
