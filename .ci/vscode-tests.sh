@@ -66,7 +66,7 @@ elif [ $rc -ne 0 ]; then
 fi
 
 echo "== UI end-to-end tests (chromium, packaged .vsix)"
-(cd extension && timeout 600 node --import tsx --test --test-concurrency=1 test/e2e/ui.e2e.ts test/e2e/testExplorer.e2e.ts) > "$log/e2e.tap" 2>&1
+(cd extension && timeout 600 node --import tsx --test --test-concurrency=1 test/e2e/ui.e2e.ts test/e2e/testExplorer.e2e.ts test/e2e/history.e2e.ts) > "$log/e2e.tap" 2>&1
 grep -E '^(not )?ok |^# (pass|fail)' "$log/e2e.tap"
 grep -q '^not ok' "$log/e2e.tap" && grep -E -A12 '^not ok' "$log/e2e.tap" | head -60
 count_node_test "$log/e2e.tap"

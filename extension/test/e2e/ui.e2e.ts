@@ -53,9 +53,9 @@ async function visible(l: Locator, what: string, timeoutMs = 30_000): Promise<Lo
 before(async () => {
   assert.ok(existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
   mkdirSync(shots, { recursive: true });
-  const ws = exampleWorkspace('e2e');
-  cs = await startCodeServer({ name: 'e2e', workspace: ws, vsix });
-  browser = await launchChromium('e2e');
+  const ws = exampleWorkspace('e2e-ui');
+  cs = await startCodeServer({ name: 'e2e-ui', workspace: ws, vsix });
+  browser = await launchChromium('e2e-ui');
   page = browser.page;
   await page.goto(`${cs.url}/?folder=${encodeURIComponent(ws)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -71,6 +71,11 @@ test('the Faultline view shows the supervision tree', async () => {
   await tab.waitFor({ timeout: 60_000 });
   await tab.click();
   await until('planner running with a pid', () => pidOf('planner'));
+  // Four views share the sidebar (Agents, Dependencies, Faults, Checkpoints): fold two so the whole tree fits.
+  for (const title of ['Dependencies', 'Faults']) {
+    const header = page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`) }).first();
+    if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+  }
   for (const id of ['root', 'crew', 'researcher', 'writer', 'workers', 'fetcher', 'summarizer', 'indexer', 'scheduler']) {
     await row(id).waitFor({ timeout: 15_000 });
   }
