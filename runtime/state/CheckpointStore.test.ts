@@ -111,6 +111,45 @@ for (const [name, open, { durable }] of stores) {
       await s.close();
     });
 
+    test('get reads one checkpoint with its row and state; an unknown or pruned seq is null; a corrupt one says why', async () => {
+      const s = await make({ retain: 4 });
+      const big = { text: 'y'.repeat(300) };
+      await s.put({ agent: 'a', version: 1, state: { i: 1 } });
+      await s.put({ agent: 'a', version: 2, state: big, kind: 'summary' });
+      await s.put({ agent: 'a', version: 2, state: { i: 3 } });
+      await s.put({ agent: 'b', version: 1, state: { other: true } });
+      const one = await s.get('a', 1);
+      assert.ok(one?.verified.ok);
+      assert.deepEqual(one.verified.value, { i: 1 });
+      assert.deepEqual(one.info, (await s.list('a'))[0], 'the row is the one list shows');
+      const two = await s.get('a', 2);
+      assert.deepEqual([two?.info.kind, two?.info.version, two?.verified.ok && two.verified.value], ['summary', 2, big]);
+      assert.equal(await s.get('a', 9), null);
+      assert.equal(await s.get('nobody', 1), null);
+      assert.deepEqual((await s.get('b', 1))?.verified, { ok: true, value: { other: true } });
+      assert.equal(await s.corruptLatest('a'), 3);
+      const bad = await s.get('a', 3);
+      assert.equal(bad?.info.valid, false);
+      assert.equal(bad?.verified.ok, false);
+      assert.ok(!bad.verified.ok && ['checksum', 'parse'].includes(bad.verified.reason));
+      await s.close();
+    });
+
+    test('a restore copy is a checkpoint of its own: retention prunes its source and keeps it', async () => {
+      const s = await make({ retain: 3 });
+      for (let i = 1; i <= 3; i++) await s.put({ agent: 'a', version: 1, state: { i } });
+      const src = await s.get('a', 1);
+      assert.ok(src?.verified.ok);
+      assert.deepEqual(await s.put({ agent: 'a', version: src.info.version, state: src.verified.value, kind: 'restore' }), { seq: 4 });
+      assert.deepEqual((await s.list('a')).map((c) => [c.seq, c.kind]), [[2, 'full'], [3, 'full'], [4, 'restore']]);
+      assert.equal(await s.get('a', 1), null, 'the source was pruned');
+      const r = await s.latest('a');
+      assert.deepEqual([r?.seq, r?.kind, r?.state], [4, 'restore', { i: 1 }]);
+      await s.put({ agent: 'f', version: 1, state: { i: 1 }, kind: 'fork' });
+      assert.deepEqual((await s.get('f', 1))?.info.kind, 'fork');
+      await s.close();
+    });
+
     test('dropLatest removes the newest and seqs keep increasing', async () => {
       const s = await make();
       await s.put({ agent: 'a', version: 1, state: 1 });

@@ -7,10 +7,17 @@
 import type { MailboxFactory } from '../messaging/Mailbox.ts';
 import type { Disposable } from '../protocol/emitter.ts';
 import type { StoreHealth } from './StoreHealth.ts';
+import type { Verified } from './payload.ts';
 
 export type { Disposable } from '../protocol/emitter.ts';
 
-export type CheckpointKind = 'full' | 'summary';
+/**
+ * `full`: a handled message's state; `summary`: compacted by `summarize`;
+ * `restore`: a copy of an older checkpoint's state appended by
+ * `faultline restore` (history is not rewritten); `fork`: the first
+ * checkpoint of an agent forked from another's checkpoint.
+ */
+export type CheckpointKind = 'full' | 'summary' | 'restore' | 'fork';
 
 export interface CheckpointInput {
   agent: string;
@@ -39,6 +46,13 @@ export interface CheckpointInput {
 /** A row of `list` (and of `faultline checkpoints --json`): the protocol's shape. */
 export type { CheckpointInfo } from '../protocol/schema/methods.ts';
 import type { CheckpointInfo } from '../protocol/schema/methods.ts';
+
+/** One checkpoint as `get` reads it: its row, and its state or what is wrong with it. */
+export interface StoredCheckpoint {
+  info: CheckpointInfo;
+  /** The parsed state (`ok`), or why the payload fails its checksum or does not parse. */
+  verified: Verified;
+}
 
 /** The store kinds `checkpoints.store` names. */
 export type StoreKind = CheckpointInfo['store'];
@@ -94,6 +108,12 @@ export interface CheckpointStore {
   latest(agent: string): Promise<Restored | null>;
   /** The agent's retained checkpoints, oldest first, each checked. */
   list(agent: string): Promise<CheckpointInfo[]>;
+  /**
+   * One retained checkpoint with its state, checked (a corrupt one comes
+   * back with `verified.ok` false, never as a rejection); null: no such seq
+   * (never written, or pruned).
+   */
+  get(agent: string, seq: number): Promise<StoredCheckpoint | null>;
   /** Reports each corrupt checkpoint `latest` skips. */
   onFallback(listener: (e: FallbackEvent) => void): Disposable;
   /**

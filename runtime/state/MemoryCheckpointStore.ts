@@ -4,7 +4,7 @@
  * lost when the runtime exits. For unit tests and `checkpoints.store: "memory"`.
  */
 import { MemoryMailbox, type Mailbox, type MailboxFactory } from '../messaging/Mailbox.ts';
-import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, Disposable, FallbackEvent, Restored, RetentionOptions } from './CheckpointStore.ts';
+import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, Disposable, FallbackEvent, Restored, RetentionOptions, StoredCheckpoint } from './CheckpointStore.ts';
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { checksumOf, damage, payloadOf, toPayload, verifyPayload } from './payload.ts';
 import { Emitter } from '../protocol/emitter.ts';
@@ -87,18 +87,19 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async list(agent: string): Promise<CheckpointInfo[]> {
     this.check();
-    return (this.rows.get(agent) ?? []).map((r) => ({
-      agent,
-      seq: r.seq,
-      version: r.version,
-      runtimeVersion: this.runtimeVersion,
-      time: r.time,
-      kind: r.kind,
-      size: r.size,
-      checksum: r.checksum,
-      valid: verifyPayload(r.payload, r.checksum).ok,
-      store: 'memory',
-    }));
+    return (this.rows.get(agent) ?? []).map((r) => this.info(agent, r, verifyPayload(r.payload, r.checksum).ok));
+  }
+
+  async get(agent: string, seq: number): Promise<StoredCheckpoint | null> {
+    this.check();
+    const r = this.rows.get(agent)?.find((x) => x.seq === seq);
+    if (!r) return null;
+    const verified = verifyPayload(r.payload, r.checksum);
+    return { info: this.info(agent, r, verified.ok), verified };
+  }
+
+  private info(agent: string, r: Row, valid: boolean): CheckpointInfo {
+    return { agent, seq: r.seq, version: r.version, runtimeVersion: this.runtimeVersion, time: r.time, kind: r.kind, size: r.size, checksum: r.checksum, valid, store: 'memory' };
   }
 
   onFallback(listener: (e: FallbackEvent) => void): Disposable {

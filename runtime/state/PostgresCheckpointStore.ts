@@ -14,7 +14,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import type { Envelope } from '../messaging/Mailbox.ts';
-import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions, WriteErrorEvent } from './CheckpointStore.ts';
+import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions, StoredCheckpoint, WriteErrorEvent } from './CheckpointStore.ts';
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { Emitter, type Disposable } from '../protocol/emitter.ts';
 import { checksumOf, damageText, payloadOf, toPayload, verifyPayload } from './payload.ts';
@@ -776,12 +776,22 @@ export class PostgresCheckpointStore implements CheckpointStore {
     await this.settle();
     const rows = await this.query<CheckpointRow>(`SELECT seq, version, runtime_version, time, kind, size, checksum, payload, blob FROM ${this.t.checkpoints} WHERE agent = $1 ORDER BY seq`, [agent]);
     const out: CheckpointInfo[] = [];
-    for (const r of rows) {
-      const info: CheckpointInfo = { agent, seq: r.seq, version: r.version, runtimeVersion: r.runtime_version, time: r.time.toISOString(), kind: r.kind, size: r.size, checksum: r.checksum, valid: (await this.verify(r)).ok, store: 'postgres' };
-      if (r.blob && this.opts.blobs) info.blob = this.opts.blobs.url(r.blob);
-      out.push(info);
-    }
+    for (const r of rows) out.push(this.info(agent, r, (await this.verify(r)).ok));
     return out;
+  }
+
+  async get(agent: string, seq: number): Promise<StoredCheckpoint | null> {
+    await this.settle();
+    const [r] = await this.query<CheckpointRow>(`SELECT seq, version, runtime_version, time, kind, size, checksum, payload, blob FROM ${this.t.checkpoints} WHERE agent = $1 AND seq = $2`, [agent, seq]);
+    if (!r) return null;
+    const verified = await this.verify(r);
+    return { info: this.info(agent, r, verified.ok), verified };
+  }
+
+  private info(agent: string, r: CheckpointRow, valid: boolean): CheckpointInfo {
+    const info: CheckpointInfo = { agent, seq: r.seq, version: r.version, runtimeVersion: r.runtime_version, time: r.time.toISOString(), kind: r.kind, size: r.size, checksum: r.checksum, valid, store: 'postgres' };
+    if (r.blob && this.opts.blobs) info.blob = this.opts.blobs.url(r.blob);
+    return info;
   }
 
   onFallback(listener: (e: FallbackEvent) => void): Disposable {

@@ -18,7 +18,7 @@
  */
 import type { Redis as RedisClient } from 'ioredis';
 import type { Envelope } from '../messaging/Mailbox.ts';
-import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions, WriteErrorEvent } from './CheckpointStore.ts';
+import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions, StoredCheckpoint, WriteErrorEvent } from './CheckpointStore.ts';
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { Emitter, type Disposable } from '../protocol/emitter.ts';
 import { checksumOf, damageText, payloadOf, toPayload, verifyPayload } from './payload.ts';
@@ -346,11 +346,23 @@ export class RedisCheckpointStore implements CheckpointStore {
       const hh = vals[2 * i];
       if (hh === null) continue;
       const h = JSON.parse(hh) as Header;
-      const info: CheckpointInfo = { agent, seq: h.seq, version: h.v, runtimeVersion: h.rv, time: h.t, kind: h.k, size: h.s, checksum: h.c, valid: (await this.verify(h, vals[2 * i + 1])).ok, store: 'redis' };
-      if (h.b && this.opts.blobs) info.blob = this.opts.blobs.url(h.b);
-      out.push(info);
+      out.push(this.info(agent, h, (await this.verify(h, vals[2 * i + 1])).ok));
     }
     return out;
+  }
+
+  async get(agent: string, seq: number): Promise<StoredCheckpoint | null> {
+    const [hh, pp] = await this.read(() => this.r.hmget(this.k('cpd', agent), String(seq), `${seq}:p`));
+    if (hh === null) return null;
+    const h = JSON.parse(hh) as Header;
+    const verified = await this.verify(h, pp);
+    return { info: this.info(agent, h, verified.ok), verified };
+  }
+
+  private info(agent: string, h: Header, valid: boolean): CheckpointInfo {
+    const info: CheckpointInfo = { agent, seq: h.seq, version: h.v, runtimeVersion: h.rv, time: h.t, kind: h.k, size: h.s, checksum: h.c, valid, store: 'redis' };
+    if (h.b && this.opts.blobs) info.blob = this.opts.blobs.url(h.b);
+    return info;
   }
 
   onFallback(listener: (e: FallbackEvent) => void): Disposable {

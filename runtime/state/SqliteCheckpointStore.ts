@@ -5,7 +5,7 @@
  * journal and the runtime's meta state.
  */
 import type { Statement } from 'better-sqlite3';
-import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions, WriteErrorEvent } from './CheckpointStore.ts';
+import type { CheckpointInfo, CheckpointInput, CheckpointKind, CheckpointStore, FallbackEvent, Restored, RetentionOptions, StoredCheckpoint, WriteErrorEvent } from './CheckpointStore.ts';
 import { DEFAULT_RETAIN } from './CheckpointStore.ts';
 import { openStateDb, type StateDb, type StateDbOptions } from './StateDb.ts';
 import type { CommitInfo } from './GroupCommit.ts';
@@ -37,7 +37,7 @@ interface CheckpointRow {
   blob: string | null;
 }
 
-type StatementName = 'insert' | 'insertNext' | 'prune' | 'newestRow' | 'older' | 'all' | 'newest' | 'blobs' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal';
+type StatementName = 'insert' | 'insertNext' | 'prune' | 'newestRow' | 'older' | 'all' | 'one' | 'newest' | 'blobs' | 'damage' | 'drop' | 'putMeta' | 'getMeta' | 'journal' | 'journaled' | 'clearJournal';
 
 // Sorts after every ISO timestamp: with no age limit, age never keeps a row.
 const NEVER_YOUNG = '\uffff';
@@ -98,6 +98,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
       newestRow: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? ORDER BY seq DESC LIMIT 1`),
       older: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? AND seq < ? ORDER BY seq DESC`),
       all: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? ORDER BY seq`),
+      one: db.prepare(`SELECT ${cols} FROM checkpoints WHERE agent = ? AND seq = ?`),
       newest: db.prepare('SELECT seq, payload, blob FROM checkpoints WHERE agent = ? ORDER BY seq DESC LIMIT 1'),
       blobs: db.prepare('SELECT DISTINCT blob FROM checkpoints WHERE blob IS NOT NULL'),
       damage: db.prepare('UPDATE checkpoints SET payload = ? WHERE agent = ? AND seq = ?'),
@@ -220,23 +221,22 @@ export class SqliteCheckpointStore implements CheckpointStore {
   async list(agent: string): Promise<CheckpointInfo[]> {
     await this.settle();
     const out: CheckpointInfo[] = [];
-    for (const r of this.s.all.all(agent) as CheckpointRow[]) {
-      const info: CheckpointInfo = {
-        agent,
-        seq: r.seq,
-        version: r.version,
-        runtimeVersion: r.runtime_version,
-        time: r.time,
-        kind: r.kind,
-        size: r.size,
-        checksum: r.checksum ?? '',
-        valid: (await this.verify(r)).ok,
-        store: 'sqlite',
-      };
-      if (r.blob && this.opts.blobs) info.blob = this.opts.blobs.url(r.blob);
-      out.push(info);
-    }
+    for (const r of this.s.all.all(agent) as CheckpointRow[]) out.push(this.info(agent, r, (await this.verify(r)).ok));
     return out;
+  }
+
+  async get(agent: string, seq: number): Promise<StoredCheckpoint | null> {
+    await this.settle();
+    const r = this.s.one.get(agent, seq) as CheckpointRow | undefined;
+    if (!r) return null;
+    const verified = await this.verify(r);
+    return { info: this.info(agent, r, verified.ok), verified };
+  }
+
+  private info(agent: string, r: CheckpointRow, valid: boolean): CheckpointInfo {
+    const info: CheckpointInfo = { agent, seq: r.seq, version: r.version, runtimeVersion: r.runtime_version, time: r.time, kind: r.kind, size: r.size, checksum: r.checksum ?? '', valid, store: 'sqlite' };
+    if (r.blob && this.opts.blobs) info.blob = this.opts.blobs.url(r.blob);
+    return info;
   }
 
   /** The blob keys rows reference, for collecting the others. */

@@ -16,6 +16,7 @@ export * from './events.ts';
 export * from './drill.ts';
 export * from './methods.ts';
 export * from './mcp.ts';
+export * from './history.ts';
 export { MachineParams, MachineResult, MachineTransitionEvent, StateValue } from '../machine.ts';
 export * from './webview.ts';
 

@@ -13,6 +13,7 @@ import { RpcError, RpcErrorCode } from '../rpc.ts';
 import { ActiveAlert, IsoTime, RuntimeStatus } from './status.ts';
 import { ActiveFault, FaultSpec } from './faults.ts';
 import { ChaosReport, DrillJournal, ScheduledKill } from './drill.ts';
+import { CheckpointGetParams, CheckpointGetResult, CheckpointKindSchema, ForkParams, ForkResult, RestoreParams, RestoreResult } from './history.ts';
 
 // Field schemas carry the sentence an InvalidParams message ends with.
 const text = (what = 'a non-empty string') => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
@@ -34,7 +35,7 @@ export const CheckpointInfo = z.strictObject({
   version: z.number().int(),
   runtimeVersion: z.string(),
   time: IsoTime,
-  kind: z.enum(['full', 'summary']),
+  kind: CheckpointKindSchema,
   size: z.number().int().min(0),
   checksum: z.string(),
   valid: z.boolean().describe('False when the payload fails its checksum or does not parse'),
@@ -70,6 +71,12 @@ export const METHOD_SCHEMAS = {
   faults: { params: NoParams, result: z.array(ActiveFault) },
   alerts: { params: NoParams, result: z.array(ActiveAlert) },
   checkpoints: { params: z.strictObject({ agent: text() }), result: z.array(CheckpointInfo) },
+  /** One checkpoint's state; a corrupt one (checksum, parse) is refused. */
+  'checkpoint.get': { params: CheckpointGetParams, result: CheckpointGetResult },
+  /** Restarts the agent from a checkpoint's state, appended as a new checkpoint of kind `restore`; its inbox is kept. */
+  'agent.restore': { params: RestoreParams, result: RestoreResult },
+  /** Starts a temporary agent `as` beside the agent (same supervisor and module) from a checkpoint's state. */
+  'agent.fork': { params: ForkParams, result: ForkResult },
   /** Runs a drill inside the runtime; answers with its journal. */
   'drill.run': { params: z.strictObject({ drill: z.record(z.string(), z.unknown(), { error: 'must be an object (the drill file)' }).describe('The drill file (see `faultline drill`); checked by the drill parser, which names the path of each problem') }), result: DrillJournal },
   /** Interrupts the drill `drill.run` is running: no further method step, then its rollbacks; `drill.run` answers with the journal (status `aborted`). */
