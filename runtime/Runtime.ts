@@ -43,6 +43,7 @@ import { StoreUnavailableError } from './state/errors.ts';
 import { AgentMovedError, AgentUnavailableError, ClusterSecretError, NativeModuleError, UnknownAgentError } from './errors.ts';
 import { FaultCatalogue } from './faults/FaultCatalogue.ts';
 import { registerDrillMethods } from './drills/controlMethods.ts';
+import { registerHistoryMethods } from './history/timeTravel.ts';
 import { ClusterNode } from './cluster/ClusterNode.ts';
 import { nodeFaults } from './faults/nodeFaults.ts';
 import { Telemetry, telemetrySettings } from './observability/telemetry.ts';
@@ -296,6 +297,7 @@ export class Runtime {
     };
     this.registerMethods();
     registerDrillMethods(this);
+    registerHistoryMethods(this);
   }
 
   /**

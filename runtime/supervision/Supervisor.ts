@@ -271,14 +271,41 @@ export class Supervisor implements Child {
     this.send({ type: 'GROUP_STARTED' });
   }
 
-  /** A user's restart of one child (not counted toward intensity), or of this whole supervisor. */
-  restartChild(id: string): Promise<boolean> {
+  /**
+   * A user's restart of one child (not counted toward intensity), or of this
+   * whole supervisor. `whileDown` runs between the stop and the start (a
+   * restore writes the state the child comes up from there); if it throws,
+   * the child is started as it was and the error goes to the caller.
+   */
+  restartChild(id: string, whileDown?: () => Promise<void>): Promise<boolean> {
     return this.serial(async () => {
       const child = this.children.find((c) => c.id === id);
       if (!child) return false;
       this.send({ type: 'UNPEND', child: id });
       await child.stop('restart requested');
+      try {
+        await whileDown?.();
+      } catch (e) {
+        await child.start();
+        throw e;
+      }
       return child.start();
+    });
+  }
+
+  /**
+   * Adds a child beside the config's and starts it (a fork). It is not in
+   * the spec: when this supervisor starts afresh it is gone, as a child
+   * added with OTP's `start_child` is when its supervisor restarts.
+   */
+  addChild(spec: ChildSpec): Promise<Child> {
+    return this.serial(async () => {
+      if (this.lc.top !== 'running') throw new Error(`supervisor ${this.id} is ${this.state}; a child can be added only while it runs`);
+      if (this.children.some((c) => c.id === spec.id)) throw new Error(`supervisor ${this.id} has a child "${spec.id}" already`);
+      const child = this.buildChild(spec);
+      this.children.push(child);
+      await child.start();
+      return child;
     });
   }
 
