@@ -15,6 +15,7 @@ import { LOAD_USAGE, loadCommand } from '../load/cli.ts';
 import { CHAOS_USAGE, chaosCommand } from '../chaos/cli.ts';
 import { MACHINE_USAGE, renderMachine } from './machine.ts';
 import { CALL_USAGE, TOOLS_USAGE, renderTools } from './mcp.ts';
+import { CHECKPOINT_USAGE, FORK_USAGE, RESTORE_USAGE, cameUp, renderCheckpoint, renderFork, renderRestore, seqArg } from './history.ts';
 
 export { configJsonSchema } from '../config/schema.ts';
 export { protocolJsonSchema } from '../protocol/schema/index.ts';
@@ -36,6 +37,9 @@ Commands:
   faults [--json]                       the active faults
   clear [faultId]                       clear one fault, or all
   checkpoints <agent> [--json]          an agent's stored checkpoints
+  checkpoint <agent> <seq> [--json]     the state at one checkpoint
+  restore <agent> <seq>                 restart an agent from a checkpoint's state (appended as a new checkpoint)
+  fork <agent> <seq> --as <id>          start a temporary agent <id> beside it from a checkpoint's state
   alerts [--json]                       the alerts firing now
   tools <dependency> [--json]           the tools of an MCP dependency's server
   call <dependency> <json>              call a dependency through its policy and print the reply as JSON
@@ -64,6 +68,9 @@ const helps: Record<string, string> = {
   restart: 'Usage: faultline restart <agent>\n\nStops the agent (or supervisor subtree) gracefully and starts it again. Not counted toward restart intensity.',
   stop: 'Usage: faultline stop <agent>\n\nStops the agent (or supervisor subtree); it stays down until `faultline restart`.',
   checkpoints: 'Usage: faultline checkpoints <agent> [--json]\n\nLists the agent\'s checkpoints: sequence, module version, kind, size, time and validity.',
+  checkpoint: CHECKPOINT_USAGE,
+  restore: RESTORE_USAGE,
+  fork: FORK_USAGE,
   down: 'Usage: faultline down\n\nStops the runtime: agents stop in reverse order within their shutdown times.',
   inject: `Usage: faultline inject <fault> <target> [options]
 
@@ -275,6 +282,27 @@ async function run(cmd: string, argv: string[]): Promise<number> {
       else if (!list.length) console.log(`${positionals[0]}: no checkpoints`);
       else for (const c of list) console.log(`#${c.seq}  v${c.version}  ${c.kind.padEnd(7)}  ${String(c.size).padStart(8)} B  ${c.time}  ${c.valid ? 'valid' : 'CORRUPT'}  ${c.store}${c.blob ? ` ${c.blob}` : ''}`);
       return 0;
+    }
+    case 'checkpoint': {
+      const { values, positionals } = parse(argv, {}, [2, 2]);
+      const seq = seqArg(positionals[1]);
+      console.log(renderCheckpoint(await withClient(values, (c) => c.call('checkpoint.get', { agent: positionals[0]!, seq })), !!values.json));
+      return 0;
+    }
+    case 'restore': {
+      const { values, positionals } = parse(argv, {}, [2, 2]);
+      const seq = seqArg(positionals[1]);
+      const r = await withClient(values, (c) => c.call('agent.restore', { agent: positionals[0]!, seq }, 120_000));
+      console.log(renderRestore(r, !!values.json));
+      return cameUp(cmd, r);
+    }
+    case 'fork': {
+      const { values, positionals } = parse(argv, { as: { type: 'string' } }, [2, 2]);
+      const seq = seqArg(positionals[1]);
+      if (!values.as) throw new UsageError('--as <id> names the new agent');
+      const r = await withClient(values, (c) => c.call('agent.fork', { agent: positionals[0]!, seq, as: values.as as string }, 120_000));
+      console.log(renderFork(r, !!values.json));
+      return cameUp(cmd, r);
     }
     case 'machine': {
       const { values, positionals } = parse(argv, {}, [1, 1]);
