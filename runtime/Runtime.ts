@@ -586,6 +586,14 @@ export class Runtime {
     return this.agents.get(id);
   }
 
+  /** Forgets an agent added while running (a fork) that its supervisor no longer has: it started afresh from the config. */
+  forgetAgent(id: string): void {
+    this.agents.get(id)?.dispose();
+    this.agents.delete(id);
+    const i = this.agentIds.indexOf(id);
+    if (i >= 0) this.agentIds.splice(i, 1);
+  }
+
   private supervisorOf(id: string): Supervisor | undefined {
     const find = (s: Supervisor): Supervisor | undefined => {
       for (const c of s.children) {

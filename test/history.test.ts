@@ -5,10 +5,11 @@
  * (and a fork of a fork), retention pruning the source of a restore, and
  * every refusal.
  */
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cli, probe, stateOf, up, workspace, type Running } from './helpers/runtime.ts';
 import { agentsOf, findNode } from '../runtime/protocol/status.ts';
+import { PostgresServer, RedisServer } from './helpers/servers.ts';
 
 const running = (s: { tree: any }) => agentsOf(s.tree).every((a) => a.state === 'running');
 const count = (rt: Running, agent: string) => rt.client.call('ask', { agent, message: { op: 'count' } }) as Promise<{ count: number }>;
@@ -121,6 +122,18 @@ describe('time travel', () => {
       assert.equal((findNode(st.tree, 'w-fork') as { restarts: number }).restarts, 0);
       assert.equal((await rt.agent('w')).pid, wPid);
       assert.equal(stateOf(st, 'w-fork-2'), 'running');
+
+      // A fork restores like any agent.
+      const r = (await rt.client.call('agent.restore', { agent: 'w-fork-2', seq: await seqOf(rt, 'w-fork-2', 4) })) as { state: string };
+      assert.equal(r.state, 'running');
+      assert.deepEqual(await count(rt, 'w-fork-2'), { count: 5 });
+
+      // Its supervisor started afresh from the config: the forks are gone, the original is back.
+      await rt.client.call('restart', { agent: 'crew' });
+      const fresh = await rt.until((x) => stateOf(x, 'w') === 'running', 'crew running again');
+      assert.deepEqual((findNode(fresh.tree, 'crew') as { children: { id: string }[] }).children.map((c) => c.id), ['w']);
+      assert.match((await refused(count(rt, 'w-fork-2'))).message, /No agent "w-fork-2" in this system \(agents: w\)/);
+      assert.deepEqual(await count(rt, 'w'), { count: 5 });
     } finally {
       await rt.stop();
     }
@@ -216,4 +229,40 @@ describe('time travel', () => {
       await rt.stop();
     }
   });
+});
+
+describe('time travel on every store', () => {
+  const pg = new PostgresServer();
+  const redis = new RedisServer({ appendfsync: 'always' });
+  before(async () => {
+    await Promise.all([pg.start(), redis.start()]);
+  });
+  after(async () => {
+    await Promise.all([pg.dispose(), redis.dispose()]);
+  });
+  const stores: [string, () => Record<string, unknown>, () => NodeJS.ProcessEnv][] = [
+    ['memory', () => ({ store: 'memory' }), () => ({})],
+    ['postgres', () => ({ store: 'postgres', urlEnv: 'FAULTLINE_TEST_STORE_URL', schema: 'tt' }), () => ({ FAULTLINE_TEST_STORE_URL: pg.url })],
+    ['redis', () => ({ store: 'redis', urlEnv: 'FAULTLINE_TEST_STORE_URL', prefix: 'tt:' }), () => ({ FAULTLINE_TEST_STORE_URL: redis.url })],
+  ];
+  for (const [name, checkpoints, env] of stores) {
+    test(`${name}: checkpoint, restore and fork`, async () => {
+      const rt = await up(workspace({ name: `tt-${name}`, checkpoints: checkpoints(), supervisor: { id: 'root', children: [probe('w')] } }), [], env());
+      try {
+        await rt.until(running, 'running');
+        for (let i = 1; i <= 3; i++) await count(rt, 'w');
+        const one = await seqOf(rt, 'w', 1);
+        const f = await cli(['fork', 'w', String(one), '--as', 'f', '--json'], rt.dir);
+        assert.equal(f.code, 0, f.stderr);
+        assert.deepEqual(await count(rt, 'f'), { count: 2 });
+        await rt.client.call('agent.restore', { agent: 'w', seq: await seqOf(rt, 'w', 2) });
+        assert.deepEqual(await count(rt, 'w'), { count: 3 });
+        assert.deepEqual(await count(rt, 'f'), { count: 3 });
+        assert.deepEqual((await rows(rt, 'w')).map((r) => r.kind).slice(-2), ['restore', 'full']);
+        assert.deepEqual((await rows(rt, 'f')).map((r) => r.kind), ['fork', 'full', 'full']);
+      } finally {
+        await rt.stop();
+      }
+    });
+  }
 });

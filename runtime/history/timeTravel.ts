@@ -40,6 +40,19 @@ export class TimeTravelUnavailableError extends FaultlineError {
 export function registerHistoryMethods(rt: Runtime): void {
   /** Fork ids being started: two forks under one id must not both pass the check. */
   const forking = new Set<string>();
+  /** The forks running or down, by id. */
+  const forks = new Map<string, AgentNode>();
+  // A supervisor that started afresh (restarted by its parent or by a user) built its children from the config: its forks are gone.
+  rt.events.on('supervisor.state', (e: { state: string }) => {
+    if (e.state !== 'running') return;
+    for (const [id, node] of forks) {
+      const sup = rt.root.find(node.supervisorId);
+      if (sup && sup.children.includes(node)) continue;
+      forks.delete(id);
+      rt.forgetAgent(id);
+      rt.log.info({ agent: id, supervisor: node.supervisorId }, `fork ${id} is gone: its supervisor ${node.supervisorId} started afresh from the config`);
+    }
+  });
 
   const agentNode = (id: string): AgentNode => {
     const node = rt.agentIds.includes(id) ? rt.agent(id) : undefined;
@@ -94,6 +107,7 @@ export function registerHistoryMethods(rt: Runtime): void {
         rt.agentIds.splice(rt.agentIds.indexOf(p.as), 1);
         throw e;
       }
+      forks.set(p.as, child as AgentNode);
       rt.log.info({ agent: p.as, from: p.agent, fromSeq: p.seq, supervisor: sup.id }, `forked ${p.agent} #${p.seq} as ${p.as} (temporary, under ${sup.id}); it is ${child.state}`);
       return { agent: p.as, from: { agent: p.agent, seq: p.seq }, seq, supervisor: sup.id, state: child.state };
     } finally {
