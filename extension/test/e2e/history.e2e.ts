@@ -16,6 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { exampleWorkspace, extensionDir, launchChromium, outDir, repoRoot, startCodeServer, type CodeServer } from '../run/codeServer.ts';
+import { waiting } from './waiting.ts';
 
 const run = promisify(execFile);
 const shots = path.join(outDir, 'e2e');
@@ -26,6 +27,7 @@ let page: Page;
 let ws: string;
 
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+const { until, visible } = waiting(shot, 'tt-');
 
 /** The CLI against the workspace's runtime (the one the extension started). */
 async function cli(...args: string[]): Promise<string> {
@@ -37,29 +39,6 @@ const cliJson = async (...args: string[]) => JSON.parse(await cli(...args, '--js
 interface Row { seq: number; kind: string; valid: boolean }
 const checkpointsOf = async (agent: string): Promise<Row[]> => cliJson('checkpoints', agent);
 const stateAt = async (agent: string, seq: number) => (await cliJson('checkpoint', agent, String(seq))).state;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) {
-      await shot(`tt-timeout-${what.replace(/\W+/g, '-')}`).catch(() => {});
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function visible(l: Locator, what: string, timeoutMs = 30_000): Promise<Locator> {
-  try {
-    await l.waitFor({ timeout: timeoutMs });
-    return l;
-  } catch (e) {
-    await shot(`tt-timeout-${what.replace(/\W+/g, '-')}`).catch(() => {});
-    throw e;
-  }
-}
 
 const pane = (title: string) => page.locator('.pane', { has: page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) }).first();
 /** A row of the Agents view by its exact label. */

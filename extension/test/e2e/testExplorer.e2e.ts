@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { exampleWorkspace, extensionDir, launchChromium, outDir, startCodeServer, type CodeServer } from '../run/codeServer.ts';
+import { waiting } from './waiting.ts';
 
 const shots = path.join(outDir, 'e2e');
 const vsix = path.join(extensionDir, 'faultline-vscode.vsix');
@@ -71,29 +72,7 @@ export const SLOW = `{
 `;
 
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) {
-      await shot(`te-timeout-${what.replace(/\W+/g, '-')}`).catch(() => {});
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function visible(l: Locator, what: string, timeoutMs = 30_000): Promise<Locator> {
-  try {
-    await l.waitFor({ timeout: timeoutMs });
-    return l;
-  } catch (e) {
-    await shot(`te-timeout-${what.replace(/\W+/g, '-')}`).catch(() => {});
-    throw e;
-  }
-}
+const { until, visible } = waiting(shot, 'te-');
 
 async function palette(title: string) {
   await page.keyboard.press('Escape');

@@ -8,8 +8,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Frame, Locator, Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import { exampleWorkspace, extensionDir, launchChromium, outDir, startCodeServer, type CodeServer } from '../run/codeServer.ts';
+import { waiting } from './waiting.ts';
 
 const shots = path.join(outDir, 'e2e');
 const vsix = path.join(extensionDir, 'faultline-vscode.vsix');
@@ -18,36 +19,13 @@ let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let page: Page;
 
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+const { until, visible } = waiting(shot, '');
 const row = (label: string) => page.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
 
 async function pidOf(label: string): Promise<number | undefined> {
   const text = (await row(label).locator('.label-description').textContent().catch(() => null)) ?? '';
   const m = /^running · (?:↻\d+ · )?pid (\d+)/.exec(text.trim());
   return m ? Number(m[1]) : undefined;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) {
-      await shot(`timeout-${what.replace(/\W+/g, '-')}`).catch(() => {});
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Waits for a locator to show; on a timeout saves a screenshot named after it. */
-async function visible(l: Locator, what: string, timeoutMs = 30_000): Promise<Locator> {
-  try {
-    await l.waitFor({ timeout: timeoutMs });
-    return l;
-  } catch (e) {
-    await shot(`timeout-${what.replace(/\W+/g, '-')}`).catch(() => {});
-    throw e;
-  }
 }
 
 before(async () => {
