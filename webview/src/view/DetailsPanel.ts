@@ -14,7 +14,8 @@ import { clock, count, duration, NONE } from './format.ts';
 import { stateIcon } from './nodeCard.ts';
 import { historyList, timeline } from './timeline.ts';
 import { Statechart } from './Statechart.ts';
-import { TraceView } from './TraceView.ts';
+import { TRACE_REFRESH_MS, TraceView } from './TraceView.ts';
+import { checkpointTimeline } from './checkpointTimeline.ts';
 import type { MachineResult, MachineTransitionEvent } from '../../../runtime/protocol/machine.ts';
 
 /** Agent faults offered by "Inject…", with example params (the fault catalogue's names). */
@@ -51,6 +52,9 @@ export class DetailsPanel {
   private readonly checkpoints = new Map<string, CheckpointData>();
   private readonly pending = new Map<string, string>();
   private logsEl: HTMLOListElement | null = null;
+  /** When the selected agent's checkpoints were last asked for, and the timer of an ask put off (state changes come in bursts). */
+  private checkpointsAsked = -Infinity;
+  private checkpointsTimer: ReturnType<typeof setTimeout> | undefined;
   /** The selected node's lifecycle machine, kept across renders so its animation goes on. */
   private chart: Statechart | null = null;
   /** The selected agent's traces, kept across renders (its selection and focus with it). */
@@ -111,7 +115,24 @@ export class DetailsPanel {
 
   /** The agent changed state (a crash, a restart): its traces may have too. Bounded by the view. */
   agentChanged(agent: string): void {
-    if (this.traces?.agent === agent && this.id === agent) this.traces.refresh();
+    if (this.id !== agent) return;
+    if (this.traces?.agent === agent) this.traces.refresh();
+    this.refreshCheckpoints(agent);
+  }
+
+  /** Asks for the agent's checkpoints now, or once TRACE_REFRESH_MS has passed since the last ask; the shown rows stay meanwhile. */
+  private refreshCheckpoints(agent: string): void {
+    if (this.checkpointsTimer !== undefined) return;
+    const ask = () => {
+      this.checkpointsAsked = performance.now();
+      this.cb.command({ action: 'checkpoints', target: agent });
+    };
+    const wait = this.checkpointsAsked + TRACE_REFRESH_MS - performance.now();
+    if (wait <= 0) return ask();
+    this.checkpointsTimer = setTimeout(() => {
+      this.checkpointsTimer = undefined;
+      if (this.id === agent) ask();
+    }, wait);
   }
 
   /** A fresh statechart for the node, and its machine asked for. */
@@ -133,6 +154,7 @@ export class DetailsPanel {
 
   private refreshData(id: string): void {
     this.checkpoints.set(id, { rows: null });
+    this.checkpointsAsked = performance.now();
     this.cb.command({ action: 'checkpoints', target: id });
     this.cb.command({ action: 'logs', target: id, params: { limit: 200 } });
   }
@@ -297,7 +319,7 @@ export class DetailsPanel {
     const rows = [...data.rows]
       .sort((a, b) => b.seq - a.seq)
       .map((c) => h('tr', { class: c.valid ? '' : 'invalid' }, h('td', { text: String(c.seq) }), h('td', { text: `v${c.version}` }), h('td', { text: c.kind }), h('td', { text: `${count(c.size)} B` }), h('td', { text: clock(c.time) }), h('td', { 'aria-label': c.valid ? 'valid' : 'corrupt' }, icon(c.valid ? 'pass' : 'error'), c.valid ? ' ok' : ' corrupt')));
-    return h('div', {}, h('table', { class: 'checkpoints', 'aria-label': `Checkpoints of ${agent}` }, h('thead', {}, head), h('tbody', {}, ...rows)), refresh);
+    return h('div', {}, checkpointTimeline(agent, data.rows), h('table', { class: 'checkpoints', 'aria-label': `Checkpoints of ${agent}` }, h('thead', {}, head), h('tbody', {}, ...rows)), refresh);
   }
 
   private fillLogs(agent: string): void {
