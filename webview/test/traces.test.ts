@@ -4,7 +4,9 @@
  * waterfall (rows by depth, bars on the timeline, retry / fallback / fault /
  * checkpoint markers, the failed span marked), opens a span's code on click
  * or Enter, says plainly when tracing is off, and never asks faster than
- * every two seconds. Screenshots in test-output/traces-{dark,light}.png.
+ * every two seconds. The Checkpoints section's timeline of the same agent, a restore and a
+ * fork marked. Screenshots in test-output/traces-{dark,light}.png and
+ * test-output/checkpoints-timeline-dark.png.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -188,6 +190,65 @@ test('refreshes are bounded: the button and state changes ask at most once per t
   assert.ok(await h.page.evaluate(() => !!(document.activeElement as HTMLElement | null)?.dataset.spanId), 'focus stays on the span');
   await feedTraces();
   assert.ok(await h.page.evaluate(() => !!(document.activeElement as HTMLElement | null)?.dataset.spanId), 'and across fresh data');
+});
+
+test('the Checkpoints section draws the agent\'s checkpoints on a time axis, restore and fork marked, and asks again on its state changes', async () => {
+  await openPlanner();
+  const asked = await commands('checkpoints');
+  assert.deepEqual(asked.map(({ target, params }) => ({ target, params })), [{ target: 'planner', params: undefined }]);
+  assert.ok(validateWebviewMessage(asked[0]).ok, 'the extension accepts the checkpoints command');
+  const t0 = Date.now() - 60_000;
+  const at = (s: number) => new Date(t0 + s * 1000).toISOString();
+  await h.feed({
+    type: 'checkpoints',
+    agent: 'planner',
+    checkpoints: [
+      { seq: 1, version: 1, kind: 'full', size: 2048, time: at(0), valid: true },
+      { seq: 2, version: 1, kind: 'summary', size: 512, time: at(10), valid: true },
+      { seq: 3, version: 1, kind: 'full', size: 2100, time: at(20), valid: false },
+      { seq: 4, version: 1, kind: 'restore', size: 2048, time: at(30), valid: true },
+      { seq: 5, version: 1, kind: 'fork', size: 2048, time: at(40), valid: true },
+    ],
+  });
+  const CP = 'aside.details section[aria-label="Checkpoints"]';
+  await h.page.waitForSelector(`${CP} .cp-mark`);
+  const marks = await h.page.$$eval(`${CP} .cp-mark`, (found) => {
+    const els = found as HTMLElement[];
+    const lane = els[0].parentElement!.getBoundingClientRect();
+    const track = els[0].closest('.cp-track')!.getBoundingClientRect();
+    return els.map((m) => {
+      const r = m.getBoundingClientRect();
+      return { seq: m.dataset.seq, kind: m.dataset.kind, invalid: m.classList.contains('invalid'), x: (r.left + r.width / 2 - lane.left) / lane.width, inside: r.left >= track.left - 0.5 && r.right <= track.right + 0.5, icon: m.querySelector('.cp-icon')!.className, label: m.querySelector('.cp-label')?.textContent ?? '', title: m.title, colour: getComputedStyle(m).color };
+    });
+  });
+  assert.deepEqual(marks.map((m) => [m.seq, m.kind, m.invalid, m.label]), [['1', 'full', false, ''], ['2', 'summary', false, ''], ['3', 'full', true, ''], ['4', 'restore', false, 'restore'], ['5', 'fork', false, 'fork']]);
+  const want = [0.02, 0.26, 0.5, 0.74, 0.98];
+  marks.forEach((m, i) => assert.ok(Math.abs(m.x - want[i]) < 0.02, `#${m.seq} at ${m.x}, want ${want[i]}`));
+  for (const m of marks) assert.ok(m.inside, `#${m.seq} lies inside the track`);
+  assert.match(marks[3].icon, /codicon-history/);
+  assert.match(marks[4].icon, /codicon-repo-forked/);
+  assert.match(marks[2].icon, /codicon-error/);
+  assert.notEqual(marks[3].colour, marks[4].colour, 'restore and fork differ in colour too');
+  assert.notEqual(marks[2].colour, marks[0].colour, 'the corrupt one is coloured apart');
+  assert.match(marks[2].title, /^#3 full \(corrupt\)\n2,100 B · v1\n\d\d:\d\d:\d\d/);
+  assert.match(marks[4].title, /^#5 fork\n2,048 B · v1\n/);
+  await h.page.evaluate(() => document.fonts.ready.then(() => undefined));
+  const clip = await h.page.$eval(CP, (el) => {
+    el.scrollIntoView({ block: 'start' });
+    const r = el.getBoundingClientRect();
+    return { x: r.x - 12, y: r.y - 4, width: r.width + 24, height: Math.min(r.height + 8, 900) };
+  });
+  await h.page.screenshot({ path: path.join(OUTPUT_DIR, 'checkpoints-timeline-dark.png'), clip });
+
+  // A state change of the agent asks for its checkpoints again (once per two seconds at most); the marks stay meanwhile.
+  await h.clearPosted();
+  await h.feed({ type: 'event', name: 'agent.state', payload: { time: new Date().toISOString(), agent: 'planner', supervisor: 'root', state: 'restarting', previous: 'running', pid: null, restarts: 2, isolation: 'process', reason: 'crashed' } });
+  await h.feed({ type: 'event', name: 'agent.state', payload: { time: new Date().toISOString(), agent: 'planner', supervisor: 'root', state: 'running', previous: 'restarting', pid: 5200, restarts: 2, isolation: 'process' } });
+  assert.equal(await h.page.$$eval(`${CP} .cp-mark`, (els) => els.length), 5);
+  await h.page.waitForFunction(() => (window as unknown as { __posted: { action?: string }[] }).__posted.some((m) => m.action === 'checkpoints'), undefined, { timeout: 4000 });
+  await h.page.waitForTimeout(600);
+  assert.deepEqual((await commands('checkpoints')).map((m) => m.target), ['planner'], 'two state changes, one ask');
+  assert.deepEqual(h.problems, []);
 });
 
 async function sectionClip() {
