@@ -92,6 +92,9 @@ export class DetailsPanel {
     }
     if (!id) return;
     if (changed) {
+      // An ask put off for the previous node would swallow this one's next state change.
+      clearTimeout(this.checkpointsTimer);
+      this.checkpointsTimer = undefined;
       this.injectForm.hidden = true;
       this.status.textContent = '';
       const n = this.tree.get(id);
