@@ -6,7 +6,7 @@
  * or Enter, says plainly when tracing is off, and never asks faster than
  * every two seconds. The Checkpoints section's timeline of the same agent, a restore and a
  * fork marked. Screenshots in test-output/traces-{dark,light}.png and
- * test-output/checkpoints-timeline-dark.png.
+ * test-output/checkpoints-timeline-{dark,light}.png.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -248,6 +248,24 @@ test('the Checkpoints section draws the agent\'s checkpoints on a time axis, res
   await h.page.waitForFunction(() => (window as unknown as { __posted: { action?: string }[] }).__posted.some((m) => m.action === 'checkpoints'), undefined, { timeout: 4000 });
   await h.page.waitForTimeout(600);
   assert.deepEqual((await commands('checkpoints')).map((m) => m.target), ['planner'], 'two state changes, one ask');
+  assert.deepEqual(h.problems, []);
+});
+
+test('light theme screenshot of the checkpoint timeline', async () => {
+  await openPlanner('light');
+  const t0 = Date.now() - 60_000;
+  const at = (s: number) => new Date(t0 + s * 1000).toISOString();
+  const kinds = ['full', 'summary', 'full', 'restore', 'full', 'fork'] as const;
+  await h.feed({ type: 'checkpoints', agent: 'planner', checkpoints: kinds.map((kind, i) => ({ seq: i + 1, version: 1, kind, size: 2000 + i, time: at(i * 8), valid: i !== 2 })) });
+  const CP = 'aside.details section[aria-label="Checkpoints"]';
+  await h.page.waitForSelector(`${CP} .cp-mark`);
+  await h.page.evaluate(() => document.fonts.ready.then(() => undefined));
+  const clip = await h.page.$eval(`${CP} .cp-timeline`, (el) => {
+    el.scrollIntoView({ block: 'center' });
+    const r = el.getBoundingClientRect();
+    return { x: r.x - 12, y: r.y - 28, width: r.width + 24, height: r.height + 36 };
+  });
+  await h.page.screenshot({ path: path.join(OUTPUT_DIR, 'checkpoints-timeline-light.png'), clip });
   assert.deepEqual(h.problems, []);
 });
 
