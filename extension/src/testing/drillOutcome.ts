@@ -5,6 +5,7 @@
  * that probe's line in the drill file. Pure; the controller turns these into
  * `run.passed/failed/skipped` and `TestMessage`s.
  */
+import type { DrillJournalView } from '../commands/drillReport.ts';
 import type { DrillOutline } from './drillOutline.ts';
 import type { Span } from './jsonLocations.ts';
 
@@ -25,15 +26,8 @@ interface StepView {
   durationMs?: number;
   probe?: ProbeView;
 }
-/** The journal fields read here (runtime/protocol/schema/drill.ts DrillJournal), each optional. */
-export interface JournalView {
-  drill?: string;
-  held?: boolean;
-  status?: string;
-  failedProbe?: string;
-  failure?: string;
-  durationMs?: number;
-  startedAt?: string;
+/** The journal fields read here: those the drill report reads, with the steps' probes and the hypothesis. */
+export interface JournalView extends Omit<DrillJournalView, 'method'> {
   hypothesis?: { before?: { held?: boolean; probes?: ProbeView[] }; after?: { held?: boolean; probes?: ProbeView[] } };
   method?: StepView[];
 }
